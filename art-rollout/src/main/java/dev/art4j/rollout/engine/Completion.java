@@ -1,0 +1,55 @@
+package dev.art4j.rollout.engine;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * What the engine sampled for one request.
+ *
+ * @param tokens       the sampled ids, in order (a matched stop token id is included; text of a
+ *                     stop string is included up to the token that completed it)
+ * @param logprobs     per sampled id, {@code log p(token)} under the distribution it was drawn
+ *                     from (after temperature, before top-k/top-p truncation)
+ * @param finishReason why sampling ended
+ * @param promptTokens length of the prompt
+ * @param queueMillis  time from submit to the start of prefill
+ * @param prefillMillis time spent in the prefill that included this request
+ * @param decodeMillis time from the end of prefill to the last token
+ */
+public record Completion(
+    int[] tokens,
+    float[] logprobs,
+    FinishReason finishReason,
+    int promptTokens,
+    double queueMillis,
+    double prefillMillis,
+    double decodeMillis) {
+
+  public Completion {
+    Objects.requireNonNull(tokens, "tokens");
+    Objects.requireNonNull(logprobs, "logprobs");
+    Objects.requireNonNull(finishReason, "finishReason");
+    if (tokens.length != logprobs.length) {
+      throw new IllegalArgumentException(tokens.length + " tokens but " + logprobs.length + " logprobs");
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Completion c
+        && Arrays.equals(tokens, c.tokens)
+        && Arrays.equals(logprobs, c.logprobs)
+        && finishReason == c.finishReason
+        && promptTokens == c.promptTokens;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(Arrays.hashCode(tokens), Arrays.hashCode(logprobs), finishReason, promptTokens);
+  }
+
+  @Override
+  public String toString() {
+    return "Completion[" + tokens.length + " tokens, " + finishReason.wireName() + "]";
+  }
+}
