@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class PolicyLossTest {
 
   // 3 sequences x 4 positions; position 0 of each is a prompt token (not sampled),
-  // the last position of sequence 2 is padding
+  // the last position of sequence 2 is padding; NEW at unsampled positions must not matter
   static final float[][] NEW = {
       {-9.0f, -0.5f, -1.2f, -2.0f},
       {-9.0f, -0.1f, -3.0f, -0.7f},
@@ -49,45 +49,60 @@ class PolicyLossTest {
     return w;
   }
 
-  /** Loss and d loss / d newLogp from the NDArray implementation. */
+  /**
+   * Loss and d loss / d newLogp from the NDArray implementation, fed the sampled tokens of the
+   * (B, T) batch above flattened to (K), as the trainer does.
+   */
   static double[] run(PolicyLoss loss, float[][] tokenW, float[] seqW, boolean withRef, double[][] gradOut) {
-    try (NDManager m = NDManager.newBaseManager()) {
-      NDArray newLogp = m.create(flat(NEW), new Shape(3, 4));
-      newLogp.setRequiresGradient(true);
-      float[] inv = new float[3];
-      for (int i = 0; i < 3; i++) {
-        inv[i] = 1f / count(i);
+    int k = 0;
+    for (int i = 0; i < 3; i++) {
+      k += count(i);
+    }
+    float[] newF = new float[k];
+    float[] oldF = new float[k];
+    float[] advF = new float[k];
+    float[] wF = new float[k];
+    float[] seg = new float[3 * k];
+    int[][] slot = new int[3][4];
+    int j = 0;
+    for (int i = 0; i < 3; i++) {
+      for (int t = 0; t < 4; t++) {
+        slot[i][t] = -1;
+        if (MASK[i][t] != 0) {
+          newF[j] = NEW[i][t];
+          oldF[j] = OLD[i][t];
+          advF[j] = ADV[i];
+          wF[j] = tokenW[i][t];
+          seg[i * k + j] = 1f;
+          slot[i][t] = j++;
+        }
       }
+    }
+    float[] inv = new float[3];
+    for (int i = 0; i < 3; i++) {
+      inv[i] = 1f / count(i);
+    }
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray newLogp = m.create(newF);
+      newLogp.setRequiresGradient(true);
       double value;
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         PolicyLoss.Output out = loss.compute(new PolicyLoss.Inputs(
-            newLogp,
-            m.create(flat(OLD), new Shape(3, 4)),
-            m.create(flat(MASK), new Shape(3, 4)),
-            m.create(ADV, new Shape(3, 1)),
-            m.create(flat(tokenW), new Shape(3, 4)),
-            m.create(seqW, new Shape(3, 1)),
-            m.create(inv, new Shape(3, 1)),
-            withRef ? m.create(flat(OLD), new Shape(3, 4)) : null));
+            newLogp, m.create(oldF), m.create(advF), m.create(wF),
+            m.create(seg, new Shape(3, k)), m.create(ADV, new Shape(3, 1)),
+            m.create(seqW, new Shape(3, 1)), m.create(inv, new Shape(3, 1)),
+            withRef ? m.create(oldF) : null));
         value = out.loss().getFloat();
         gc.backward(out.loss());
       }
       float[] g = newLogp.getGradient().toFloatArray();
       for (int i = 0; i < 3; i++) {
         for (int t = 0; t < 4; t++) {
-          gradOut[i][t] = g[i * 4 + t];
+          gradOut[i][t] = slot[i][t] < 0 ? 0.0 : g[slot[i][t]];
         }
       }
       return new double[] {value};
     }
-  }
-
-  static float[] flat(float[][] a) {
-    float[] f = new float[a.length * a[0].length];
-    for (int i = 0; i < a.length; i++) {
-      System.arraycopy(a[i], 0, f, i * a[0].length, a[0].length);
-    }
-    return f;
   }
 
   static double clip(double x, double lo, double hi) {
