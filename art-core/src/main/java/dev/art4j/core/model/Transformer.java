@@ -36,7 +36,9 @@ import java.util.SplittableRandom;
  * <p>Memory: the weights live in this model's own manager and never require gradients; every
  * intermediate and the result of {@link #forward} are attached to the manager of
  * {@code inputIds}, which the caller closes when its step ends (in DJL's PyTorch engine an op's
- * result joins its first operand's manager, so activations always come first here).
+ * result joins its first operand's manager, so activations always come first here). The weights'
+ * manager is capped, so code that puts a weight first ({@code embedding.get(ids)}) fails loudly
+ * instead of leaking.
  */
 public final class Transformer implements AutoCloseable {
 
@@ -59,6 +61,9 @@ public final class Transformer implements AutoCloseable {
     this.manager = manager;
     this.dtype = weights.embedding().getDataType();
     this.invFreq = manager.create(inverseFrequencies(config));
+    // Any op whose first operand is a weight would attach its result here and leak for the
+    // model's lifetime: capping turns that mistake into an immediate IllegalStateException.
+    manager.cap();
   }
 
   /**
