@@ -10,7 +10,7 @@ import java.util.Locale;
  * (insertions, deletions, substitutions each cost 1) between lower-cased names divided by the
  * longer length, {@code d(a, b) / max(|a|, |b|)}; a name counts as close at 0.65 or less
  * ({@code devide} to {@code division}: 5 / 8), and one that contains the other
- * ({@code mod}, {@code modulo}) counts as 0.3.
+ * ({@code mod}, {@code modulo}) counts as 0.3. Only names within 0.1 of the closest one are offered.
  */
 final class ClosestNames {
 
@@ -32,7 +32,9 @@ final class ClosestNames {
       }
     }
     scored.sort(Comparator.comparingDouble(Scored::score).thenComparing(Scored::name));
-    return scored.stream().limit(limit).map(Scored::name).toList();
+    // only names about as close as the best one: `multiplication` suggests `multiply`, not `division` too
+    double cutoff = scored.isEmpty() ? 0 : scored.get(0).score() + 0.1;
+    return scored.stream().filter(s -> s.score() <= cutoff).limit(limit).map(Scored::name).toList();
   }
 
   /** Levenshtein distance, two rows of the DP table. */
