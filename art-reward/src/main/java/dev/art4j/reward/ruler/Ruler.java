@@ -6,6 +6,7 @@ import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.NonRetriableException;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
@@ -259,8 +260,11 @@ public final class Ruler {
             + prompt.uniqueCount() + "\", each score a number from 0 to 1."));
       }
     }
+    String hint = last instanceof InvalidRequestException && useJsonSchema
+        ? " (if the endpoint rejects JSON schema response formats, build the Ruler with jsonSchema(false))"
+        : "";
     throw new RulerException("RULER judge failed after " + attempts + " attempt" + (attempts == 1 ? "" : "s")
-        + ": " + describe(last), last);
+        + ": " + describe(last) + hint, last);
   }
 
   private static String describe(Exception e) {

@@ -117,6 +117,9 @@ final class RulerCommand implements Callable<Integer> {
       scores = ruler.build().scores(trajectories);
     } catch (RulerException e) {
       err.println("art4j ruler: " + e.getMessage());
+      if (!noJsonSchema && e.getMessage().contains("jsonSchema(false)")) {
+        err.println("art4j ruler: try again with --no-json-schema");
+      }
       return 1;
     }
     ObjectNode out = JSON.createObjectNode();
