@@ -222,6 +222,7 @@ public final class Ruler {
   }
 
   private Map<Integer, JudgeAnswer.Entry> ask(JudgePrompt prompt) {
+    log.debug("RULER prompt ({} trajectories shown):\n{}\n{}", prompt.uniqueCount(), prompt.system, prompt.user);
     List<ChatMessage> base = List.of(SystemMessage.from(prompt.system), UserMessage.from(prompt.user));
     List<ChatMessage> messages = base;
     Exception last = null;
@@ -247,6 +248,7 @@ public final class Ruler {
         log.warn("RULER: judge call {} of {} failed: {}", attempt + 1, maxRetries + 1, e.toString());
         continue;
       }
+      log.debug("RULER answer {}: {}", attempt + 1, text);
       try {
         return JudgeAnswer.parse(text, prompt.uniqueCount());
       } catch (JudgeAnswer.Invalid e) {
