@@ -15,10 +15,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -103,10 +105,14 @@ class RulerCommandTest {
         + "{\"trajectory_id\":\"2\",\"explanation\":\"wrong\",\"score\":0.05}]}"));
     Path rubric = dir.resolve("rubric.txt");
     Files.writeString(rubric, "Only the final number matters (RUBRIC-MARK).");
-    // PATH is set wherever tests run; it stands in for a key variable because tests cannot set one
-    String key = System.getenv("PATH");
+    // a test cannot set an environment variable: one that is always set stands in for the key
+    String keyVar = Stream.of("HOME", "PATH", "USER")
+        .filter(v -> System.getenv(v) != null && System.getenv(v).matches("[\\x21-\\x7e]{1,2000}"))
+        .findFirst().orElse(null);
+    Assumptions.assumeTrue(keyVar != null, "no environment variable usable as a stand-in key");
+    String key = System.getenv(keyVar);
 
-    int status = run("--api-key-env", "PATH", "--rubric", rubric.toString());
+    int status = run("--api-key-env", keyVar, "--rubric", rubric.toString());
 
     assertEquals(0, status, stderr());
     JsonNode scores = JSON.readTree(stdout()).get("scores");
