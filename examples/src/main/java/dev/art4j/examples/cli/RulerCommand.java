@@ -82,6 +82,9 @@ final class RulerCommand implements Callable<Integer> {
           throw new BadInput(rubric + ": the rubric file is empty");
         }
       }
+      if (maxRetries < 0 || timeoutSeconds < 1) {
+        throw new BadInput("--max-retries must be >= 0 and --timeout-seconds >= 1");
+      }
       if (apiKeyEnv != null) {
         apiKey = System.getenv(apiKeyEnv);
         if (apiKey == null || apiKey.isBlank()) {
