@@ -3,9 +3,9 @@ package dev.art4j.reward.ruler;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.reward.rule.FinalAnswer;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
  * Reads the judge's answer {@code {"scores":[{"trajectory_id":..,"explanation":..,"score":..}]}}
@@ -25,7 +25,6 @@ final class JudgeAnswer {
   record Entry(double score, String explanation) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern THINK = Pattern.compile("(?s)<think>.*?</think>");
 
   private JudgeAnswer() {}
 
@@ -34,7 +33,7 @@ final class JudgeAnswer {
     if (text == null || text.isBlank()) {
       throw new Invalid("the answer was empty");
     }
-    String s = THINK.matcher(text).replaceAll("");
+    String s = FinalAnswer.withoutThinking(text);
     int open = s.indexOf('{');
     int close = s.lastIndexOf('}');
     if (open < 0 || close < open) {

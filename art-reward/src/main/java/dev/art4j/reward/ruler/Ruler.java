@@ -6,6 +6,7 @@ import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.NonRetriableException;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
@@ -221,6 +222,7 @@ public final class Ruler {
   }
 
   private Map<Integer, JudgeAnswer.Entry> ask(JudgePrompt prompt) {
+    log.debug("RULER prompt ({} trajectories shown):\n{}\n{}", prompt.uniqueCount(), prompt.system, prompt.user);
     List<ChatMessage> base = List.of(SystemMessage.from(prompt.system), UserMessage.from(prompt.user));
     List<ChatMessage> messages = base;
     Exception last = null;
@@ -246,6 +248,7 @@ public final class Ruler {
         log.warn("RULER: judge call {} of {} failed: {}", attempt + 1, maxRetries + 1, e.toString());
         continue;
       }
+      log.debug("RULER answer {}: {}", attempt + 1, text);
       try {
         return JudgeAnswer.parse(text, prompt.uniqueCount());
       } catch (JudgeAnswer.Invalid e) {
@@ -259,8 +262,11 @@ public final class Ruler {
             + prompt.uniqueCount() + "\", each score a number from 0 to 1."));
       }
     }
+    String hint = last instanceof InvalidRequestException && useJsonSchema
+        ? " (if the endpoint rejects JSON schema response formats, build the Ruler with jsonSchema(false))"
+        : "";
     throw new RulerException("RULER judge failed after " + attempts + " attempt" + (attempts == 1 ? "" : "s")
-        + ": " + describe(last), last);
+        + ": " + describe(last) + hint, last);
   }
 
   private static String describe(Exception e) {

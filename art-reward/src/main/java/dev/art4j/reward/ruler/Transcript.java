@@ -66,7 +66,7 @@ final class Transcript {
     return sb.toString();
   }
 
-  /** One line per tool: {@code - name: description Arguments: {schema}}. */
+  /** Two lines per tool: {@code - name: description} and {@code   arguments: {schema}}. */
   static String tools(List<ToolSpec> tools) {
     StringBuilder sb = new StringBuilder();
     for (ToolSpec t : tools) {
@@ -77,7 +77,7 @@ final class Transcript {
       if (!t.description().isBlank()) {
         sb.append(": ").append(t.description().strip());
       }
-      sb.append(" Arguments: ").append(t.parameters().toString());
+      sb.append("\n  arguments: ").append(t.parameters().toString());
     }
     return sb.toString();
   }

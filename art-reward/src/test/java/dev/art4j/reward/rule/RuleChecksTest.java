@@ -45,6 +45,8 @@ class RuleChecksTest {
     assertEquals(0.0, score(AnswerMatch.exact("42"), Trajectory.ofMessages(List.of(Message.user("42")))));
     // a thought that never closed leaves no answer
     assertEquals(0.0, score(AnswerMatch.exact("42"), answered("<think>the answer is 42")));
+    // the template opened the thought in the prompt: only the closing tag was sampled
+    assertEquals(1.0, score(AnswerMatch.exact("43"), answered("42? no...\n</think>\n\n43")));
   }
 
   @Test

@@ -16,6 +16,10 @@ class JudgeAnswerTest {
         + "{\"trajectory_id\":\" 1 \",\"explanation\":\"a\",\"score\":\"0.75\"}]}\n```", 2);
     assertEquals(new JudgeAnswer.Entry(0.75, "a"), m.get(1));
     assertEquals(new JudgeAnswer.Entry(0.0, "b"), m.get(2));
+    // a local judge whose template opened the thought in the prompt
+    Map<Integer, JudgeAnswer.Entry> local = JudgeAnswer.parse(
+        "maybe {\"scores\": 1}?\n</think>\n{\"scores\":[{\"trajectory_id\":1,\"explanation\":\"ok\",\"score\":1}]}", 1);
+    assertEquals(new JudgeAnswer.Entry(1.0, "ok"), local.get(1));
   }
 
   private static String reject(String answer, int n) {

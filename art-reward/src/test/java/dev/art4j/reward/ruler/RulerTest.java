@@ -258,6 +258,17 @@ class RulerTest {
   }
 
   @Test
+  void endpointRejectingTheSchemaIsNotRetriedAndTheMessageSaysWhatToChange() {
+    server.enqueue(error(400));
+    Ruler ruler = Ruler.builder().judge(judge(server, Duration.ofSeconds(5), true))
+        .retryDelay(Duration.ZERO).maxRetries(2).build();
+    RulerException e = assertThrows(RulerException.class, () -> ruler.scores(threeRollouts()));
+    assertEquals(1, server.getRequestCount());
+    assertTrue(e.getMessage().contains("server says 400") && e.getMessage().contains("jsonSchema(false)"),
+        e.getMessage());
+  }
+
+  @Test
   void timeOutsAreRetriedThenReported() {
     MockResponse slow = new MockResponse.Builder(completion(scores(0.1, 0.1, 0.1)))
         .headersDelay(3, TimeUnit.SECONDS).build();
