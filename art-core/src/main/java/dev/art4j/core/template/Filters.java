@@ -223,6 +223,10 @@ final class Filters {
       }
       case "attr": {
         String attribute = Py.str(p.req(0, "name"));
+        if (v instanceof Map) {
+          Object method = Methods.lookup(v, attribute);
+          return method != null ? method : Undefined.attribute(v, attribute);
+        }
         return in.getAttr(v, attribute);
       }
       default:
@@ -334,6 +338,9 @@ final class Filters {
   }
 
   private static Object round(Object v, int precision, String method) {
+    if ((v instanceof Long || v instanceof Boolean) && method.equals("common") && precision >= 0) {
+      return Py.toLong(v);
+    }
     double d = Py.toDouble(v);
     double scale = Math.pow(10, precision);
     switch (method) {

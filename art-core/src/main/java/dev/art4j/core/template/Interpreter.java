@@ -131,11 +131,11 @@ final class Interpreter {
       return NORMAL;
     }
     if (s instanceof Node.Macro m) {
-      f.vars.put(m.name(), new Macro(m.name(), m.params(), m.defaults(), m.body(), f));
+      f.vars.put(m.def().name(), new Macro(m.def(), f));
       return NORMAL;
     }
     if (s instanceof CallBlock cb) {
-      Macro caller = new Macro("caller", cb.params(), cb.defaults(), cb.body(), f);
+      Macro caller = new Macro(cb.caller(), f);
       Object fn = eval(cb.call().target(), f);
       List<Object> args = new ArrayList<>();
       Map<String, Object> kwargs = new LinkedHashMap<>();
@@ -681,22 +681,19 @@ final class Interpreter {
 
   /** A macro (or the body of a call block, as {@code caller}): called, it renders its body to a string. */
   final class Macro implements PyCallable {
-    private final String name;
-    private final List<String> params;
-    private final List<Expr> defaults;
-    private final List<Stmt> body;
+    private final MacroDef def;
     private final Frame closure;
 
-    Macro(String name, List<String> params, List<Expr> defaults, List<Stmt> body, Frame closure) {
-      this.name = name;
-      this.params = params;
-      this.defaults = defaults;
-      this.body = body;
+    Macro(MacroDef def, Frame closure) {
+      this.def = def;
       this.closure = closure;
     }
 
     @Override
     public Object call(Interpreter in, List<Object> args, Map<String, Object> kwargs) {
+      String name = def.name();
+      List<String> params = def.params();
+      List<Expr> defaults = def.defaults();
       Frame f = new Frame(closure);
       Map<String, Object> extra = new LinkedHashMap<>(kwargs);
       for (int k = 0; k < params.size(); k++) {
@@ -716,18 +713,32 @@ final class Interpreter {
         }
         f.vars.put(p, v);
       }
-      Object caller = extra.remove("caller");
-      f.vars.put("caller", caller != null ? caller : Undefined.hint("No caller defined"));
-      f.vars.put("kwargs", extra);
-      f.vars.put("varargs", args.size() > params.size() ? Tuple.of(new ArrayList<>(args.subList(params.size(), args.size()))) : new Tuple());
+      if (def.usesCaller() && !params.contains("caller")) {
+        Object caller = extra.remove("caller");
+        f.vars.put("caller", caller != null ? caller : Undefined.hint("No caller defined"));
+      }
+      if (def.usesKwargs()) {
+        f.vars.put("kwargs", extra);
+      } else if (!extra.isEmpty()) {
+        if (extra.containsKey("caller")) {
+          throw PyError.typeError("macro '" + name + "' was invoked with two values for the special caller argument."
+              + " This is most likely a bug.");
+        }
+        throw PyError.typeError("macro '" + name + "' takes no keyword argument '" + extra.keySet().iterator().next() + "'");
+      }
+      if (def.usesVarargs()) {
+        f.vars.put("varargs", args.size() > params.size() ? Tuple.of(new ArrayList<>(args.subList(params.size(), args.size()))) : new Tuple());
+      } else if (args.size() > params.size()) {
+        throw PyError.typeError("macro '" + name + "' takes not more than " + params.size() + " argument(s)");
+      }
       StringBuilder out = new StringBuilder();
-      exec(body, f, out);
+      exec(def.body(), f, out);
       return out.toString();
     }
 
     @Override
     public String describe() {
-      return "<Macro '" + name + "'>";
+      return "<Macro '" + def.name() + "'>";
     }
   }
 

@@ -81,10 +81,17 @@ interface Node {
   /** {@code set target | filters %}body{% endset}: filters are a Filter chain ending in a null value, or null. */
   record SetBlock(Expr target, List<Stmt> body, Expr filter, int pos) implements Stmt {}
 
-  record Macro(String name, List<String> params, List<Expr> defaults, List<Stmt> body, int pos) implements Stmt {}
+  /**
+   * A macro's signature and body; the flags say whether the body reads {@code caller},
+   * {@code kwargs} or {@code varargs}, which decides what arguments it accepts (as in Jinja2).
+   */
+  record MacroDef(String name, List<String> params, List<Expr> defaults, List<Stmt> body,
+      boolean usesCaller, boolean usesKwargs, boolean usesVarargs) {}
+
+  record Macro(MacroDef def, int pos) implements Stmt {}
 
   /** {@code call(params) macro(args)}: body becomes {@code caller}. */
-  record CallBlock(Call call, List<String> params, List<Expr> defaults, List<Stmt> body, int pos) implements Stmt {}
+  record CallBlock(Call call, MacroDef caller, int pos) implements Stmt {}
 
   record FilterBlock(Expr filter, List<Stmt> body, int pos) implements Stmt {}
 

@@ -24,6 +24,8 @@ final class Parser {
   /** Inside an if statement or if-expression (Jinja2's soft frame): unknown filters fail only when run. */
   private boolean soft;
   private int loopDepth;
+  /** Names among caller/kwargs/varargs read inside each macro body being parsed. */
+  private final java.util.ArrayDeque<java.util.Set<String>> macroNames = new java.util.ArrayDeque<>();
 
   private Parser(Source source) {
     this.source = source;
@@ -150,6 +152,7 @@ final class Parser {
     expect(Kind.BLOCK_END, "'end of statement block'");
     List<Stmt> body = subparse(endTokens);
     if (cur().is(Kind.EOF)) {
+      endTokenStack.add(endTokens);
       throw failUnknownTagOrEof(null, cur());
     }
     if (dropNeedle) {
@@ -295,13 +298,7 @@ final class Parser {
     List<String> params = new ArrayList<>();
     List<Expr> defaults = new ArrayList<>();
     parseSignature(params, defaults);
-    int savedDepth = loopDepth;
-    loopDepth = 0;
-    try {
-      return new Macro(name, params, defaults, parseStatements(List.of("endmacro"), true), pos);
-    } finally {
-      loopDepth = savedDepth;
-    }
+    return new Macro(macroBody(name, params, defaults, "endmacro"), pos);
   }
 
   private void parseSignature(List<String> params, List<Expr> defaults) {
@@ -337,11 +334,20 @@ final class Parser {
     if (!(call instanceof Call c)) {
       throw fail("expected call", t);
     }
+    return new CallBlock(c, macroBody("caller", params, defaults, "endcall"), t.pos());
+  }
+
+  private MacroDef macroBody(String name, List<String> params, List<Expr> defaults, String endTag) {
     int savedDepth = loopDepth;
     loopDepth = 0;
+    java.util.Set<String> names = new java.util.HashSet<>();
+    macroNames.push(names);
     try {
-      return new CallBlock(c, params, defaults, parseStatements(List.of("endcall"), true), t.pos());
+      List<Stmt> body = parseStatements(List.of(endTag), true);
+      return new MacroDef(name, params, defaults, body,
+          names.contains("caller"), names.contains("kwargs"), names.contains("varargs"));
     } finally {
+      macroNames.pop();
       loopDepth = savedDepth;
     }
   }
@@ -591,7 +597,11 @@ final class Parser {
           case "true": case "True": return new Const(Boolean.TRUE, t.pos());
           case "false": case "False": return new Const(Boolean.FALSE, t.pos());
           case "none": case "None": return new Const(null, t.pos());
-          default: return new Name(t.text(), t.pos());
+          default:
+            if (t.text().equals("caller") || t.text().equals("kwargs") || t.text().equals("varargs")) {
+              macroNames.forEach(s -> s.add(t.text()));
+            }
+            return new Name(t.text(), t.pos());
         }
       case STRING: {
         next();
@@ -802,7 +812,7 @@ final class Parser {
       }
       Args args = cur().isOperator("(") ? parseCallArgs() : Args.NONE;
       if (!Filters.exists(name) && !soft) {
-        throw fail("No filter named '" + name + "'.", nameTok);
+        throw source.error("TemplateAssertionError", "No filter named '" + name + "'.", nameTok.pos());
       }
       node = new Filter(node, name, args, nameTok.pos());
       startInline = false;
@@ -833,7 +843,7 @@ final class Parser {
       args = new Args(List.of(arg), List.of(), List.of(), null, null);
     }
     if (!Tests.exists(name) && !soft) {
-      throw fail("No test named '" + name + "'.", nameTok);
+      throw source.error("TemplateAssertionError", "No test named '" + name + "'.", nameTok.pos());
     }
     Expr test = new Test(node, name, args, is.pos());
     return negated ? new Not(test, is.pos()) : test;
