@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     description = "Agent Reinforcement Trainer for the JVM.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      TemplateCommand.class,
     })
 public final class Art4j {
 
