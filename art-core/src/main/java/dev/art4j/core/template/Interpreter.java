@@ -305,7 +305,9 @@ final class Interpreter {
     if (e instanceof DictExpr d) {
       Map<Object, Object> out = new LinkedHashMap<>();
       for (int k = 0; k < d.keys().size(); k++) {
-        out.put(eval(d.keys().get(k), f), eval(d.values().get(k), f));
+        Object key = eval(d.keys().get(k), f);
+        Py.hashableKey(key);
+        out.put(key, eval(d.values().get(k), f));
       }
       return out;
     }
