@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ScoreCommand.class,
       GenerateCommand.class,
       RulerCommand.class,
+      TemplateCommand.class,
     })
 public final class Art4j {
 
