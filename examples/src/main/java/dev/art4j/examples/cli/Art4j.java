@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
     description = "Agent Reinforcement Trainer for the JVM.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      McpCommand.class,
+      ScenariosCommand.class,
     })
 public final class Art4j {
 
