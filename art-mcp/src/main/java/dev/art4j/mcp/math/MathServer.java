@@ -7,11 +7,7 @@ import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
-import java.io.FilterInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.util.concurrent.CountDownLatch;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
@@ -81,30 +77,13 @@ public final class MathServer implements AutoCloseable {
   public static void serveStdio(boolean testTools) throws InterruptedException {
     PrintStream protocolOut = System.out;
     System.setOut(System.err);
-    CountDownLatch stdinClosed = new CountDownLatch(1);
-    InputStream in = new FilterInputStream(System.in) {
-      @Override
-      public int read() throws IOException {
-        int b = super.read();
-        if (b < 0) {
-          stdinClosed.countDown();
-        }
-        return b;
-      }
-
-      @Override
-      public int read(byte[] buf, int off, int len) throws IOException {
-        int n = super.read(buf, off, len);
-        if (n < 0) {
-          stdinClosed.countDown();
-        }
-        return n;
-      }
-    };
+    PendingRequests pending = new PendingRequests(65_000);
     McpJsonMapper json = McpJsonDefaults.getMapper();
-    McpSyncServer server = build(McpServer.sync(new StdioServerTransportProvider(json, in, protocolOut)), testTools);
+    McpSyncServer server = build(McpServer.sync(new StdioServerTransportProvider(json, pending.watch(System.in),
+        pending.watch(protocolOut))), testTools);
     log.info("art4j math MCP server on stdio ({} tools)", server.listTools().size());
-    stdinClosed.await();
+    // requests read before the end of input get their answers first (a sleep takes at most 60 s)
+    pending.awaitEnd();
     log.info("stdin closed, stopping");
     server.close();
   }

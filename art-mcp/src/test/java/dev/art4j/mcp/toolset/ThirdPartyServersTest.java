@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,13 +26,13 @@ import org.junit.jupiter.api.Test;
  */
 class ThirdPartyServersTest {
 
-  static Process everythingHttp;
+  static final List<Process> started = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @AfterAll
   static void stop() {
-    if (everythingHttp != null) {
-      everythingHttp.descendants().forEach(ProcessHandle::destroy);
-      everythingHttp.destroy();
+    for (Process p : started) {
+      p.descendants().forEach(ProcessHandle::destroy);
+      p.destroy();
     }
   }
 
@@ -73,22 +74,24 @@ class ThirdPartyServersTest {
     }
   }
 
-  @Test
-  void everythingOverStreamableHttp() throws Exception {
+  /** Starts server-everything in {@code mode} on a free port; its output is drained so that it never blocks. */
+  static int startEverything(String mode) throws Exception {
     Path bin = TestServers.npmBin("mcp-server-everything");
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    ProcessBuilder pb = new ProcessBuilder(bin.toString(), "streamableHttp").redirectErrorStream(true);
+    ProcessBuilder pb = new ProcessBuilder(bin.toString(), mode).redirectErrorStream(true);
     pb.environment().put("PORT", Integer.toString(port));
-    everythingHttp = pb.start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(everythingHttp.getInputStream(), StandardCharsets.UTF_8));
-    String listening = CompletableFuture.supplyAsync(() -> {
+    Process p = pb.start();
+    started.add(p);
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String ready = "port " + port;
+    String line = CompletableFuture.supplyAsync(() -> {
       try {
-        for (String line; (line = out.readLine()) != null; ) {
-          if (line.contains("listening on port")) {
-            return line;
+        for (String l; (l = out.readLine()) != null; ) {
+          if (l.contains(ready)) {
+            return l;
           }
         }
         return "exited";
@@ -96,12 +99,16 @@ class ThirdPartyServersTest {
         return e.toString();
       }
     }).get(30, TimeUnit.SECONDS);
-    assertTrue(listening.contains("listening on port " + port), listening);
-    // keep draining its output so that it never blocks on a full pipe
+    assertTrue(line.contains(ready), line);
     Thread drain = new Thread(() -> out.lines().forEach(l -> {}));
     drain.setDaemon(true);
     drain.start();
+    return port;
+  }
 
+  @Test
+  void everythingOverStreamableHttp() throws Exception {
+    int port = startEverything("streamableHttp");
     try (McpToolset tools = McpToolset.builder()
         .streamableHttp("everything", "http://127.0.0.1:" + port + "/mcp")
         .allow("echo", "get-sum")
@@ -111,6 +118,19 @@ class ThirdPartyServersTest {
       ToolResult missing = tools.call("echo", "{}");
       assertEquals(ToolResult.error("Invalid arguments for tool `echo`: missing required field `message`. Expected arguments: "
           + tools.tools().stream().filter(t -> t.name().equals("echo")).findFirst().orElseThrow().parameters()), missing);
+    }
+  }
+
+  @Test
+  void everythingOverSse() throws Exception {
+    int port = startEverything("sse");
+    try (McpToolset tools = McpToolset.builder()
+        .sse("everything", "http://127.0.0.1:" + port + "/sse", Map.of())
+        .allow("echo", "get-sum")
+        .build()) {
+      assertEquals(ToolResult.ok("The sum of 20 and 22 is 42."), tools.call("get-sum", "{\"a\": 20, \"b\": 22}"));
+      ToolResult typo = tools.call("ecko", "{\"message\": \"hi\"}");
+      assertEquals(ToolResult.error("Unknown tool `ecko`. Did you mean `echo`? Available: echo, get-sum."), typo);
     }
   }
 }

@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       RulerCommand.class,
       TemplateCommand.class,
+      McpCommand.class,
+      ScenariosCommand.class,
     })
 public final class Art4j {
 
