@@ -129,6 +129,10 @@ final class Decoder implements AutoCloseable {
     return a.toType(DataType.FLOAT32, false).toFloatArray();
   }
 
+  WorkerPool pool() {
+    return pool;
+  }
+
   int threads() {
     return pool.threads();
   }
