@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       TemplateCommand.class,
       McpCommand.class,
       ScenariosCommand.class,
+      BenchCommand.class,
     })
 public final class Art4j {
 
