@@ -148,7 +148,7 @@ public final class ChatTemplate {
         named.put(t.path("name").asText(), t.path("template").asText());
       }
     } else if (template.isObject()) {
-      template.fields().forEachRemaining(e -> named.put(e.getKey(), e.getValue().asText()));
+      template.properties().forEach(e -> named.put(e.getKey(), e.getValue().asText()));
     } else {
       throw new IllegalArgumentException(tokenizerConfig + ": chat_template must be a string or a list of {name, template}");
     }
