@@ -271,8 +271,12 @@ final class Filters {
       boolean sep = isTitleSep(s.charAt(i));
       while (j < s.length() && isTitleSep(s.charAt(j)) == sep) j++;
       String part = s.substring(i, j);
-      sb.append(sep ? part : Methods.capitalize(part).substring(0, 1).toUpperCase(Locale.ROOT)
-          .concat(part.length() > 1 ? part.substring(1).toLowerCase(Locale.ROOT) : ""));
+      if (sep) {
+        sb.append(part);
+      } else {
+        int first = Character.charCount(part.codePointAt(0));
+        sb.append(part.substring(0, first).toUpperCase(Locale.ROOT)).append(part.substring(first).toLowerCase(Locale.ROOT));
+      }
       i = j;
     }
     return sb.toString();
