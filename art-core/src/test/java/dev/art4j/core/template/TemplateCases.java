@@ -35,7 +35,12 @@ final class TemplateCases {
    * {@code raise_exception(msg)} must surface as exactly {@code msg}.
    */
   static void check(ChatTemplateSupplier template, JsonNode c) {
-    Map<String, Object> ctx = context(c.get("context"));
+    check(template, c, c.get("context"));
+  }
+
+  /** As {@link #check(ChatTemplateSupplier, JsonNode)}, with the variables given separately. */
+  static void check(ChatTemplateSupplier template, JsonNode c, JsonNode context) {
+    Map<String, Object> ctx = context(context);
     if (c.has("expected")) {
       assertEquals(c.get("expected").textValue(), template.get().render(ctx));
       return;
