@@ -260,14 +260,14 @@ CASES = [
 def main():
     out = []
     for name, source in CASES:
-        case = {"name": name, "template": source, "context": CTX}
+        case = {"name": name, "template": source}
         try:
             case["expected"] = env.from_string(source).render(**CTX)
         except Exception as e:  # what the Java side must raise: "Type: message"
             case["error"] = f"{type(e).__name__}: {e}"
         out.append(case)
     with open("jinja2-cases.json", "w", encoding="utf-8") as f:
-        json.dump({"generator": f"jinja2 {jinja2.__version__}", "cases": out}, f, ensure_ascii=False, indent=1)
+        json.dump({"generator": f"jinja2 {jinja2.__version__}", "context": CTX, "cases": out}, f, ensure_ascii=False, indent=1)
         f.write("\n")
 
 

@@ -148,7 +148,7 @@ public final class ChatTemplate {
         named.put(t.path("name").asText(), t.path("template").asText());
       }
     } else if (template.isObject()) {
-      template.fields().forEachRemaining(e -> named.put(e.getKey(), e.getValue().asText()));
+      template.properties().forEach(e -> named.put(e.getKey(), e.getValue().asText()));
     } else {
       throw new IllegalArgumentException(tokenizerConfig + ": chat_template must be a string or a list of {name, template}");
     }
@@ -252,6 +252,11 @@ public final class ChatTemplate {
     if (t == null) {
       throw new IllegalStateException("this checkpoint has only a 'tool_use' chat template and no tools were given");
     }
-    return t.interpreter().render(t.body(), context);
+    try {
+      return t.interpreter().render(t.body(), context);
+    } catch (StackOverflowError e) {
+      // a macro that calls itself without end; Python gives up the same way
+      throw new TemplateException("RecursionError", "maximum recursion depth exceeded", 0, 0);
+    }
   }
 }

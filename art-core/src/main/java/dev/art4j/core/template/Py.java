@@ -447,6 +447,8 @@ final class Py {
       return seq instanceof Tuple ? Tuple.of(out) : out;
     }
     if (seq instanceof Undefined u) throw u.error();
+    // Jinja2 compiles a slice to a plain Python subscript, so there is no undefined fallback
+    if (seq instanceof Map) throw PyError.typeError("unhashable type: 'slice'");
     throw PyError.typeError("'" + typeName(seq) + "' object is not subscriptable");
   }
 

@@ -218,4 +218,10 @@ class InterpreterTest {
     assertEquals("Only user and assistant roles are supported!", e.getMessage());
     assertEquals(2, e.line());
   }
+
+  @Test
+  void endlessMacroRecursionIsAnErrorNotACrash() {
+    TemplateException e = error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}");
+    assertEquals("RecursionError: maximum recursion depth exceeded", e.pythonError());
+  }
 }

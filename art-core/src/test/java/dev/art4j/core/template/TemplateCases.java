@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -24,8 +23,7 @@ final class TemplateCases {
 
   static Map<String, Object> context(JsonNode node) {
     Map<String, Object> ctx = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
       ctx.put(e.getKey(), e.getValue());
     }
     return ctx;
@@ -37,7 +35,12 @@ final class TemplateCases {
    * {@code raise_exception(msg)} must surface as exactly {@code msg}.
    */
   static void check(ChatTemplateSupplier template, JsonNode c) {
-    Map<String, Object> ctx = context(c.get("context"));
+    check(template, c, c.get("context"));
+  }
+
+  /** As {@link #check(ChatTemplateSupplier, JsonNode)}, with the variables given separately. */
+  static void check(ChatTemplateSupplier template, JsonNode c, JsonNode context) {
+    Map<String, Object> ctx = context(context);
     if (c.has("expected")) {
       assertEquals(c.get("expected").textValue(), template.get().render(ctx));
       return;

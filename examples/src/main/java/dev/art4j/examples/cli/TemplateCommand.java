@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -75,8 +74,7 @@ public final class TemplateCommand implements Callable<Integer> {
         return print(out, "error", context + ": expected a JSON object of template variables", 1);
       }
       Map<String, Object> variables = new LinkedHashMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = ctx.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : ctx.properties()) {
         variables.put(e.getKey(), e.getValue());
       }
       try {
