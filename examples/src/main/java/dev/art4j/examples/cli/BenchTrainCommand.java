@@ -118,9 +118,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
           .build()) {
         out.put("lora_parameters", trainer.adapter().parameters().stream().mapToLong(NDArray::size).sum());
         double prefill = prefillSeconds(policy, groups);
+        cmd.getErr().printf("bench train: prefill %.1f s%n", prefill);
         TrainResult best = null;
         for (int s = 0; s < steps; s++) {
           TrainResult r = trainer.train(groups);
+          cmd.getErr().printf("bench train: step %d %.1f s%n", s + 1, r.metric("seconds"));
           if (best == null || r.metric("seconds") < best.metric("seconds")) {
             best = r;
           }
