@@ -122,7 +122,13 @@ public final class GrpoTrainer implements AutoCloseable {
     core.seed(step);
     core.adapter.setTraining(true);
     try (NDManager scope = core.newScope()) {
-      pass = accumulate(samples, scope, true);
+      try {
+        pass = accumulate(samples, scope, true);
+      } catch (RuntimeException e) {
+        // a failed pass must not leave half a step's gradients for the next one to add to
+        core.optimizer.zeroGradients(scope);
+        throw e;
+      }
       backwardDone = System.nanoTime();
       gradNorm = core.optimizer.step(lr, c, scope);
       optimizerDone = System.nanoTime();
@@ -215,6 +221,7 @@ public final class GrpoTrainer implements AutoCloseable {
       } catch (IllegalStateException e) {
         throw new IllegalStateException("group " + s.group() + " trajectory " + s.index() + ": " + e.getMessage(), e);
       }
+      Sample.checkIds(seq.ids(), core.policy.config().vocabSize(), "group " + s.group() + " trajectory " + s.index());
       int[] pos = Sample.trainedPositions(seq.sampled());
       if (pos.length == 0) {
         log.warn("group {} trajectory {} has no sampled tokens; not trained", s.group(), s.index());

@@ -81,6 +81,9 @@ public final class SftTrainer implements AutoCloseable {
     long start = System.nanoTime();
     TrainConfig c = core.config;
     int step = core.step() + 1;
+    for (int i = 0; i < batch.size(); i++) {
+      Sample.checkIds(batch.get(i).ids(), core.policy.config().vocabSize(), "sequence " + i);
+    }
     List<Sample> samples = samples(batch);
     double lr = core.learningRate(step);
     double gradNorm;
@@ -90,7 +93,13 @@ public final class SftTrainer implements AutoCloseable {
     core.seed(step);
     core.adapter.setTraining(true);
     try (NDManager scope = core.newScope()) {
-      pass = accumulate(samples, scope, true);
+      try {
+        pass = accumulate(samples, scope, true);
+      } catch (RuntimeException e) {
+        // a failed pass must not leave half a step's gradients for the next one to add to
+        core.optimizer.zeroGradients(scope);
+        throw e;
+      }
       backwardDone = System.nanoTime();
       gradNorm = core.optimizer.step(lr, c, scope);
       optimizerDone = System.nanoTime();
