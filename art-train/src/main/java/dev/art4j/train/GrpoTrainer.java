@@ -182,7 +182,7 @@ public final class GrpoTrainer implements AutoCloseable {
       try (NDManager m = scope.newSubManager()) {
         MicroBatch.Tensors t = mb.tensors(m, c.lossType() == LossType.GSPO);
         // reference pass outside the collector: grad mode off, no graph kept
-        NDArray ref = c.klCoef() > 0 ? t.logprobs(core.policy.model(), null) : null;
+        NDArray ref = c.klCoef() > 0 ? t.referenceLogprobs(core.policy.model(), m) : null;
         PolicyLoss.Output out;
         if (backward) {
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
