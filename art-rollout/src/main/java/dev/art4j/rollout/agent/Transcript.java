@@ -88,6 +88,15 @@ public final class Transcript {
    * the tools).
    */
   public ParsedReply addReply(Completion completion, String idPrefix) {
+    return addReply(completion, idPrefix, List.of());
+  }
+
+  /**
+   * {@link #addReply(Completion, String)} for a reply that may have ended on a stop string: the
+   * message's text ends before the first stop string found (OpenAI's {@code stop}); the tokens
+   * keep everything sampled.
+   */
+  public ParsedReply addReply(Completion completion, String idPrefix, List<String> stopStrings) {
     requireAwaitingReply("addReply()");
     turns.add(new Turn(Arrays.copyOf(ids, length), completion.tokens().clone(), completion.logprobs().clone()));
     append(completion.tokens());
@@ -96,7 +105,14 @@ public final class Transcript {
       // stopped without closing its turn: the template's end-of-turn goes in as prompt
       append(new int[] {format.endOfTurnId()});
     }
-    ParsedReply reply = format.parser().parse(prefilled + format.decodeReply(sampled), idPrefix);
+    String text = prefilled + format.decodeReply(sampled);
+    for (String stop : stopStrings) {
+      int at = stop.isEmpty() ? -1 : text.indexOf(stop, prefilled.length());
+      if (at >= 0) {
+        text = text.substring(0, at);
+      }
+    }
+    ParsedReply reply = format.parser().parse(text, idPrefix);
     prefilled = "";
     messages.add(reply.toMessage());
     awaitingReply = false;
