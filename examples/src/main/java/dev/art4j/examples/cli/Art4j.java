@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       ScoreCommand.class,
       GenerateCommand.class,
+      ServeCommand.class,
     })
 public final class Art4j {
 
