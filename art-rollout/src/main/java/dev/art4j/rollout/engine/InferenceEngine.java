@@ -2,6 +2,7 @@ package dev.art4j.rollout.engine;
 
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.ModelConfig;
+import dev.art4j.core.model.Policy;
 import dev.art4j.core.model.Projection;
 import dev.art4j.core.model.Transformer;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +64,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   private final int maxContext;
   private final Set<Integer> eos;
   private final Function<int[], String> detokenizer;
-  private final Lora lora;
+  private final Supplier<Lora> lora;
   private final AtomicLong adapterVersion = new AtomicLong();
   private volatile AdapterSnapshot adapter;
   private final SplittableRandom seeds;
@@ -76,7 +78,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   private final AtomicLong promptRows = new AtomicLong();
 
   private InferenceEngine(Builder b) {
-    Transformer model = Objects.requireNonNull(b.model, "model");
+    Transformer model = Objects.requireNonNull(b.model, "model (or policy)");
     this.config = model.config();
     this.maxContext = b.maxContext > 0 ? Math.min(b.maxContext, config.maxPositionEmbeddings())
         : config.maxPositionEmbeddings();
@@ -87,7 +89,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     this.maxStepTokens = Math.max(b.maxStepTokens, b.maxBatchSize);
     this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
     this.detokenizer = b.detokenizer;
-    this.lora = b.adapter;
+    this.lora = b.adapter == null ? () -> null : b.adapter;
     this.seeds = new SplittableRandom(b.seed);
     this.samplers = new Sampler[decoder.threads()];
     for (int i = 0; i < samplers.length; i++) {
@@ -112,9 +114,12 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   /**
    * Takes a new snapshot of the adapter's weights (a copy of A and B, not of the base model):
    * every request submitted after this returns samples from them. Call it after each training
-   * step that changed the adapter. Requests already submitted keep the weights they started with.
+   * step that changed the adapter, or after {@link Policy#setAdapter} (an engine built over a
+   * policy reads the policy's adapter now in use). Requests already submitted keep the weights
+   * they started with. Call it while no training step is writing the adapter.
    */
   public void refreshAdapter() {
+    Lora lora = this.lora.get();
     if (lora == null) {
       adapter = null;
       return;
@@ -385,6 +390,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       token[j] = mine.get().sample(logits, j * vocab, vocab, outSeq[j].params, outSeq[j].rng, out);
       lp[j] = out[0];
     });
+    decoder.profile().add(Profile.Op.SAMPLE, now);
     for (int j = 0; j < outs; j++) {
       Sequence s = outSeq[j];
       if (s.generated == 0) {
@@ -468,7 +474,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   /** Options of an {@link InferenceEngine}. */
   public static final class Builder {
     private Transformer model;
-    private Lora adapter;
+    private Supplier<Lora> adapter;
     private Function<int[], String> detokenizer;
     private List<Integer> eosTokenIds;
     private int kvTokenBudget = 32_768;
@@ -480,11 +486,28 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
     private Builder() {}
 
-    /** The base model (required); its fp32 weights are read in place, never copied. */
+    /**
+     * Samples from a policy: its base model, the adapter it has in use (read again by each
+     * {@link #refreshAdapter()}), its tokenizer for stop strings, and end-of-sequence ids from
+     * both the config and the tokenizer.
+     */
+    public Builder policy(Policy p) {
+      model = p.model();
+      adapter = p::adapter;
+      p.tokenizer().ifPresent(t -> {
+        detokenizer = t::decode;
+        Set<Integer> ids = new java.util.LinkedHashSet<>(p.config().eosTokenIds());
+        ids.addAll(t.eosTokenIds());
+        eosTokenIds = List.copyOf(ids);
+      });
+      return this;
+    }
+
+    /** The base model (required unless {@link #policy}); its fp32 weights are read in place, never copied. */
     public Builder model(Transformer v) { model = v; return this; }
 
     /** The LoRA adapter to apply (null = base model); see {@link #refreshAdapter()}. */
-    public Builder adapter(Lora v) { adapter = v; return this; }
+    public Builder adapter(Lora v) { adapter = () -> v; return this; }
 
     /** Turns generated ids into text, for stop strings (without one, stop strings are ignored). */
     public Builder detokenizer(Function<int[], String> v) { detokenizer = v; return this; }

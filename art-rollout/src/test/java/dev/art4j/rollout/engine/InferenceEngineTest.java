@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import dev.art4j.core.model.Lora;
+import dev.art4j.core.model.Policy;
+import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.model.Transformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -322,6 +324,47 @@ class InferenceEngineTest {
         assertArrayEquals(java.util.Arrays.copyOf(free, first + 1), e.tokens());
         assertEquals(FinishReason.STOP, e.finishReason());
       }
+    }
+  }
+
+  @Test
+  void stopStringsEndACompletionOverAPolicysTokenizer() throws Exception {
+    Path dir = Reference.model("tiny-chat");
+    try (Policy policy = Policy.load(dir);
+        InferenceEngine engine = InferenceEngine.builder().policy(policy).build()) {
+      Tokenizer tok = policy.tokenizer().orElseThrow();
+      int[] prompt = tok.encode("Hello there, how are you?");
+      SamplingParams free = SamplingParams.builder().maxNewTokens(24).ignoreEos(true).seed(3).build();
+      int[] tokens = get(engine.submit(prompt, free)).tokens();
+      String text = tok.decode(tokens);
+      // a stop string made of the text of tokens 6..8: the completion must end where it first appears
+      String stop = tok.decode(java.util.Arrays.copyOfRange(tokens, 6, 9));
+      org.junit.jupiter.api.Assumptions.assumeFalse(stop.isEmpty(), "tokens 6..8 decode to nothing: " + text);
+      Completion c = get(engine.submit(prompt, free.toBuilder().stopStrings(List.of(stop)).build()));
+      assertEquals(FinishReason.STOP, c.finishReason());
+      assertTrue(tok.decode(c.tokens()).contains(stop));
+      assertFalse(tok.decode(java.util.Arrays.copyOf(c.tokens(), c.tokens().length - 1)).contains(stop),
+          "the completion ends at the token that completes the stop string");
+      assertArrayEquals(java.util.Arrays.copyOf(tokens, c.tokens().length), c.tokens());
+    }
+  }
+
+  @Test
+  void anEngineOverAPolicyFollowsItsAdapter() throws Exception {
+    Path dir = Reference.model("tiny-qwen2");
+    try (Policy policy = Policy.builder(dir).adapter(dir.resolve("adapter")).build();
+        InferenceEngine engine = InferenceEngine.builder().policy(policy).build()) {
+      int[] prompt = {9, 8, 7, 6};
+      SamplingParams p = SamplingParams.greedy(8).toBuilder().ignoreEos(true).build();
+      int[] withAdapter = Reference.greedy(policy.model(), policy.adapter(), prompt, 8, manager);
+      int[] base = Reference.greedy(policy.model(), null, prompt, 8, manager);
+      assertArrayEquals(withAdapter, get(engine.submit(prompt, p)).tokens());
+      Lora previous = policy.setAdapter(null);
+      engine.refreshAdapter();
+      assertArrayEquals(base, get(engine.submit(prompt, p)).tokens());
+      policy.setAdapter(previous);
+      engine.refreshAdapter();
+      assertArrayEquals(withAdapter, get(engine.submit(prompt, p)).tokens());
     }
   }
 

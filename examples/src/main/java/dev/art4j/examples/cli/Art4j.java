@@ -16,6 +16,11 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       ScoreCommand.class,
       GenerateCommand.class,
+      RulerCommand.class,
+      TemplateCommand.class,
+      McpCommand.class,
+      ScenariosCommand.class,
+      BenchCommand.class,
       ServeCommand.class,
     })
 public final class Art4j {
