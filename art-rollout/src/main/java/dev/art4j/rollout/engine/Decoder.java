@@ -105,6 +105,9 @@ final class Decoder implements AutoCloseable {
   }
 
   private static ByteBuffer buffer(NDArray a, String name) {
+    if (a.getDevice().isGpu()) {
+      throw new IllegalArgumentException(name + ": the engine decodes on the CPU, this weight is on " + a.getDevice());
+    }
     if (a.getDataType() != DataType.FLOAT32) {
       throw new IllegalArgumentException(name + ": the engine reads fp32 weights, got " + a.getDataType());
     }

@@ -175,7 +175,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (closed) {
         throw new IllegalStateException("the inference engine is closed");
       }
-      incoming.add(new Sequence(prompt, params, adapter, rng, future, positions));
+      Sequence s = new Sequence(prompt, params, adapter, rng, future, positions);
+      incoming.add(s);
+      if (closed && incoming.remove(s)) { // lost the race with close(): nobody will run it
+        throw new IllegalStateException("the inference engine is closed");
+      }
     } catch (RuntimeException e) {
       future.completeExceptionally(e);
     }
