@@ -140,11 +140,22 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       for (Projection p : ps) {
         if (lora.config().targets(p)) {
           a[l][p.ordinal()] = lora.a(l, p).toFloatArray();
-          bb[l][p.ordinal()] = lora.b(l, p).toFloatArray();
+          bb[l][p.ordinal()] = transpose(lora.b(l, p).toFloatArray(), p.outFeatures(config), lora.config().rank());
         }
       }
     }
     adapter = new AdapterSnapshot(adapterVersion.incrementAndGet(), lora.config().rank(), lora.scaling(), a, bb);
+  }
+
+  /** (rows, cols) row-major to (cols, rows) row-major. */
+  private static float[] transpose(float[] m, int rows, int cols) {
+    float[] t = new float[m.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        t[c * rows + r] = m[r * cols + c];
+      }
+    }
+    return t;
   }
 
   /**
