@@ -90,6 +90,8 @@ final class ServerConnection implements AutoCloseable {
     return p == null ? -1 : p.pid();
   }
 
+  // HttpMcpTransport (legacy HTTP+SSE) is deprecated for removal in langchain4j, but servers still speak it
+  @SuppressWarnings("removal")
   private Live start(int generation) {
     McpTransport transport;
     if (config instanceof McpServerConfig.Stdio s) {
