@@ -29,6 +29,8 @@ import java.util.function.Function;
  */
 final class MathTools {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MathTools.class);
+
   static final String CONSTANTS_URI = "math://constants";
 
   private MathTools() {}
@@ -103,6 +105,8 @@ final class MathTools {
           schema(Map.of("seconds", number("how long to wait, at most 60")), "seconds"),
           args -> {
             double seconds = Math.min(60, num(args, "seconds"));
+            // on stderr, so that tests can see the call has arrived
+            log.info("sleep: {} s", format(seconds));
             try {
               Thread.sleep((long) (seconds * 1000));
             } catch (InterruptedException e) {
