@@ -129,7 +129,7 @@ class ToolCallParserTest {
     String en = ToolCallChecker.problem(new ToolCall("c", "divide", "{\"a\":1,\"b\":2,\"mode\":\"round\"}"), tools);
     assertTrue(en.contains("field `mode` must be one of") && en.contains("exact") && en.contains("floor"), en);
     String notObject = ToolCallChecker.problem(new ToolCall("c", "add", "[1,2]"), tools);
-    assertTrue(notObject.contains("the arguments must be an object, got an array"), notObject);
+    assertTrue(notObject.contains("the arguments must be an object, got array [1,2]"), notObject);
   }
 
   @Test
