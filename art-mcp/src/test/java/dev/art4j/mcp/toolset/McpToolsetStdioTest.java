@@ -116,8 +116,12 @@ class McpToolsetStdioTest {
     ServerConnection math = tools.connection("math");
     int restartsBefore = tools.restarts();
     long pid = math.pid();
-    CompletableFuture<ToolResult> slow = CompletableFuture.supplyAsync(() -> tools.call("sleep", "{\"seconds\": 1.5}"));
-    Thread.sleep(300);
+    CompletableFuture<ToolResult> slow = CompletableFuture.supplyAsync(() -> tools.call("sleep", "{\"seconds\": 1.7}"));
+    // kill it once the server has started the call (it logs "sleep: 1.7 s" to stderr)
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!math.stderrTail().contains("sleep: 1.7 s") && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
     ToolResult r = slow.get(20, TimeUnit.SECONDS);
     assertTrue(r.isError());
@@ -134,5 +138,22 @@ class McpToolsetStdioTest {
     victim.onExit().get(10, TimeUnit.SECONDS);
     assertEquals(ToolResult.ok("1"), tools.call("subtract", "{\"a\": 3, \"b\": 2}"));
     assertEquals(restartsBefore + 2, tools.restarts());
+  }
+
+  @Test
+  void concurrentCallsFromAGroupOfRolloutsGetTheirOwnAnswers() throws Exception {
+    List<CompletableFuture<ToolResult>> results = new java.util.ArrayList<>();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      for (int i = 0; i < 64; i++) {
+        int a = i;
+        results.add(CompletableFuture.supplyAsync(() -> tools.call("multiply", "{\"a\": " + a + ", \"b\": 3}"), pool));
+      }
+      for (int i = 0; i < 64; i++) {
+        assertEquals(ToolResult.ok(Integer.toString(3 * i)), results.get(i).get(30, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdown();
+    }
   }
 }

@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  *       members of a group send the same prompt) reuses that sequence's cached keys/values:
  *       full cache blocks are shared, the partial one copied, and only the rest is prefilled
  *       (at least the last prompt token, whose logits the request samples from).
+ *   <li><b>Prefix cache.</b> A finished request leaves its cache behind until the room is
+ *       needed, so the next turn of a conversation (its previous prompt and completion plus
+ *       the new messages) prefills only the new tokens.
  *   <li><b>KV budget.</b> The cache holds at most {@code kvTokenBudget} positions. A request
  *       is admitted when the cache can hold its prompt plus {@code maxNewTokens} next to what
  *       running requests may still need; otherwise it queues (first come, first served).
@@ -71,6 +74,10 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
   private final List<Sequence> waiting = new ArrayList<>();
   private final List<Sequence> live = new ArrayList<>();
+  /** Finished sequences whose cache is kept for reuse, least recently used first. */
+  private final List<Sequence> finished = new ArrayList<>();
+  private static final int MAX_FINISHED = 256;
+  private final boolean prefixCache;
   private final Thread scheduler;
   private final Sampler[] samplers;
   private volatile boolean closed;
@@ -89,6 +96,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     this.maxStepTokens = Math.max(b.maxStepTokens, b.maxBatchSize);
     this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
     this.detokenizer = b.detokenizer;
+    this.prefixCache = b.prefixCache;
     this.lora = b.adapter == null ? () -> null : b.adapter;
     this.seeds = new SplittableRandom(b.seed);
     this.samplers = new Sampler[decoder.threads()];
@@ -132,11 +140,22 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       for (Projection p : ps) {
         if (lora.config().targets(p)) {
           a[l][p.ordinal()] = lora.a(l, p).toFloatArray();
-          bb[l][p.ordinal()] = lora.b(l, p).toFloatArray();
+          bb[l][p.ordinal()] = transpose(lora.b(l, p).toFloatArray(), p.outFeatures(config), lora.config().rank());
         }
       }
     }
     adapter = new AdapterSnapshot(adapterVersion.incrementAndGet(), lora.config().rank(), lora.scaling(), a, bb);
+  }
+
+  /** (rows, cols) row-major to (cols, rows) row-major. */
+  private static float[] transpose(float[] m, int rows, int cols) {
+    float[] t = new float[m.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        t[c * rows + r] = m[r * cols + c];
+      }
+    }
+    return t;
   }
 
   /**
@@ -167,7 +186,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (closed) {
         throw new IllegalStateException("the inference engine is closed");
       }
-      incoming.add(new Sequence(prompt, params, adapter, rng, future, positions));
+      Sequence s = new Sequence(prompt, params, adapter, rng, future, positions);
+      incoming.add(s);
+      if (closed && incoming.remove(s)) { // lost the race with close(): nobody will run it
+        throw new IllegalStateException("the inference engine is closed");
+      }
     } catch (RuntimeException e) {
       future.completeExceptionally(e);
     }
@@ -228,6 +251,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       }
       waiting.clear();
       live.clear();
+      finished.clear();
     }
   }
 
@@ -257,16 +281,36 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (wait) {
         continue;
       }
-      int fullShared = share / KvPool.BLOCK;
-      int need = KvPool.blocksFor(s.maxPositions) - fullShared;
+      for (Sequence o : finished) {
+        int common = o.adapter != s.adapter ? 0 : Math.min(Math.min(commonPrefix(s.prompt, o), s.prompt.length - 1), o.computed);
+        if (common > share) {
+          share = common;
+          donor = o;
+        }
+      }
       int future = 0;
       for (Sequence o : live) {
         future += o.futureBlocks();
       }
-      if (kv.inUse() + future + need > kv.capacity()) {
+      // make room by forgetting the least recently used finished sequences, the donor last
+      while (kv.inUse() + future + KvPool.blocksFor(s.maxPositions) - share / KvPool.BLOCK > kv.capacity()
+          && !finished.isEmpty()) {
+        Sequence victim = finished.get(0);
+        if (victim == donor && finished.size() > 1) {
+          victim = finished.get(1);
+        }
+        if (victim == donor) {
+          donor = null;
+          share = 0;
+        }
+        finished.remove(victim);
+        release(victim);
+      }
+      if (kv.inUse() + future + KvPool.blocksFor(s.maxPositions) - share / KvPool.BLOCK > kv.capacity()) {
         break; // first come, first served: later requests wait behind this one
       }
       it.remove();
+      int fullShared = share / KvPool.BLOCK;
       for (int i = 0; i < fullShared; i++) {
         kv.retain(donor.blocks[i]);
         s.addBlock(donor.blocks[i]);
@@ -274,10 +318,20 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (share % KvPool.BLOCK != 0) {
         s.addBlock(kv.copyPrefix(donor.blocks[fullShared], share % KvPool.BLOCK));
       }
+      if (donor != null && finished.remove(donor)) {
+        finished.add(donor); // most recently used
+      }
       s.computed = share;
       s.admitNanos = System.nanoTime();
       live.add(s);
     }
+  }
+
+  private void release(Sequence s) {
+    for (int i = 0; i < s.blockCount; i++) {
+      kv.release(s.blocks[i]);
+    }
+    s.blockCount = 0;
   }
 
   private static int commonPrefix(int[] prompt, Sequence o) {
@@ -300,6 +354,18 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
   /** One forward over every live sequence's next rows, then sampling where a sequence is due. */
   private void step() {
+    // a caller that cancelled its future frees the room at once
+    for (Iterator<Sequence> it = live.iterator(); it.hasNext(); ) {
+      Sequence s = it.next();
+      if (s.future.isDone()) {
+        it.remove();
+        release(s);
+      }
+    }
+    waiting.removeIf(s -> s.future.isDone());
+    if (live.isEmpty()) {
+      return;
+    }
     // decoding sequences first (one row each), then prompt chunks in admission order
     List<Sequence> order = new ArrayList<>(live.size());
     for (Sequence s : live) {
@@ -385,7 +451,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     // rows sample independently (each request has its own random stream): spread over threads
     java.util.concurrent.atomic.AtomicInteger slot = new java.util.concurrent.atomic.AtomicInteger();
     ThreadLocal<Sampler> mine = ThreadLocal.withInitial(() -> samplers[slot.getAndIncrement()]);
-    decoder.pool().run(outs, j -> {
+    decoder.pool().run(outs, (long) outs * vocab * 8, j -> {
       float[] out = new float[1];
       token[j] = mine.get().sample(logits, j * vocab, vocab, outSeq[j].params, outSeq[j].rng, out);
       lp[j] = out[0];
@@ -400,10 +466,15 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       FinishReason done = finish(s, token[j]);
       if (done != null) {
         live.remove(s);
-        for (int i = 0; i < s.blockCount; i++) {
-          kv.release(s.blocks[i]);
+        if (prefixCache && s.computed > 0) {
+          // keep its cache: the next turn of a conversation starts with this very text
+          finished.add(s);
+          if (finished.size() > MAX_FINISHED) {
+            release(finished.remove(0));
+          }
+        } else {
+          release(s);
         }
-        s.blockCount = 0;
         long end = System.nanoTime();
         completed.incrementAndGet();
         s.future.complete(new Completion(s.generatedTokens(), Arrays.copyOf(s.logprobs, s.generated), done,
@@ -422,7 +493,14 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       return FinishReason.STOP;
     }
     if (!p.stopStrings().isEmpty() && detokenizer != null) {
-      String text = detokenizer.apply(s.generatedTokens());
+      // a stop string just completed lies in the text of the last few tokens (earlier ones
+      // were checked at earlier steps); a token spells at least a byte of UTF-8
+      int longest = 0;
+      for (String stop : p.stopStrings()) {
+        longest = Math.max(longest, stop.length());
+      }
+      int window = Math.min(s.generated, 4 * longest + 4);
+      String text = detokenizer.apply(Arrays.copyOfRange(s.tokens, s.length - window, s.length));
       for (String stop : p.stopStrings()) {
         if (text.contains(stop)) {
           return FinishReason.STOP;
@@ -454,6 +532,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     return promptRows.get();
   }
 
+  /** Blocks the cache has ever allocated (bounded by the budget). */
+  int kvBlocksAllocated() {
+    return kv.allocated();
+  }
+
   /** Positions currently held in the KV cache (shared blocks counted once), in blocks of 16. */
   int kvBlocksInUse() {
     return kv.inUse();
@@ -483,6 +566,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     private int maxContext;
     private int threads;
     private long seed = System.nanoTime();
+    private boolean prefixCache = true;
 
     private Builder() {}
 
@@ -529,6 +613,14 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
     /** Compute threads (default: all processors). */
     public Builder threads(int v) { threads = positive(v, "threads"); return this; }
+
+    /**
+     * Whether finished requests leave their cached keys/values behind for later requests that
+     * start with the same tokens (default true): the next turn of an agent's conversation then
+     * prefills only what was appended. Kept entries are evicted, least recently used first,
+     * whenever a new request needs their room.
+     */
+    public Builder prefixCache(boolean v) { prefixCache = v; return this; }
 
     /** Seed of the random streams of unseeded requests (default: the clock). */
     public Builder seed(long v) { seed = v; return this; }

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       McpCommand.class,
       ScenariosCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
     })
 public final class Art4j {
 
