@@ -3,6 +3,7 @@ package dev.art4j.reward.rule;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolCall;
+import dev.art4j.core.trajectory.ToolErrors;
 import dev.art4j.core.trajectory.Trajectory;
 import java.util.Objects;
 

@@ -3,7 +3,7 @@ package dev.art4j.reward.ruler;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.trajectory.Trajectory;
-import dev.art4j.reward.rule.ToolErrors;
+import dev.art4j.core.trajectory.ToolErrors;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

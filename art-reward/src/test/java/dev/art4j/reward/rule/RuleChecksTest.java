@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolCall;
+import dev.art4j.core.trajectory.ToolErrors;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.core.trajectory.Turn;

@@ -17,7 +17,7 @@ import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
-import dev.art4j.reward.rule.ToolErrors;
+import dev.art4j.core.trajectory.ToolErrors;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,6 +4,8 @@ import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolResult;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.chat.Toolset;
+import dev.art4j.core.chat.Role;
+import dev.art4j.core.trajectory.ToolErrors;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.rollout.engine.Completion;
 import dev.art4j.rollout.engine.CompletionSource;
@@ -96,6 +98,7 @@ public final class AgentLoop {
     List<String> logs = new ArrayList<>();
     int toolCalls = 0;
     int toolErrors = 0;
+    List<Boolean> failedToolMessages = new ArrayList<>(); // per tool message added, in order
     int sampled = 0;
     double samplingSeconds = 0;
     double toolSeconds = 0;
@@ -117,6 +120,7 @@ public final class AgentLoop {
         break;
       }
       List<Message> results = new ArrayList<>();
+      List<Boolean> failed = new ArrayList<>();
       boolean finished = false;
       long t1 = System.nanoTime();
       for (ParsedCall call : reply.calls()) {
@@ -136,6 +140,7 @@ public final class AgentLoop {
           logs.add("turn " + turn + ": " + call.call().name() + ": " + result.text());
         }
         results.add(Message.tool(call.call().id(), call.call().name(), result.text()));
+        failed.add(result.isError());
       }
       toolSeconds += (System.nanoTime() - t1) / 1e9;
       if (finished) {
@@ -143,6 +148,7 @@ public final class AgentLoop {
         break;
       }
       transcript.addMessages(results);
+      failedToolMessages.addAll(failed);
     }
     metadata.put("finish_reason", finish);
     int turns = transcript.turns().size();
@@ -153,6 +159,7 @@ public final class AgentLoop {
     t = t.withMetric("turns", turns).withMetric("tool_calls", toolCalls).withMetric("tool_errors", toolErrors)
         .withMetric("sampled_tokens", sampled)
         .withMetric("prompt_tokens", turns == 0 ? 0 : t.tokens().length() - sampled);
+    t = markToolErrors(t, failedToolMessages);
     for (Map.Entry<String, Object> e : metadata.entrySet()) {
       t = t.withMetadata(e.getKey(), e.getValue());
     }
@@ -187,6 +194,26 @@ public final class AgentLoop {
   }
 
   /** Options of an {@link AgentLoop}. */
+  /**
+   * Marks the failed tool messages in the {@link ToolErrors} metadata. The loop's tool messages
+   * are the last {@code failed.size()} tool messages (earlier ones came with the user's history).
+   */
+  private static Trajectory markToolErrors(Trajectory t, List<Boolean> failed) {
+    List<Integer> toolMessages = new ArrayList<>();
+    for (int i = 0; i < t.messages().size(); i++) {
+      if (t.messages().get(i).role() == Role.TOOL) {
+        toolMessages.add(i);
+      }
+    }
+    int offset = toolMessages.size() - failed.size();
+    for (int k = 0; k < failed.size(); k++) {
+      if (failed.get(k)) {
+        t = ToolErrors.mark(t, toolMessages.get(offset + k));
+      }
+    }
+    return t;
+  }
+
   public static final class Builder {
     private final CompletionSource source;
     private final ChatFormat format;

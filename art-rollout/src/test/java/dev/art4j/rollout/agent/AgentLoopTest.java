@@ -12,6 +12,7 @@ import dev.art4j.core.chat.Toolset;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.core.trajectory.TokenSequence;
+import dev.art4j.core.trajectory.ToolErrors;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.core.trajectory.Turn;
@@ -146,6 +147,7 @@ class AgentLoopTest {
     assertEquals("{\"answer\":\"5\"}", t.metadata().get("finish_arguments"));
     assertEquals(3, t.turns().size(), "a finish call breaking the schema is answered, not accepted");
     assertTrue(t.messages().get(4).content().contains("field `answer` must be a string, got number 5"), t.messages().get(4).content());
+    assertEquals(List.of(4), ToolErrors.indices(t), "the rejected call's tool message is marked failed for rewards");
     assertTrue(t.tools().stream().anyMatch(s -> s.name().equals("complete_task")));
   }
 

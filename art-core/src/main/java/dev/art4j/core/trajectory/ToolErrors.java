@@ -1,7 +1,6 @@
-package dev.art4j.reward.rule;
+package dev.art4j.core.trajectory;
 
 import dev.art4j.core.chat.Role;
-import dev.art4j.core.trajectory.Trajectory;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,8 +9,8 @@ import java.util.List;
  * the rollout records the failures in the trajectory's metadata: key {@value #KEY}, a JSON array
  * of the 0-based indices (into {@code messages}) of the tool messages whose
  * {@code ToolResult.isError()} was true. A trajectory without the key had no tool errors.
- * The array survives the run store's JSON round trip; {@link ToolUse#noErrors()} and the RULER
- * transcript read it.
+ * The array survives the run store's JSON round trip. The agent loop writes it; art-reward's
+ * {@code ToolUse.noErrors()} and the RULER transcript read it.
  *
  * <pre>{@code "metadata": {"tool_errors": [3, 7]}}</pre>
  */
