@@ -52,6 +52,10 @@ public final class DecodeBenchmark {
     int threads = Runtime.getRuntime().availableProcessors();
     out.put("threads", threads);
     out.put("kernels", Kernels.best().getClass().getSimpleName());
+    out.put("bandwidth_gb_s", null); // measured last (see below); keys stay in reading order
+    out.put("weights_gb", null);
+    out.put("ceiling_tok_s", null);
+    out.put("b1_over_ceiling", null);
     double b1;
     double b8;
     double weightBytes = weightBytes(config);
