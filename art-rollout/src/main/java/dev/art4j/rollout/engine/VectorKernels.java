@@ -23,6 +23,12 @@ final class VectorKernels implements Kernels {
     int upper = S.loopBound(cols);
     int rowBytes = cols * 4;
     int r = r0;
+    if (n == 1) {
+      // batch 1 is pure streaming: eight weight rows in flight keep more misses outstanding
+      for (; r + 8 <= r1; r += 8) {
+        gemv8(w, r * rowBytes, rowBytes, x, y, r, upper, cols);
+      }
+    }
     for (; r + 4 <= r1; r += 4) {
       int w0 = r * rowBytes;
       int w1 = w0 + rowBytes;
@@ -97,6 +103,32 @@ final class VectorKernels implements Kernels {
         y[b * yStride + r] = finish(a0, w, w0, x, x0, upper, cols);
       }
     }
+  }
+
+  /** Eight weight rows (from byte offset w0) times one input row, into y[r..r+8). */
+  private static void gemv8(ByteBuffer w, int w0, int rowBytes, float[] x, float[] y, int r, int upper, int cols) {
+    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+    FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += L) {
+      FloatVector c = FloatVector.fromArray(S, x, i);
+      int o = w0 + 4 * i;
+      a0 = FloatVector.fromByteBuffer(S, w, o, ORDER).fma(c, a0);
+      a1 = FloatVector.fromByteBuffer(S, w, o + rowBytes, ORDER).fma(c, a1);
+      a2 = FloatVector.fromByteBuffer(S, w, o + 2 * rowBytes, ORDER).fma(c, a2);
+      a3 = FloatVector.fromByteBuffer(S, w, o + 3 * rowBytes, ORDER).fma(c, a3);
+      a4 = FloatVector.fromByteBuffer(S, w, o + 4 * rowBytes, ORDER).fma(c, a4);
+      a5 = FloatVector.fromByteBuffer(S, w, o + 5 * rowBytes, ORDER).fma(c, a5);
+      a6 = FloatVector.fromByteBuffer(S, w, o + 6 * rowBytes, ORDER).fma(c, a6);
+      a7 = FloatVector.fromByteBuffer(S, w, o + 7 * rowBytes, ORDER).fma(c, a7);
+    }
+    y[r] = finish(a0, w, w0, x, 0, upper, cols);
+    y[r + 1] = finish(a1, w, w0 + rowBytes, x, 0, upper, cols);
+    y[r + 2] = finish(a2, w, w0 + 2 * rowBytes, x, 0, upper, cols);
+    y[r + 3] = finish(a3, w, w0 + 3 * rowBytes, x, 0, upper, cols);
+    y[r + 4] = finish(a4, w, w0 + 4 * rowBytes, x, 0, upper, cols);
+    y[r + 5] = finish(a5, w, w0 + 5 * rowBytes, x, 0, upper, cols);
+    y[r + 6] = finish(a6, w, w0 + 6 * rowBytes, x, 0, upper, cols);
+    y[r + 7] = finish(a7, w, w0 + 7 * rowBytes, x, 0, upper, cols);
   }
 
   /** Four weight rows (from byte offset w0) times four input rows (from x0), into y from y0. */
