@@ -527,6 +527,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     return decoder.profile().millisPerStep();
   }
 
+  /** A copy of the decoder's profile (read while the engine is idle). */
+  Profile profileSnapshot() {
+    return decoder.profile().copy();
+  }
+
   void resetProfile() {
     decoder.profile().reset();
   }
