@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.art4j.core.model.Lora;
-import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.TokenSequence;
@@ -283,53 +282,13 @@ public final class GrpoTrainer implements AutoCloseable {
     return core;
   }
 
-  /** Options of a {@link GrpoTrainer}. */
-  public static final class Builder {
-    private final Policy policy;
-    private final LoraTraining.Options options = new LoraTraining.Options();
-
+  /** Options of a {@link GrpoTrainer}: see {@link TrainerBuilder}. */
+  public static final class Builder extends TrainerBuilder<GrpoTrainer, Builder> {
     private Builder(Policy policy) {
-      this.policy = Objects.requireNonNull(policy, "policy");
+      super(policy);
     }
 
-    /** Loss, optimiser and batching options (default {@link TrainConfig#defaults()}). */
-    public Builder config(TrainConfig config) {
-      options.config = Objects.requireNonNull(config, "config");
-      return this;
-    }
-
-    /** Where checkpoints, history and trajectories go; without one nothing is written. */
-    public Builder runStore(RunStore store) {
-      options.store = store;
-      return this;
-    }
-
-    /**
-     * The adapter to create when the policy has none and there is no checkpoint to resume
-     * (default rank 8, alpha 16, no dropout, all seven projections), and the seed of its A.
-     */
-    public Builder lora(LoraConfig config, long seed) {
-      options.lora = Objects.requireNonNull(config, "config");
-      options.loraSeed = seed;
-      return this;
-    }
-
-    /** Write a checkpoint every {@code n} steps (default 1; 0 = never). */
-    public Builder checkpointEvery(int n) {
-      options.checkpointEvery = n;
-      return this;
-    }
-
-    /**
-     * Whether to continue from the run store's latest checkpoint (default true). Resuming loads
-     * the checkpoint's adapter and puts it in use with {@link Policy#setAdapter}; an adapter the
-     * policy had before is left to its owner (it lives until the policy closes).
-     */
-    public Builder resume(boolean resume) {
-      options.resume = resume;
-      return this;
-    }
-
+    @Override
     public GrpoTrainer build() {
       return new GrpoTrainer(new LoraTraining(policy, options, "grpo"));
     }

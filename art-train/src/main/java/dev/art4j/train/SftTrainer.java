@@ -8,9 +8,7 @@ import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.model.Lora;
-import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.run.RunStore;
 import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.trajectory.TokenSequence;
@@ -234,48 +232,13 @@ public final class SftTrainer implements AutoCloseable {
     return core;
   }
 
-  /** Options of an {@link SftTrainer}; the loss-type fields of the config are ignored. */
-  public static final class Builder {
-    private final Policy policy;
-    private final LoraTraining.Options options = new LoraTraining.Options();
-
+  /** Options of an {@link SftTrainer} (the loss-type fields of the config are ignored): see {@link TrainerBuilder}. */
+  public static final class Builder extends TrainerBuilder<SftTrainer, Builder> {
     private Builder(Policy policy) {
-      this.policy = Objects.requireNonNull(policy, "policy");
+      super(policy);
     }
 
-    public Builder config(TrainConfig config) {
-      options.config = Objects.requireNonNull(config, "config");
-      return this;
-    }
-
-    public Builder runStore(RunStore store) {
-      options.store = store;
-      return this;
-    }
-
-    /** The adapter to create when the policy has none and there is nothing to resume. */
-    public Builder lora(LoraConfig config, long seed) {
-      options.lora = Objects.requireNonNull(config, "config");
-      options.loraSeed = seed;
-      return this;
-    }
-
-    /** Write a checkpoint every {@code n} steps (default 1; 0 = never). */
-    public Builder checkpointEvery(int n) {
-      options.checkpointEvery = n;
-      return this;
-    }
-
-    /**
-     * Whether to continue from the run store's latest checkpoint (default true). Resuming loads
-     * the checkpoint's adapter and puts it in use with {@link Policy#setAdapter}; an adapter the
-     * policy had before is left to its owner (it lives until the policy closes).
-     */
-    public Builder resume(boolean resume) {
-      options.resume = resume;
-      return this;
-    }
-
+    @Override
     public SftTrainer build() {
       return new SftTrainer(new LoraTraining(policy, options, "sft"));
     }
