@@ -1,0 +1,409 @@
+package dev.art4j.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.ShortBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A read-only view of the tensors in a safetensors checkpoint: one {@code .safetensors} file, or a
+ * sharded checkpoint described by {@code model.safetensors.index.json}.
+ *
+ * <p>Layout of a file: an 8-byte little-endian header length {@code N}, {@code N} bytes of JSON
+ * ({@code name -> {dtype, shape, data_offsets: [begin, end]}}, plus {@code __metadata__}), then
+ * the raw little-endian data; offsets are relative to the end of the header. Opening reads and
+ * validates only the headers; {@link #load} memory-maps one tensor's bytes and converts them to
+ * the requested dtype. BF16 is widened in Java (a bf16 value is the upper 16 bits of the fp32
+ * one) because DJL's PyTorch engine aborts on any BF16 array.
+ */
+public final class Safetensors {
+
+  static {
+    Offline.ensure();
+  }
+
+  /** Where one tensor lives. {@code begin}/{@code end} are absolute byte positions in the file. */
+  public record TensorInfo(String name, Path file, String dtype, long[] shape, long begin, long end) {
+
+    /** Element count. */
+    public long size() {
+      long n = 1;
+      for (long d : shape) {
+        n *= d;
+      }
+      return n;
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long MAX_HEADER = 100L << 20;
+
+  private final Map<String, TensorInfo> tensors;
+  private final String source;
+
+  private Safetensors(Map<String, TensorInfo> tensors, String source) {
+    this.tensors = Collections.unmodifiableMap(tensors);
+    this.source = source;
+  }
+
+  /**
+   * Opens a checkpoint: a {@code .safetensors} file, an index {@code .json}, or a directory that
+   * holds {@code model.safetensors.index.json} or {@code model.safetensors}.
+   */
+  public static Safetensors open(Path path) throws IOException {
+    if (Files.isDirectory(path)) {
+      Path index = path.resolve("model.safetensors.index.json");
+      if (Files.exists(index)) {
+        return openIndex(index);
+      }
+      Path single = path.resolve("model.safetensors");
+      if (Files.exists(single)) {
+        return openFile(single);
+      }
+      throw new NoSuchFileException(path.toString(), null,
+          "no model.safetensors or model.safetensors.index.json in this directory");
+    }
+    if (path.getFileName().toString().endsWith(".json")) {
+      return openIndex(path);
+    }
+    return openFile(path);
+  }
+
+  private static Safetensors openFile(Path file) throws IOException {
+    return new Safetensors(readHeader(file), file.toString());
+  }
+
+  private static Safetensors openIndex(Path index) throws IOException {
+    JsonNode root;
+    try {
+      root = JSON.readTree(Files.readString(index));
+    } catch (JsonProcessingException e) {
+      throw new CheckpointException(index + ": malformed JSON: " + e.getOriginalMessage(), e);
+    }
+    JsonNode map = root == null ? null : root.get("weight_map");
+    if (map == null || !map.isObject()) {
+      throw new CheckpointException(index + ": missing field weight_map");
+    }
+    Map<String, Map<String, TensorInfo>> shards = new LinkedHashMap<>();
+    Map<String, TensorInfo> all = new TreeMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String shardName = e.getValue().asText();
+      Path shard = index.resolveSibling(shardName);
+      Map<String, TensorInfo> header = shards.get(shardName);
+      if (header == null) {
+        if (!Files.exists(shard)) {
+          throw new NoSuchFileException(shard.toString(), null,
+              "shard named by " + index.getFileName() + " for tensor " + e.getKey());
+        }
+        header = readHeader(shard);
+        shards.put(shardName, header);
+      }
+      TensorInfo info = header.get(e.getKey());
+      if (info == null) {
+        throw new CheckpointException(shard + ": missing tensor " + e.getKey()
+            + " (listed in " + index.getFileName() + ")");
+      }
+      all.put(e.getKey(), info);
+    }
+    return new Safetensors(all, index.toString());
+  }
+
+  private static Map<String, TensorInfo> readHeader(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long fileSize = ch.size();
+      if (fileSize < 8) {
+        throw new CheckpointException(file + ": truncated safetensors file (" + fileSize + " bytes)");
+      }
+      ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, lenBuf, 0);
+      long headerLen = lenBuf.getLong(0);
+      if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > fileSize) {
+        throw new CheckpointException(file + ": bad safetensors header length " + headerLen
+            + " (file has " + fileSize + " bytes)");
+      }
+      ByteBuffer header = ByteBuffer.allocate((int) headerLen);
+      readFully(ch, header, 8);
+      JsonNode root;
+      try {
+        root = JSON.readTree(new String(header.array(), StandardCharsets.UTF_8));
+      } catch (JsonProcessingException e) {
+        throw new CheckpointException(file + ": bad safetensors header: " + e.getOriginalMessage(), e);
+      }
+      if (root == null || !root.isObject()) {
+        throw new CheckpointException(file + ": bad safetensors header: not a JSON object");
+      }
+      long dataStart = 8 + headerLen;
+      Map<String, TensorInfo> out = new TreeMap<>();
+      for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (e.getKey().equals("__metadata__")) {
+          continue;
+        }
+        out.put(e.getKey(), parseEntry(file, e.getKey(), e.getValue(), dataStart, fileSize));
+      }
+      return out;
+    }
+  }
+
+  private static TensorInfo parseEntry(Path file, String name, JsonNode n, long dataStart, long fileSize) {
+    JsonNode dtype = n.get("dtype");
+    JsonNode shape = n.get("shape");
+    JsonNode offsets = n.get("data_offsets");
+    if (dtype == null || shape == null || !shape.isArray() || offsets == null
+        || !offsets.isArray() || offsets.size() != 2) {
+      throw new CheckpointException(file + ": bad header entry for tensor " + name + ": " + n);
+    }
+    long[] dims = new long[shape.size()];
+    long count = 1;
+    for (int i = 0; i < dims.length; i++) {
+      dims[i] = shape.get(i).asLong();
+      count *= dims[i];
+    }
+    int width = bytesPerElement(dtype.asText());
+    long begin = offsets.get(0).asLong();
+    long end = offsets.get(1).asLong();
+    if (width > 0 && end - begin != count * width) {
+      throw new CheckpointException(file + ": tensor " + name + " has " + (end - begin)
+          + " bytes of data, expected " + count * width + " for " + dtype.asText() + " "
+          + Arrays.toString(dims));
+    }
+    if (begin < 0 || end < begin || dataStart + end > fileSize) {
+      throw new CheckpointException(file + ": truncated: tensor " + name + " ends at byte "
+          + (dataStart + end) + " but the file has " + fileSize + " bytes");
+    }
+    return new TensorInfo(name, file, dtype.asText(), dims, dataStart + begin, dataStart + end);
+  }
+
+  private static int bytesPerElement(String dtype) {
+    switch (dtype) {
+      case "F64": case "I64": case "U64": return 8;
+      case "F32": case "I32": case "U32": return 4;
+      case "F16": case "BF16": case "I16": case "U16": return 2;
+      case "I8": case "U8": case "BOOL": return 1;
+      default: return -1;
+    }
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+    long pos = position;
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        throw new IOException("unexpected end of file");
+      }
+      pos += n;
+    }
+  }
+
+  /** The tensor names, sorted. */
+  public Set<String> names() {
+    return tensors.keySet();
+  }
+
+  /** Whether the checkpoint holds this tensor. */
+  public boolean contains(String name) {
+    return tensors.containsKey(name);
+  }
+
+  /** Where a tensor lives; an error naming the checkpoint when it is missing. */
+  public TensorInfo info(String name) {
+    TensorInfo info = tensors.get(name);
+    if (info == null) {
+      throw new CheckpointException(source + ": missing tensor " + name);
+    }
+    return info;
+  }
+
+  /** What this view was opened from (a file or index), for messages. */
+  public String source() {
+    return source;
+  }
+
+  /** Loads a tensor as fp32 into {@code manager}. */
+  public NDArray load(String name, NDManager manager) throws IOException {
+    return load(name, manager, DataType.FLOAT32);
+  }
+
+  /**
+   * Loads a tensor into {@code manager} as {@code type} (FLOAT32 or FLOAT16), checking its shape
+   * when {@code expected} is given.
+   */
+  public NDArray load(String name, NDManager manager, DataType type, long... expected) throws IOException {
+    TensorInfo info = info(name);
+    if (expected.length > 0 && !Arrays.equals(info.shape(), expected)) {
+      throw new CheckpointException(info.file() + ": tensor " + name + " has shape "
+          + Arrays.toString(info.shape()) + ", expected " + Arrays.toString(expected));
+    }
+    if (type != DataType.FLOAT32 && type != DataType.FLOAT16) {
+      throw new IllegalArgumentException("can only load as FLOAT32 or FLOAT16, not " + type);
+    }
+    Shape shape = new Shape(info.shape());
+    long count = info.size();
+    if (count == 0) {
+      return manager.zeros(shape, type);
+    }
+    ByteBuffer src = map(info);
+    if (type == DataType.FLOAT16 && info.dtype().equals("F16")) {
+      ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(count * 2)).order(ByteOrder.nativeOrder());
+      dst.asShortBuffer().put(src.asShortBuffer());
+      return manager.create(dst, shape, DataType.FLOAT16);
+    }
+    // Our own direct buffer, never the mapping: the PyTorch engine keeps pointing at the buffer
+    // it is given, and a read-only file mapping would crash an in-place op.
+    ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(count * 4)).order(ByteOrder.nativeOrder());
+    FloatBuffer out = dst.asFloatBuffer();
+    switch (info.dtype()) {
+      case "F32":
+        out.put(src.asFloatBuffer());
+        break;
+      case "BF16": {
+        ShortBuffer in = src.asShortBuffer();
+        IntBuffer bits = dst.asIntBuffer();
+        while (in.hasRemaining()) {
+          bits.put((in.get() & 0xffff) << 16);
+        }
+        break;
+      }
+      case "F16": {
+        ShortBuffer in = src.asShortBuffer();
+        while (in.hasRemaining()) {
+          out.put(halfToFloat(in.get()));
+        }
+        break;
+      }
+      case "F64": {
+        var in = src.asDoubleBuffer();
+        while (in.hasRemaining()) {
+          out.put((float) in.get());
+        }
+        break;
+      }
+      default:
+        throw new CheckpointException(info.file() + ": tensor " + name + " has dtype "
+            + info.dtype() + "; only F32, F16, BF16 and F64 can be loaded as floats");
+    }
+    NDArray array = manager.create(dst, shape, DataType.FLOAT32);
+    if (type == DataType.FLOAT16) {
+      NDArray half = array.toType(DataType.FLOAT16, false);
+      array.close();
+      return half;
+    }
+    return array;
+  }
+
+  private static ByteBuffer map(TensorInfo info) throws IOException {
+    try (FileChannel ch = FileChannel.open(info.file(), StandardOpenOption.READ)) {
+      MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, info.begin(), info.end() - info.begin());
+      buf.order(ByteOrder.LITTLE_ENDIAN);
+      return buf;
+    }
+  }
+
+  /** IEEE 754 binary16 to binary32 (Java 17 has no Float.float16ToFloat). */
+  static float halfToFloat(short h) {
+    int bits = h & 0xffff;
+    int sign = (bits & 0x8000) << 16;
+    int exp = (bits >>> 10) & 0x1f;
+    int mant = bits & 0x3ff;
+    if (exp == 0x1f) {
+      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+    }
+    if (exp == 0) {
+      if (mant == 0) {
+        return Float.intBitsToFloat(sign);
+      }
+      float v = mant * 0x1p-24f;
+      return sign == 0 ? v : -v;
+    }
+    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+  }
+
+  /**
+   * Writes tensors (FLOAT32 or FLOAT16) to one safetensors file, sorted by name. The file is
+   * written beside the target and moved into place, so a crash never leaves a half-written file.
+   */
+  public static void write(Path file, Map<String, NDArray> arrays, Map<String, String> metadata)
+      throws IOException {
+    Map<String, NDArray> sorted = new TreeMap<>(arrays);
+    ObjectNode header = JSON.createObjectNode();
+    if (metadata != null && !metadata.isEmpty()) {
+      ObjectNode meta = header.putObject("__metadata__");
+      metadata.forEach(meta::put);
+    }
+    long offset = 0;
+    for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
+      NDArray a = e.getValue();
+      String dtype;
+      if (a.getDataType() == DataType.FLOAT32) {
+        dtype = "F32";
+      } else if (a.getDataType() == DataType.FLOAT16) {
+        dtype = "F16";
+      } else {
+        throw new IllegalArgumentException("tensor " + e.getKey() + ": cannot write " + a.getDataType());
+      }
+      ObjectNode t = header.putObject(e.getKey());
+      t.put("dtype", dtype);
+      var shape = t.putArray("shape");
+      for (long d : a.getShape().getShape()) {
+        shape.add(d);
+      }
+      long bytes = a.size() * a.getDataType().getNumOfBytes();
+      t.putArray("data_offsets").add(offset).add(offset + bytes);
+      offset += bytes;
+    }
+    byte[] json = JSON.writeValueAsBytes(header);
+    int padded = (json.length + 7) / 8 * 8;
+    byte[] headerBytes = Arrays.copyOf(json, padded);
+    Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
+
+    Path dir = file.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+    try {
+      try (OutputStream out = Files.newOutputStream(tmp);
+          var channel = Channels.newChannel(out)) {
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
+        channel.write(len);
+        channel.write(ByteBuffer.wrap(headerBytes));
+        for (NDArray a : sorted.values()) {
+          ByteBuffer data = a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+          if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new IllegalStateException("big-endian hosts are not supported");
+          }
+          channel.write(data);
+        }
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}

@@ -1,0 +1,359 @@
+package dev.art4j.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A decoder-only transformer (Qwen2/2.5, Qwen3, Llama 3.x) on DJL's PyTorch engine:
+ * token embedding, then per layer
+ *
+ * <pre>
+ *   h = x + o_proj(attention(rope(q_proj(rms(x))), rope(k_proj(rms(x))), v_proj(rms(x))))
+ *   x = h + down_proj(silu(gate_proj(rms(h))) * up_proj(rms(h)))
+ * </pre>
+ *
+ * then a final RMSNorm ({@code x / sqrt(mean(x^2) + eps) * w}, in fp32) and the LM head. Attention
+ * is causal, grouped-query, and masked by padding; Qwen2 adds q/k/v biases, Qwen3 a per-head
+ * RMSNorm on q and k. An optional {@link Lora} adds its low-rank term to each targeted projection.
+ *
+ * <p>Memory: the weights live in this model's own manager and never require gradients; every
+ * intermediate and the result of {@link #forward} are attached to the manager of
+ * {@code inputIds}, which the caller closes when its step ends (in DJL's PyTorch engine an op's
+ * result joins its first operand's manager, so activations always come first here). The weights'
+ * manager is capped, so code that puts a weight first ({@code embedding.get(ids)}) fails loudly
+ * instead of leaking.
+ */
+public final class Transformer implements AutoCloseable {
+
+  static {
+    Offline.ensure();
+  }
+
+  /** Additive bias of masked attention scores: finite, so fully masked pad rows stay NaN-free. */
+  private static final float MASKED = -1e9f;
+
+  private final ModelConfig config;
+  private final TransformerWeights weights;
+  private final NDManager manager;
+  private final NDArray invFreq; // (hd/2) fp32
+  private final DataType dtype;
+
+  private Transformer(ModelConfig config, TransformerWeights weights, NDManager manager) {
+    this.config = config;
+    this.weights = weights;
+    this.manager = manager;
+    this.dtype = weights.embedding().getDataType();
+    this.invFreq = manager.create(inverseFrequencies(config));
+    // Any op whose first operand is a weight would attach its result here and leak for the
+    // model's lifetime: capping turns that mistake into an immediate IllegalStateException.
+    manager.cap();
+  }
+
+  /**
+   * Inverse rotary frequencies {@code theta^(-2i/hd)}, i in [0, hd/2), with llama3 scaling when
+   * the config has it.
+   */
+  static float[] inverseFrequencies(ModelConfig c) {
+    int half = c.headDim() / 2;
+    float[] out = new float[half];
+    for (int i = 0; i < half; i++) {
+      double f = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / c.headDim());
+      out[i] = (float) (c.ropeScaling() == null ? f : c.ropeScaling().scale(f));
+    }
+    return out;
+  }
+
+  /** Loads {@code config.json} and the safetensors weights of a checkpoint directory as fp32. */
+  public static Transformer load(Path dir, NDManager parent) throws IOException {
+    return load(ModelConfig.load(dir.resolve("config.json")), Safetensors.open(dir), parent, DataType.FLOAT32);
+  }
+
+  /**
+   * Loads the weights, checking every tensor's shape against {@code config}, as {@code dtype}
+   * (FLOAT32, or FLOAT16 for a GPU) into a sub-manager of {@code parent}.
+   */
+  public static Transformer load(ModelConfig c, Safetensors st, NDManager parent, DataType dtype)
+      throws IOException {
+    NDManager m = parent.newSubManager();
+    try {
+      Loader in = new Loader(st, m, dtype);
+      long d = c.hiddenSize();
+      long q = (long) c.numAttentionHeads() * c.headDim();
+      long kv = (long) c.numKeyValueHeads() * c.headDim();
+      long f = c.intermediateSize();
+      NDArray embedding = in.get("model.embed_tokens.weight", c.vocabSize(), d);
+      List<TransformerWeights.Layer> layers = new ArrayList<>();
+      for (int l = 0; l < c.numHiddenLayers(); l++) {
+        String p = "model.layers." + l + ".";
+        layers.add(new TransformerWeights.Layer(
+            in.get(p + "input_layernorm.weight", d),
+            in.get(p + "self_attn.q_proj.weight", q, d),
+            c.attentionBias() ? in.get(p + "self_attn.q_proj.bias", q) : null,
+            in.get(p + "self_attn.k_proj.weight", kv, d),
+            c.attentionBias() ? in.get(p + "self_attn.k_proj.bias", kv) : null,
+            in.get(p + "self_attn.v_proj.weight", kv, d),
+            c.attentionBias() ? in.get(p + "self_attn.v_proj.bias", kv) : null,
+            in.get(p + "self_attn.o_proj.weight", d, q),
+            c.outputBias() ? in.get(p + "self_attn.o_proj.bias", d) : null,
+            c.qkNorm() ? in.get(p + "self_attn.q_norm.weight", c.headDim()) : null,
+            c.qkNorm() ? in.get(p + "self_attn.k_norm.weight", c.headDim()) : null,
+            in.get(p + "post_attention_layernorm.weight", d),
+            in.get(p + "mlp.gate_proj.weight", f, d),
+            c.mlpBias() ? in.get(p + "mlp.gate_proj.bias", f) : null,
+            in.get(p + "mlp.up_proj.weight", f, d),
+            c.mlpBias() ? in.get(p + "mlp.up_proj.bias", f) : null,
+            in.get(p + "mlp.down_proj.weight", d, f),
+            c.mlpBias() ? in.get(p + "mlp.down_proj.bias", d) : null));
+      }
+      NDArray norm = in.get("model.norm.weight", d);
+      NDArray lmHead = c.tieWordEmbeddings() ? embedding : in.get("lm_head.weight", c.vocabSize(), d);
+      return new Transformer(c, new TransformerWeights(embedding, layers, norm, lmHead), m);
+    } catch (IOException | RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  private record Loader(Safetensors st, NDManager m, DataType dtype) {
+    NDArray get(String name, long... shape) throws IOException {
+      return st.load(name, m, dtype, shape);
+    }
+  }
+
+  /**
+   * A model of {@code config}'s shape with random weights (normal-ish, std 0.02; norms 1;
+   * biases 0), deterministic in {@code seed}: for benchmarks and tests that need no checkpoint.
+   */
+  public static Transformer random(ModelConfig c, long seed, NDManager parent) {
+    NDManager m = parent.newSubManager();
+    SplittableRandom random = new SplittableRandom(seed);
+    long d = c.hiddenSize();
+    long q = (long) c.numAttentionHeads() * c.headDim();
+    long kv = (long) c.numKeyValueHeads() * c.headDim();
+    long f = c.intermediateSize();
+    NDArray embedding = randomArray(m, random, c.vocabSize(), d);
+    List<TransformerWeights.Layer> layers = new ArrayList<>();
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      layers.add(new TransformerWeights.Layer(
+          m.ones(new Shape(d)),
+          randomArray(m, random, q, d), c.attentionBias() ? m.zeros(new Shape(q)) : null,
+          randomArray(m, random, kv, d), c.attentionBias() ? m.zeros(new Shape(kv)) : null,
+          randomArray(m, random, kv, d), c.attentionBias() ? m.zeros(new Shape(kv)) : null,
+          randomArray(m, random, d, q), c.outputBias() ? m.zeros(new Shape(d)) : null,
+          c.qkNorm() ? m.ones(new Shape(c.headDim())) : null,
+          c.qkNorm() ? m.ones(new Shape(c.headDim())) : null,
+          m.ones(new Shape(d)),
+          randomArray(m, random, f, d), c.mlpBias() ? m.zeros(new Shape(f)) : null,
+          randomArray(m, random, f, d), c.mlpBias() ? m.zeros(new Shape(f)) : null,
+          randomArray(m, random, d, f), c.mlpBias() ? m.zeros(new Shape(d)) : null));
+    }
+    NDArray lmHead = c.tieWordEmbeddings() ? embedding : randomArray(m, random, c.vocabSize(), d);
+    return new Transformer(c, new TransformerWeights(embedding, layers, m.ones(new Shape(d)), lmHead), m);
+  }
+
+  /** Uniform with std 0.02 (fast to draw for half a billion weights). */
+  private static NDArray randomArray(NDManager m, SplittableRandom random, long rows, long cols) {
+    int n = Math.toIntExact(rows * cols);
+    ByteBuffer buf = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
+    FloatBuffer fb = buf.asFloatBuffer();
+    double bound = 0.02 * Math.sqrt(3);
+    for (int i = 0; i < n; i++) {
+      fb.put((float) ((random.nextDouble() * 2 - 1) * bound));
+    }
+    return m.create(buf, new Shape(rows, cols), DataType.FLOAT32);
+  }
+
+  /** The architecture. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The base weights (read-only by convention). */
+  public TransformerWeights weights() {
+    return weights;
+  }
+
+  /** The manager owning the weights. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  /** The dtype of weights and activations (logits are always fp32). */
+  public DataType dataType() {
+    return dtype;
+  }
+
+  /**
+   * Logits for a batch of sequences.
+   *
+   * @param inputIds (B, T) int64 token ids; its manager receives the result and every intermediate
+   * @param positionIds (B, T) int64 rotary positions (for left padding: count real tokens only)
+   * @param attentionMask (B, P+T), 1 where a slot may be attended, 0 for padding; P is the
+   *     cache's length (0 without a cache); null means all ones
+   * @param cache keys/values of earlier slots, extended in place by this call; null for none
+   * @param adapter LoRA adapter to apply, or null for the base model
+   * @return (B, T, vocab) fp32 logits
+   */
+  public NDArray forward(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+    return logits(hidden(inputIds, positionIds, attentionMask, cache, adapter));
+  }
+
+  /** {@link #forward} of unpadded sequences at positions 0..T-1, without a cache. */
+  public NDArray forward(NDArray inputIds, Lora adapter) {
+    Shape s = inputIds.getShape();
+    NDArray positions = inputIds.getManager().arange(0L, s.get(1)).toType(DataType.INT64, false)
+        .reshape(1, s.get(1)).repeat(0, s.get(0));
+    return forward(inputIds, positions, null, null, adapter);
+  }
+
+  /** The LM head over final hidden states: (..., D) to (..., vocab) fp32. */
+  public NDArray logits(NDArray hidden) {
+    NDArray logits = Linear.linear(hidden, weights.lmHead(), null).singletonOrThrow();
+    return logits.toType(DataType.FLOAT32, false);
+  }
+
+  /**
+   * The final normed hidden states (B, T, D), before the LM head: a trainer that needs only some
+   * positions' log-probs can apply {@link #logits} to those alone. Arguments as {@link #forward}.
+   */
+  public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+    Shape ids = inputIds.getShape();
+    if (ids.dimension() != 2) {
+      throw new IllegalArgumentException("inputIds must be (B, T), got " + ids);
+    }
+    if (!positionIds.getShape().equals(ids)) {
+      throw new IllegalArgumentException("positionIds " + positionIds.getShape() + " must match inputIds " + ids);
+    }
+    if (adapter != null && adapter.modelConfig().numHiddenLayers() != config.numHiddenLayers()) {
+      throw new IllegalArgumentException("adapter was made for a model with "
+          + adapter.modelConfig().numHiddenLayers() + " layers, this one has " + config.numHiddenLayers());
+    }
+    NDManager m = inputIds.getManager();
+    long b = ids.get(0);
+    long t = ids.get(1);
+    int past = cache == null ? 0 : cache.length();
+    long s = past + t;
+    if (attentionMask == null) {
+      attentionMask = m.ones(new Shape(b, s), DataType.INT64);
+    } else if (!attentionMask.getShape().equals(new Shape(b, s))) {
+      throw new IllegalArgumentException("attentionMask " + attentionMask.getShape() + " must be (B, P+T) = ("
+          + b + ", " + s + ") with P = " + past + " cached slots");
+    }
+    int hd = config.headDim();
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    int group = config.groupSize();
+
+    NDArray x = Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow(); // (B, T, D)
+
+    // rotary tables, HF convention: rotate_half over [first half | second half] of each head
+    NDArray freqs = positionIds.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, hd/2)
+    NDArray angles = NDArrays.concat(new NDList(freqs, freqs), -1).expandDims(1); // (B, 1, T, hd)
+    NDArray cos = angles.cos().toType(dtype, false);
+    NDArray sin = angles.sin().toType(dtype, false);
+
+    // additive mask: slot j visible to query i iff j <= past + i and attentionMask[b, j] = 1
+    NDArray queries = m.arange((float) past, (float) s).reshape(t, 1); // (T, 1)
+    NDArray keys = m.arange(0f, (float) s).reshape(1, s); // (1, S)
+    NDArray causal = keys.lte(queries).expandDims(0); // (1, T, S)
+    NDArray visible = attentionMask.gt(0).expandDims(1).logicalAnd(causal); // (B, T, S)
+    NDArray bias = visible.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED)
+        .reshape(b, 1, 1, t, s); // (B, 1, 1, T, S): 0 or MASKED
+    float scale = (float) (1 / Math.sqrt(hd));
+
+    for (int l = 0; l < config.numHiddenLayers(); l++) {
+      TransformerWeights.Layer w = weights.layers().get(l);
+
+      NDArray h = rmsNorm(x, w.attnNorm()); // (B, T, D)
+      NDArray q = project(h, w.wq(), w.bq(), adapter, l, Projection.Q).reshape(b, t, heads, hd);
+      NDArray k = project(h, w.wk(), w.bk(), adapter, l, Projection.K).reshape(b, t, kvHeads, hd);
+      NDArray v = project(h, w.wv(), w.bv(), adapter, l, Projection.V).reshape(b, t, kvHeads, hd);
+      if (config.qkNorm()) {
+        q = rmsNorm(q, w.qNorm());
+        k = rmsNorm(k, w.kNorm());
+      }
+      q = rope(q.transpose(0, 2, 1, 3), cos, sin, hd); // (B, H, T, hd)
+      k = rope(k.transpose(0, 2, 1, 3), cos, sin, hd); // (B, Hkv, T, hd)
+      v = v.transpose(0, 2, 1, 3); // (B, Hkv, T, hd)
+      if (cache != null) {
+        NDList kv = cache.append(l, k, v);
+        k = kv.get(0); // (B, Hkv, S, hd)
+        v = kv.get(1);
+      }
+
+      // grouped-query attention without copying K/V: the `group` query heads sharing a KV head
+      // are stacked along the time axis
+      NDArray qg = q.mul(scale).reshape(b, kvHeads, (long) group * t, hd); // (B, Hkv, G*T, hd)
+      NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)) // (B, Hkv, G*T, S)
+          .toType(DataType.FLOAT32, false)
+          .reshape(b, kvHeads, group, t, s)
+          .add(bias);
+      NDArray probs = scores.softmax(-1).toType(dtype, false).reshape(b, kvHeads, (long) group * t, s);
+      NDArray attn = probs.matMul(v) // (B, Hkv, G*T, hd)
+          .reshape(b, heads, t, hd)
+          .transpose(0, 2, 1, 3)
+          .reshape(b, t, (long) heads * hd); // (B, T, H*hd)
+      x = x.add(project(attn, w.wo(), w.bo(), adapter, l, Projection.O));
+
+      h = rmsNorm(x, w.mlpNorm());
+      NDArray gate = project(h, w.wGate(), w.bGate(), adapter, l, Projection.GATE); // (B, T, F)
+      NDArray up = project(h, w.wUp(), w.bUp(), adapter, l, Projection.UP);
+      x = x.add(project(gate.mul(Activation.sigmoid(gate)).mul(up), w.wDown(), w.bDown(), adapter, l, Projection.DOWN));
+    }
+    if (cache != null) {
+      cache.advance(Math.toIntExact(t));
+    }
+    return rmsNorm(x, weights.norm()); // (B, T, D)
+  }
+
+  /** {@code x W^T + b}, plus the adapter's low-rank term when it adapts this projection. */
+  private static NDArray project(NDArray x, NDArray w, NDArray bias, Lora adapter, int layer, Projection p) {
+    NDArray y = Linear.linear(x, w, bias).singletonOrThrow();
+    if (adapter != null) {
+      NDArray delta = adapter.delta(x, layer, p);
+      if (delta != null) {
+        y = y.add(delta);
+      }
+    }
+    return y;
+  }
+
+  /** {@code x / sqrt(mean(x^2) + eps) * w} over the last axis, computed in fp32. */
+  private NDArray rmsNorm(NDArray x, NDArray w) {
+    NDArray x32 = x.toType(DataType.FLOAT32, false);
+    NDArray inv = x32.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).pow(-0.5f);
+    return x32.mul(inv).toType(dtype, false).mul(w);
+  }
+
+  /** {@code x cos + rotate_half(x) sin}, rotate_half([a | b]) = [-b | a]. x: (B, heads, T, hd). */
+  private static NDArray rope(NDArray x, NDArray cos, NDArray sin, int hd) {
+    int half = hd / 2;
+    NDArray first = x.get(new NDIndex("..., :{}", half));
+    NDArray second = x.get(new NDIndex("..., {}:", half));
+    NDArray rotated = NDArrays.concat(new NDList(second.neg(), first), -1);
+    return x.mul(cos).add(rotated.mul(sin));
+  }
+
+  /** Frees the weights. */
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,55 @@
+package dev.art4j.core.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class PolicyTest {
+
+  static float[] logits(Policy policy, long... ids) {
+    try (NDManager step = policy.manager().newSubManager()) {
+      return policy.model().forward(step.create(ids).reshape(1, ids.length), policy.adapter()).toFloatArray();
+    }
+  }
+
+  @Test
+  void loadsBaseAdapterAndTokenizer() throws Exception {
+    Path dir = Fixtures.model("tiny-qwen2");
+    try (Policy base = Policy.load(dir);
+        Policy adapted = Policy.builder(dir).adapter(dir.resolve("adapter")).device(Device.cpu()).build()) {
+      assertNull(base.adapter());
+      assertTrue(base.tokenizer().isEmpty());
+      assertEquals(Device.cpu(), base.device());
+      assertEquals("qwen2", adapted.config().modelType());
+      float[] b = logits(base, 1, 2, 3);
+      float[] a = logits(adapted, 1, 2, 3);
+      assertFalse(java.util.Arrays.equals(a, b));
+      // switching the adapter off per call gives the base model back
+      Lora previous = adapted.setAdapter(null);
+      assertArrayEquals(b, logits(adapted, 1, 2, 3));
+      assertNull(adapted.setAdapter(previous));
+      assertSame(previous, adapted.adapter());
+      assertArrayEquals(a, logits(adapted, 1, 2, 3));
+      Lora fresh = adapted.newAdapter(new LoraConfig(2, 4, 0), 9);
+      adapted.setAdapter(fresh);
+      assertArrayEquals(b, logits(adapted, 1, 2, 3));
+      // an adapter for another architecture is refused
+      try (Policy other = Policy.load(Fixtures.model("tiny-qwen3"))) {
+        assertThrows(IllegalArgumentException.class, () -> adapted.setAdapter(other.newAdapter(new LoraConfig(2, 4, 0), 1)));
+      }
+    }
+    try (Policy chat = Policy.load(Fixtures.model("tiny-chat"))) {
+      assertTrue(chat.tokenizer().isPresent());
+      assertEquals(258, chat.tokenizer().get().eosTokenIds().get(0));
+    }
+  }
+}

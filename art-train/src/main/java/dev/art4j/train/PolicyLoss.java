@@ -1,0 +1,99 @@
+package dev.art4j.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * The GRPO objective of one micro-batch on DJL NDArrays (formulas on {@link LossType}), over the
+ * K sampled tokens of its sequences, flattened. All normalisers are folded into per-token and
+ * per-sequence weights computed over the whole step beforehand, so summing the micro-batch
+ * losses (gradient accumulation) gives the step's loss exactly.
+ */
+final class PolicyLoss {
+
+  /**
+   * @param newLogp      (K) log-probs of the sampled tokens under the current policy (carries the graph)
+   * @param oldLogp      (K) log-probs recorded at sampling time
+   * @param advantage    (K) the advantage of each token's sequence
+   * @param tokenWeight  (K) aggregation weight of each token (also used for the KL term)
+   * @param segments     (B, K) 1 where token k belongs to sequence b (GSPO only, else null)
+   * @param seqAdvantage (B, 1) each sequence's advantage (GSPO only)
+   * @param seqWeight    (B, 1) aggregation weight of each sequence (GSPO only)
+   * @param invCount     (B, 1) 1 / sampled-token count of each sequence (GSPO only)
+   * @param refLogp      (K) base-model log-probs for the KL term, or null
+   */
+  record Inputs(NDArray newLogp, NDArray oldLogp, NDArray advantage, NDArray tokenWeight, NDArray segments,
+      NDArray seqAdvantage, NDArray seqWeight, NDArray invCount, NDArray refLogp) {}
+
+  /**
+   * @param loss        scalar, differentiable
+   * @param policyLoss  the policy part of {@code loss}
+   * @param kl          {@code sum(tokenWeight * k3)}, 0 without a reference
+   * @param clipped     tokens (sequences for GSPO) whose ratio lay outside the clip range
+   * @param ratioSum    sum of ratios over tokens (sequences for GSPO)
+   */
+  record Output(NDArray loss, float policyLoss, float kl, float clipped, float ratioSum) {}
+
+  private final LossType type;
+  private final float lo;
+  private final float hi;
+  private final float klCoef;
+
+  PolicyLoss(LossType type, double eps, double epsHigh, double klCoef) {
+    this.type = type;
+    this.lo = (float) (1.0 - eps);
+    this.hi = (float) (1.0 + epsHigh);
+    this.klCoef = (float) klCoef;
+  }
+
+  PolicyLoss(TrainConfig c) {
+    this(c.lossType(), c.effectiveEpsilon(), c.effectiveEpsilonHigh(), c.klCoef());
+  }
+
+  LossType type() {
+    return type;
+  }
+
+  Output compute(Inputs in) {
+    NDArray logRatio = in.newLogp().sub(in.oldLogp()); // (K)
+    NDArray policy;
+    NDArray ratio;
+    if (type == LossType.GSPO) {
+      NDArray seqLog = in.segments().matMul(logRatio.expandDims(1)).mul(in.invCount()); // (B, 1)
+      ratio = seqLog.exp();
+      policy = surrogate(ratio, in.seqAdvantage()).mul(in.seqWeight()).sum();
+    } else {
+      ratio = logRatio.exp(); // (K)
+      NDArray l;
+      if (type == LossType.CISPO) {
+        NDArray coef = ratio.stopGradient().clip(lo, hi);
+        l = coef.mul(in.advantage()).mul(in.newLogp()).neg();
+      } else {
+        l = surrogate(ratio, in.advantage());
+      }
+      policy = l.mul(in.tokenWeight()).sum();
+    }
+    NDArray detached = ratio.stopGradient();
+    float clipped = detached.lt(lo).logicalOr(detached.gt(hi)).toType(DataType.FLOAT32, false).sum().getFloat();
+    float ratioSum = detached.sum().getFloat();
+    NDArray loss = policy;
+    float kl = 0f;
+    if (in.refLogp() != null) {
+      // k3 estimator of KL(new || ref): exp(ref - new) - (ref - new) - 1, >= 0
+      NDArray d = in.refLogp().sub(in.newLogp());
+      NDArray klSum = d.exp().sub(d).sub(1f).mul(in.tokenWeight()).sum();
+      kl = klSum.getFloat();
+      if (klCoef != 0f) {
+        loss = loss.add(klSum.mul(klCoef));
+      }
+    }
+    return new Output(loss, policy.getFloat(), kl, clipped, ratioSum);
+  }
+
+  /** {@code -min(r * A, clip(r, lo, hi) * A)}, element-wise. */
+  private NDArray surrogate(NDArray ratio, NDArray a) {
+    NDArray unclipped = ratio.mul(a);
+    NDArray clipped = ratio.clip(lo, hi).mul(a);
+    return unclipped.minimum(clipped).neg();
+  }
+}
