@@ -152,7 +152,8 @@ final class LineChart {
   static List<Double> ticks(double lo, double hi, int n) {
     double raw = (hi - lo) / Math.max(1, n);
     double mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    double step = raw / mag >= 3.5 ? 5 * mag : raw / mag >= 1.5 ? 2 * mag : mag;
+    double r = raw / mag;
+    double step = (r >= 7.5 ? 10 : r >= 3.5 ? 5 : r >= 1.5 ? 2 : 1) * mag;
     List<Double> out = new ArrayList<>();
     for (long k = (long) Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) {
       out.add(k * step);

@@ -123,7 +123,7 @@ public final class ReportWriter {
         }
       }
       sb.append("<table class=\"metrics\"><caption>").append(Html.escape(split)).append(" · step ").append(last.step())
-          .append(last.time() == null ? "" : " · " + Html.escape(last.time())).append("</caption>");
+          .append(last.time() == null ? "" : " · " + Html.escape(shortTime(last.time()))).append("</caption>");
       for (Map.Entry<String, Double> m : last.metrics().entrySet()) {
         sb.append("<tr><th>").append(Html.escape(m.getKey())).append("</th><td>").append(Html.number(m.getValue()))
             .append("</td></tr>");
@@ -231,6 +231,13 @@ public final class ReportWriter {
 
   private static int rank(String split) {
     return split.equals("train") ? 0 : split.equals("val") ? 1 : 2;
+  }
+
+  /** {@code 2026-11-25T14:02:34.834Z} as {@code 2026-11-25 14:02:34}. */
+  private static String shortTime(String iso) {
+    String t = iso.replace('T', ' ');
+    int dot = t.indexOf('.');
+    return dot > 0 ? t.substring(0, dot) : t.replace("Z", "");
   }
 
   private static String runName(Path runDir) {
