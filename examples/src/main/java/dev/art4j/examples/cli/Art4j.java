@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
     description = "Agent Reinforcement Trainer for the JVM.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      ScoreCommand.class,
+      GenerateCommand.class,
     })
 public final class Art4j {
 

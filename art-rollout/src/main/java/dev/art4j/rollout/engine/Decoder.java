@@ -1,0 +1,428 @@
+package dev.art4j.rollout.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import dev.art4j.core.model.ModelConfig;
+import dev.art4j.core.model.TransformerWeights;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The engine's own forward pass over the model's weights, in plain Java: for a decode step the
+ * work is reading every weight once, and libtorch's matrix-vector product on this class of CPU
+ * reads at half the memory bandwidth, while a DJL op costs ~11 us of overhead, hundreds of times
+ * per step. It reads the weights in place (a direct view of each NDArray's memory, no copy) and
+ * computes exactly what the core {@code Transformer} computes (tests compare the two).
+ *
+ * <p>One call runs a flat list of rows: any number of sequences, each contributing one token
+ * (decode) or a chunk of its prompt (prefill), at their own positions against their own blocks
+ * of the {@link KvPool}. Per layer, with x the residual stream (rows, D):
+ *
+ * <pre>
+ *   h = rmsnorm(x) ; q, k, v = h Wq^T + bq, h Wk^T + bk, h Wv^T + bv (+ LoRA)
+ *   q, k = rope(qknorm(q)), rope(qknorm(k)) ; cache k, v
+ *   x += softmax(q K^T / sqrt(hd), causal) V Wo^T
+ *   h = rmsnorm(x) ; x += (silu(h Wg^T) * (h Wu^T)) Wd^T
+ * </pre>
+ */
+final class Decoder implements AutoCloseable {
+
+  /** A (out, in) fp32 weight matrix read in place, with its optional bias. */
+  record Linear(ByteBuffer w, int out, int in, float[] bias) {}
+
+  /** One decoder layer's weights; qNorm/kNorm null unless the model has them. */
+  record Layer(float[] attnNorm, Linear q, Linear k, Linear v, Linear o, float[] qNorm, float[] kNorm,
+      float[] mlpNorm, Linear gate, Linear up, Linear down) {}
+
+  /** Projection indices, in {@code dev.art4j.core.model.Projection} order. */
+  static final int Q = 0, K = 1, V = 2, O = 3, GATE = 4, UP = 5, DOWN = 6;
+
+  /** Weight rows per parallel task (a multiple of 4, the matmul tile). */
+  private static final int CHUNK = 64;
+
+  final ModelConfig config;
+  private final List<Layer> layers;
+  private final ByteBuffer embedding;
+  private final float[] norm;
+  private final Linear head;
+  private final Kernels k = Kernels.best();
+  private final WorkerPool pool;
+  private final double[] invFreq;
+  private final int dim;
+  private final int heads;
+  private final int kvHeads;
+  private final int headDim;
+  private final int ffn;
+  private final int vocab;
+  private final float eps;
+  private final Profile profile = new Profile();
+
+  // activations, grown to the largest step seen
+  private int capacity;
+  private float[] x, h, q, kk, vv, att, gate, up, tmp;
+  private double[] cos, sin;
+  private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[256]);
+
+  Decoder(ModelConfig config, TransformerWeights w, int threads) {
+    this.config = config;
+    this.dim = config.hiddenSize();
+    this.heads = config.numAttentionHeads();
+    this.kvHeads = config.numKeyValueHeads();
+    this.headDim = config.headDim();
+    this.ffn = config.intermediateSize();
+    this.vocab = config.vocabSize();
+    this.eps = (float) config.rmsNormEps();
+    this.embedding = buffer(w.embedding(), "embedding");
+    this.norm = floats(w.norm());
+    this.head = linear(w.lmHead(), null, "lm_head");
+    List<Layer> ls = new ArrayList<>();
+    for (int i = 0; i < w.layers().size(); i++) {
+      TransformerWeights.Layer l = w.layers().get(i);
+      String p = "model.layers." + i + ".";
+      ls.add(new Layer(
+          floats(l.attnNorm()),
+          linear(l.wq(), l.bq(), p + "self_attn.q_proj"),
+          linear(l.wk(), l.bk(), p + "self_attn.k_proj"),
+          linear(l.wv(), l.bv(), p + "self_attn.v_proj"),
+          linear(l.wo(), l.bo(), p + "self_attn.o_proj"),
+          l.qNorm() == null ? null : floats(l.qNorm()),
+          l.kNorm() == null ? null : floats(l.kNorm()),
+          floats(l.mlpNorm()),
+          linear(l.wGate(), l.bGate(), p + "mlp.gate_proj"),
+          linear(l.wUp(), l.bUp(), p + "mlp.up_proj"),
+          linear(l.wDown(), l.bDown(), p + "mlp.down_proj")));
+    }
+    this.layers = List.copyOf(ls);
+    int half = headDim / 2;
+    invFreq = new double[half];
+    for (int i = 0; i < half; i++) {
+      double f = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / headDim);
+      invFreq[i] = config.ropeScaling() == null ? f : config.ropeScaling().scale(f);
+    }
+    this.pool = new WorkerPool(threads, "art4j-decode");
+  }
+
+  private static ByteBuffer buffer(NDArray a, String name) {
+    if (a.getDataType() != DataType.FLOAT32) {
+      throw new IllegalArgumentException(name + ": the engine reads fp32 weights, got " + a.getDataType());
+    }
+    // a direct view of the tensor's memory when it is contiguous (no copy): the engine must not
+    // outlive the policy that owns these arrays
+    ByteBuffer b = a.toByteBuffer(true).order(ByteOrder.nativeOrder());
+    if ((long) b.capacity() != a.size() * Float.BYTES) {
+      throw new IllegalStateException(name + ": unexpected buffer size " + b.capacity());
+    }
+    return b;
+  }
+
+  private static Linear linear(NDArray w, NDArray bias, String name) {
+    long[] s = w.getShape().getShape();
+    if (s.length != 2) {
+      throw new IllegalArgumentException(name + ": expected a 2-d weight, got " + w.getShape());
+    }
+    return new Linear(buffer(w, name), (int) s[0], (int) s[1], bias == null ? null : floats(bias));
+  }
+
+  private static float[] floats(NDArray a) {
+    return a.toType(DataType.FLOAT32, false).toFloatArray();
+  }
+
+  WorkerPool pool() {
+    return pool;
+  }
+
+  int threads() {
+    return pool.threads();
+  }
+
+  Profile profile() {
+    return profile;
+  }
+
+  /**
+   * One step over {@code n} rows.
+   *
+   * @param token    (n) input id per row
+   * @param pos      (n) position per row; rows of one sequence are consecutive positions
+   * @param blocks   per row, the block list of its sequence (covering its position)
+   * @param adapter  per row, its adapter snapshot or null
+   * @param outRows  rows whose next-token logits are wanted
+   * @param logits   (outRows.length, vocab) written here
+   */
+  void forward(int n, int[] token, int[] pos, int[][] blocks, AdapterSnapshot[] adapter, KvPool kv,
+      int[] outRows, int nOut, float[] logits) {
+    ensure(n);
+    long t0 = System.nanoTime();
+    for (int r = 0; r < n; r++) {
+      int id = token[r];
+      for (int i = 0; i < dim; i++) {
+        x[r * dim + i] = embedding.getFloat((id * dim + i) * Float.BYTES);
+      }
+      int half = headDim / 2;
+      for (int i = 0; i < half; i++) {
+        double a = pos[r] * invFreq[i];
+        cos[r * half + i] = Math.cos(a);
+        sin[r * half + i] = Math.sin(a);
+      }
+    }
+    profile.add(Profile.Op.EMBED, t0);
+    boolean anyAdapter = false;
+    for (AdapterSnapshot a : adapter) {
+      anyAdapter |= a != null;
+    }
+    final boolean lora = anyAdapter;
+    int qDim = heads * headDim;
+    int kvDim = kvHeads * headDim;
+    for (int li = 0; li < layers.size(); li++) {
+      Layer l = layers.get(li);
+      final int layer = li;
+      long t = System.nanoTime();
+      rmsnorm(x, h, n, dim, l.attnNorm());
+      t = profile.add(Profile.Op.NORM, t);
+      matmuls(n, h, new Linear[] {l.q(), l.k(), l.v()}, new float[][] {q, kk, vv});
+      t = profile.add(Profile.Op.MATMUL_QKV, t);
+      if (lora) {
+        pool.run(n, r -> {
+          float[] s = scratch(Math.max(256, dim));
+          AdapterSnapshot a = adapter[r];
+          if (a != null) {
+            a.apply(k, layer, Q, h, dim, dim, q, qDim, qDim, r, s);
+            a.apply(k, layer, K, h, dim, dim, kk, kvDim, kvDim, r, s);
+            a.apply(k, layer, V, h, dim, dim, vv, kvDim, kvDim, r, s);
+          }
+        });
+        t = profile.add(Profile.Op.LORA, t);
+      }
+      for (int r = 0; r < n; r++) {
+        if (l.qNorm() != null) {
+          for (int hh = 0; hh < heads; hh++) {
+            rmsnormRow(q, (r * heads + hh) * headDim, headDim, l.qNorm());
+          }
+          for (int hh = 0; hh < kvHeads; hh++) {
+            rmsnormRow(kk, (r * kvHeads + hh) * headDim, headDim, l.kNorm());
+          }
+        }
+        for (int hh = 0; hh < heads; hh++) {
+          rope(q, (r * heads + hh) * headDim, r);
+        }
+        for (int hh = 0; hh < kvHeads; hh++) {
+          rope(kk, (r * kvHeads + hh) * headDim, r);
+          float[] blk = kv.block(blocks[r][pos[r] / KvPool.BLOCK]);
+          int slot = pos[r] % KvPool.BLOCK;
+          System.arraycopy(kk, (r * kvHeads + hh) * headDim, blk, kv.offset(layer, 0, hh, slot), headDim);
+          System.arraycopy(vv, (r * kvHeads + hh) * headDim, blk, kv.offset(layer, 1, hh, slot), headDim);
+        }
+      }
+      t = profile.add(Profile.Op.ROPE_CACHE, t);
+      pool.run(n * kvHeads, task -> attend(task / kvHeads, task % kvHeads, layer, pos, blocks, kv));
+      t = profile.add(Profile.Op.ATTENTION, t);
+      matmuls(n, att, new Linear[] {l.o()}, new float[][] {tmp});
+      t = profile.add(Profile.Op.MATMUL_O, t);
+      if (lora) {
+        pool.run(n, r -> {
+          if (adapter[r] != null) {
+            adapter[r].apply(k, layer, O, att, qDim, qDim, tmp, dim, dim, r, scratch(256));
+          }
+        });
+        t = profile.add(Profile.Op.LORA, t);
+      }
+      for (int i = 0; i < n * dim; i++) {
+        x[i] += tmp[i];
+      }
+      rmsnorm(x, h, n, dim, l.mlpNorm());
+      t = profile.add(Profile.Op.NORM, t);
+      gateUp(n, l, lora ? adapter : null, layer);
+      t = profile.add(Profile.Op.MATMUL_GATE_UP, t);
+      matmuls(n, gate, new Linear[] {l.down()}, new float[][] {tmp});
+      t = profile.add(Profile.Op.MATMUL_DOWN, t);
+      if (lora) {
+        pool.run(n, r -> {
+          if (adapter[r] != null) {
+            adapter[r].apply(k, layer, DOWN, gate, ffn, ffn, tmp, dim, dim, r, scratch(256));
+          }
+        });
+        t = profile.add(Profile.Op.LORA, t);
+      }
+      for (int i = 0; i < n * dim; i++) {
+        x[i] += tmp[i];
+      }
+      profile.add(Profile.Op.NORM, t);
+    }
+    long t = System.nanoTime();
+    // final norm of the wanted rows only, packed into h
+    for (int j = 0; j < nOut; j++) {
+      System.arraycopy(x, outRows[j] * dim, tmp, j * dim, dim);
+    }
+    rmsnorm(tmp, h, nOut, dim, norm);
+    t = profile.add(Profile.Op.NORM, t);
+    matmuls(nOut, h, new Linear[] {head}, new float[][] {logits});
+    profile.add(Profile.Op.LM_HEAD, t);
+    profile.steps++;
+  }
+
+  /** y_j = h W_j^T + b_j for every linear j of one input, all in one parallel loop. */
+  private void matmuls(int n, float[] in, Linear[] ls, float[][] outs) {
+    int[] start = new int[ls.length + 1];
+    for (int j = 0; j < ls.length; j++) {
+      start[j + 1] = start[j] + (ls[j].out() + CHUNK - 1) / CHUNK;
+    }
+    pool.run(start[ls.length], task -> {
+      int j = 0;
+      while (task >= start[j + 1]) {
+        j++;
+      }
+      Linear l = ls[j];
+      int r0 = (task - start[j]) * CHUNK;
+      int r1 = Math.min(l.out(), r0 + CHUNK);
+      k.matmul(l.w(), l.in(), in, l.in(), n, outs[j], l.out(), r0, r1);
+      if (l.bias() != null) {
+        for (int b = 0; b < n; b++) {
+          for (int r = r0; r < r1; r++) {
+            outs[j][b * l.out() + r] += l.bias()[r];
+          }
+        }
+      }
+    });
+  }
+
+  /** gate = silu(h Wg^T) * (h Wu^T), chunk by chunk so the activation runs in parallel too. */
+  private void gateUp(int n, Layer l, AdapterSnapshot[] adapter, int layer) {
+    int chunks = (ffn + CHUNK - 1) / CHUNK;
+    if (adapter == null) {
+      pool.run(chunks, task -> {
+        int r0 = task * CHUNK;
+        int r1 = Math.min(ffn, r0 + CHUNK);
+        k.matmul(l.gate().w(), dim, h, dim, n, gate, ffn, r0, r1);
+        k.matmul(l.up().w(), dim, h, dim, n, up, ffn, r0, r1);
+        for (int b = 0; b < n; b++) {
+          addBias(l.gate().bias(), gate, b * ffn, r0, r1);
+          addBias(l.up().bias(), up, b * ffn, r0, r1);
+          k.swiglu(gate, up, b * ffn + r0, r1 - r0);
+        }
+      });
+      return;
+    }
+    matmuls(n, h, new Linear[] {l.gate(), l.up()}, new float[][] {gate, up});
+    pool.run(n, r -> {
+      if (adapter[r] != null) {
+        float[] s = scratch(256);
+        adapter[r].apply(k, layer, GATE, h, dim, dim, gate, ffn, ffn, r, s);
+        adapter[r].apply(k, layer, UP, h, dim, dim, up, ffn, ffn, r, s);
+      }
+      k.swiglu(gate, up, r * ffn, ffn);
+    });
+  }
+
+  private static void addBias(float[] bias, float[] y, int yo, int r0, int r1) {
+    if (bias != null) {
+      for (int r = r0; r < r1; r++) {
+        y[yo + r] += bias[r];
+      }
+    }
+  }
+
+  /** Causal attention of row r's query heads of KV group g over its sequence's cached positions. */
+  private void attend(int r, int g, int layer, int[] pos, int[][] blocks, KvPool kv) {
+    int group = heads / kvHeads;
+    int len = pos[r] + 1;
+    float[] s = scratch(len);
+    float scale = (float) (1.0 / Math.sqrt(headDim));
+    int[] table = blocks[r];
+    for (int hh = g * group; hh < (g + 1) * group; hh++) {
+      int qo = (r * heads + hh) * headDim;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int t = 0; t < len; t++) {
+        float[] blk = kv.block(table[t / KvPool.BLOCK]);
+        float v = k.dot(q, qo, blk, kv.offset(layer, 0, g, t % KvPool.BLOCK), headDim) * scale;
+        s[t] = v;
+        max = Math.max(max, v);
+      }
+      float sum = 0;
+      for (int t = 0; t < len; t++) {
+        float e = (float) Math.exp(s[t] - max);
+        s[t] = e;
+        sum += e;
+      }
+      float inv = 1f / sum;
+      java.util.Arrays.fill(att, qo, qo + headDim, 0f);
+      for (int t = 0; t < len; t++) {
+        float[] blk = kv.block(table[t / KvPool.BLOCK]);
+        k.axpy(s[t] * inv, blk, kv.offset(layer, 1, g, t % KvPool.BLOCK), att, qo, headDim);
+      }
+    }
+  }
+
+  private float[] scratch(int len) {
+    float[] s = scratch.get();
+    if (s.length < len) {
+      s = new float[Math.max(len, 2 * s.length)];
+      scratch.set(s);
+    }
+    return s;
+  }
+
+  /** Rotary embedding, Hugging Face's rotate-half convention, of one head at offset o for row r. */
+  private void rope(float[] v, int o, int r) {
+    int half = headDim / 2;
+    for (int i = 0; i < half; i++) {
+      double c = cos[r * half + i];
+      double sn = sin[r * half + i];
+      float a = v[o + i];
+      float b = v[o + i + half];
+      v[o + i] = (float) (a * c - b * sn);
+      v[o + i + half] = (float) (b * c + a * sn);
+    }
+  }
+
+  private void rmsnorm(float[] in, float[] out, int n, int width, float[] weight) {
+    for (int r = 0; r < n; r++) {
+      int o = r * width;
+      double ss = 0;
+      for (int i = 0; i < width; i++) {
+        ss += in[o + i] * in[o + i];
+      }
+      float inv = (float) (1.0 / Math.sqrt(ss / width + eps));
+      for (int i = 0; i < width; i++) {
+        out[o + i] = weight[i] * (in[o + i] * inv);
+      }
+    }
+  }
+
+  private void rmsnormRow(float[] v, int o, int width, float[] weight) {
+    double ss = 0;
+    for (int i = 0; i < width; i++) {
+      ss += v[o + i] * v[o + i];
+    }
+    float inv = (float) (1.0 / Math.sqrt(ss / width + eps));
+    for (int i = 0; i < width; i++) {
+      v[o + i] = weight[i] * (v[o + i] * inv);
+    }
+  }
+
+  private void ensure(int n) {
+    if (n <= capacity) {
+      return;
+    }
+    capacity = Math.max(n, 8);
+    int qDim = heads * headDim;
+    int kvDim = kvHeads * headDim;
+    x = new float[capacity * dim];
+    h = new float[capacity * Math.max(dim, qDim)];
+    tmp = new float[capacity * Math.max(dim, qDim)];
+    q = new float[capacity * qDim];
+    att = new float[capacity * qDim];
+    kk = new float[capacity * kvDim];
+    vv = new float[capacity * kvDim];
+    gate = new float[capacity * ffn];
+    up = new float[capacity * ffn];
+    cos = new double[capacity * headDim / 2];
+    sin = new double[capacity * headDim / 2];
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

@@ -1,0 +1,524 @@
+package dev.art4j.rollout.engine;
+
+import dev.art4j.core.model.Lora;
+import dev.art4j.core.model.ModelConfig;
+import dev.art4j.core.model.Projection;
+import dev.art4j.core.model.Transformer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Samples completions for many concurrent requests with one model, in-process: the equivalent
+ * of vLLM for the rollout side of RL. Thread-safe; one scheduler thread runs the model.
+ *
+ * <ul>
+ *   <li><b>Continuous batching.</b> Between two steps, finished sequences leave and waiting ones
+ *       join; one step runs every decoding sequence's next token plus chunks of new prompts
+ *       (prefill is batched too, at most {@code maxStepTokens} rows per step).
+ *   <li><b>Prefix sharing.</b> A request whose prompt starts like a running sequence's (the
+ *       members of a group send the same prompt) reuses that sequence's cached keys/values:
+ *       full cache blocks are shared, the partial one copied, and only the rest is prefilled
+ *       (at least the last prompt token, whose logits the request samples from).
+ *   <li><b>KV budget.</b> The cache holds at most {@code kvTokenBudget} positions. A request
+ *       is admitted when the cache can hold its prompt plus {@code maxNewTokens} next to what
+ *       running requests may still need; otherwise it queues (first come, first served).
+ *   <li><b>Sampling.</b> {@link SamplingParams}: temperature, top-k, top-p, stop ids, stop
+ *       strings (with a detokenizer), ignore-eos, per-request seed. Each request has its own
+ *       random stream, and a row's result never depends on the other rows of its batch, so a
+ *       seeded request gives the same tokens whatever runs beside it.
+ *   <li><b>LoRA.</b> The adapter is applied unmerged. Each request uses the adapter weights as
+ *       they were when it was submitted: after a training step updates the adapter, call
+ *       {@link #refreshAdapter()}; requests submitted afterwards sample from the new weights
+ *       (the base weights are never copied or reloaded).
+ * </ul>
+ *
+ * <p>The forward pass is the engine's own plain-Java decoder over the model's weights, read in
+ * place (see {@code Decoder}); it computes what {@link Transformer#forward} computes. The
+ * model (and adapter) must stay open while the engine runs.
+ */
+public final class InferenceEngine implements CompletionSource, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
+
+  private final ModelConfig config;
+  private final Decoder decoder;
+  private final KvPool kv;
+  private final int maxBatchSize;
+  private final int maxStepTokens;
+  private final int maxContext;
+  private final Set<Integer> eos;
+  private final Function<int[], String> detokenizer;
+  private final Lora lora;
+  private final AtomicLong adapterVersion = new AtomicLong();
+  private volatile AdapterSnapshot adapter;
+  private final SplittableRandom seeds;
+  private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
+  private final List<Sequence> waiting = new ArrayList<>();
+  private final List<Sequence> live = new ArrayList<>();
+  private final Thread scheduler;
+  private final Sampler[] samplers;
+  private volatile boolean closed;
+  private final AtomicLong completed = new AtomicLong();
+  private final AtomicLong promptRows = new AtomicLong();
+
+  private InferenceEngine(Builder b) {
+    Transformer model = Objects.requireNonNull(b.model, "model");
+    this.config = model.config();
+    this.maxContext = b.maxContext > 0 ? Math.min(b.maxContext, config.maxPositionEmbeddings())
+        : config.maxPositionEmbeddings();
+    this.decoder = new Decoder(config, model.weights(), b.threads > 0 ? b.threads : Runtime.getRuntime().availableProcessors());
+    this.kv = new KvPool(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
+        KvPool.blocksFor(b.kvTokenBudget));
+    this.maxBatchSize = b.maxBatchSize;
+    this.maxStepTokens = Math.max(b.maxStepTokens, b.maxBatchSize);
+    this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
+    this.detokenizer = b.detokenizer;
+    this.lora = b.adapter;
+    this.seeds = new SplittableRandom(b.seed);
+    this.samplers = new Sampler[decoder.threads()];
+    for (int i = 0; i < samplers.length; i++) {
+      samplers[i] = new Sampler();
+    }
+    refreshAdapter();
+    this.scheduler = new Thread(this::loop, "art4j-engine");
+    scheduler.setDaemon(true);
+    scheduler.start();
+  }
+
+  /** A builder; {@link Builder#model} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The architecture of the model this engine samples from. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /**
+   * Takes a new snapshot of the adapter's weights (a copy of A and B, not of the base model):
+   * every request submitted after this returns samples from them. Call it after each training
+   * step that changed the adapter. Requests already submitted keep the weights they started with.
+   */
+  public void refreshAdapter() {
+    if (lora == null) {
+      adapter = null;
+      return;
+    }
+    int layers = config.numHiddenLayers();
+    Projection[] ps = Projection.values();
+    float[][][] a = new float[layers][ps.length][];
+    float[][][] bb = new float[layers][ps.length][];
+    for (int l = 0; l < layers; l++) {
+      for (Projection p : ps) {
+        if (lora.config().targets(p)) {
+          a[l][p.ordinal()] = lora.a(l, p).toFloatArray();
+          bb[l][p.ordinal()] = lora.b(l, p).toFloatArray();
+        }
+      }
+    }
+    adapter = new AdapterSnapshot(adapterVersion.incrementAndGet(), lora.config().rank(), lora.scaling(), a, bb);
+  }
+
+  /**
+   * Queues a request. The future fails with {@link IllegalArgumentException} for an empty prompt,
+   * an id outside the vocabulary, or a prompt that fills the context or the KV budget, and with
+   * {@link IllegalStateException} once the engine is closed.
+   */
+  @Override
+  public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params) {
+    CompletableFuture<Completion> future = new CompletableFuture<>();
+    try {
+      Objects.requireNonNull(params, "params");
+      int[] prompt = validate(promptIds);
+      int positions = Math.min(prompt.length + params.maxNewTokens(), maxContext);
+      if (KvPool.blocksFor(positions) > kv.capacity()) {
+        throw new IllegalArgumentException("prompt of " + prompt.length + " tokens plus maxNewTokens "
+            + params.maxNewTokens() + " needs " + positions + " cached positions, over the engine's KV budget of "
+            + kv.capacity() * KvPool.BLOCK + " tokens");
+      }
+      SplittableRandom rng;
+      if (params.seed().isPresent()) {
+        rng = new SplittableRandom(params.seed().getAsLong());
+      } else {
+        synchronized (seeds) {
+          rng = seeds.split();
+        }
+      }
+      if (closed) {
+        throw new IllegalStateException("the inference engine is closed");
+      }
+      incoming.add(new Sequence(prompt, params, adapter, rng, future, positions));
+    } catch (RuntimeException e) {
+      future.completeExceptionally(e);
+    }
+    return future;
+  }
+
+  private int[] validate(int[] promptIds) {
+    if (promptIds == null || promptIds.length == 0) {
+      throw new IllegalArgumentException("empty prompt: at least one token id is needed");
+    }
+    for (int i = 0; i < promptIds.length; i++) {
+      if (promptIds[i] < 0 || promptIds[i] >= config.vocabSize()) {
+        throw new IllegalArgumentException("prompt token " + i + " has id " + promptIds[i]
+            + ", outside the vocabulary [0, " + config.vocabSize() + ")");
+      }
+    }
+    if (promptIds.length >= maxContext) {
+      throw new IllegalArgumentException("prompt of " + promptIds.length + " tokens does not fit the model's context of "
+          + maxContext + " tokens (room is needed for at least one new token)");
+    }
+    return promptIds.clone();
+  }
+
+  // ---------------------------------------------------------------- scheduler thread
+
+  private void loop() {
+    try {
+      while (!closed) {
+        if (live.isEmpty() && waiting.isEmpty()) {
+          Sequence s = incoming.poll(100, TimeUnit.MILLISECONDS);
+          if (s != null) {
+            waiting.add(s);
+          }
+        }
+        incoming.drainTo(waiting);
+        admit();
+        if (!live.isEmpty()) {
+          step();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      LOG.error("inference engine failed", t);
+      closed = true;
+      for (Sequence s : live) {
+        s.future.completeExceptionally(t);
+      }
+      live.clear();
+    } finally {
+      IllegalStateException e = new IllegalStateException("the inference engine was closed");
+      incoming.drainTo(waiting);
+      for (Sequence s : waiting) {
+        s.future.completeExceptionally(e);
+      }
+      for (Sequence s : live) {
+        s.future.completeExceptionally(e);
+      }
+      waiting.clear();
+      live.clear();
+    }
+  }
+
+  /** Moves waiting requests into the batch while the batch and the KV budget allow. */
+  private void admit() {
+    Iterator<Sequence> it = waiting.iterator();
+    while (it.hasNext() && live.size() < maxBatchSize) {
+      Sequence s = it.next();
+      Sequence donor = null;
+      int share = 0;
+      boolean wait = false;
+      for (Sequence o : live) {
+        if (o.adapter != s.adapter) {
+          continue;
+        }
+        int common = Math.min(commonPrefix(s.prompt, o), s.prompt.length - 1);
+        if (common > o.computed && o.prefilling()) {
+          wait = true; // o is computing the very prefix s needs: let it finish, then share it
+          break;
+        }
+        common = Math.min(common, o.computed);
+        if (common > share) {
+          share = common;
+          donor = o;
+        }
+      }
+      if (wait) {
+        continue;
+      }
+      int fullShared = share / KvPool.BLOCK;
+      int need = KvPool.blocksFor(s.maxPositions) - fullShared;
+      int future = 0;
+      for (Sequence o : live) {
+        future += o.futureBlocks();
+      }
+      if (kv.inUse() + future + need > kv.capacity()) {
+        break; // first come, first served: later requests wait behind this one
+      }
+      it.remove();
+      for (int i = 0; i < fullShared; i++) {
+        kv.retain(donor.blocks[i]);
+        s.addBlock(donor.blocks[i]);
+      }
+      if (share % KvPool.BLOCK != 0) {
+        s.addBlock(kv.copyPrefix(donor.blocks[fullShared], share % KvPool.BLOCK));
+      }
+      s.computed = share;
+      s.admitNanos = System.nanoTime();
+      live.add(s);
+    }
+  }
+
+  private static int commonPrefix(int[] prompt, Sequence o) {
+    int n = Math.min(prompt.length, o.length);
+    int i = 0;
+    while (i < n && prompt[i] == o.tokens[i]) {
+      i++;
+    }
+    return i;
+  }
+
+  // step buffers, grown as needed
+  private int[] rowToken = new int[0];
+  private int[] rowPos = new int[0];
+  private int[][] rowBlocks = new int[0][];
+  private AdapterSnapshot[] rowAdapter = new AdapterSnapshot[0];
+  private int[] outRows = new int[0];
+  private Sequence[] outSeq = new Sequence[0];
+  private float[] logits = new float[0];
+
+  /** One forward over every live sequence's next rows, then sampling where a sequence is due. */
+  private void step() {
+    // decoding sequences first (one row each), then prompt chunks in admission order
+    List<Sequence> order = new ArrayList<>(live.size());
+    for (Sequence s : live) {
+      if (s.length - s.computed == 1) {
+        order.add(s);
+      }
+    }
+    for (Sequence s : live) {
+      if (s.length - s.computed > 1) {
+        order.add(s);
+      }
+    }
+    int budget = maxStepTokens;
+    int rows = 0;
+    int outs = 0;
+    List<Sequence> stepped = new ArrayList<>();
+    List<Integer> counts = new ArrayList<>();
+    for (Sequence s : order) {
+      int n = Math.min(s.length - s.computed, budget);
+      if (n <= 0) {
+        break;
+      }
+      budget -= n;
+      stepped.add(s);
+      counts.add(n);
+      rows += n;
+      if (s.computed + n == s.length) {
+        outs++;
+      }
+    }
+    grow(rows, outs);
+    int r = 0;
+    int o = 0;
+    for (int j = 0; j < stepped.size(); j++) {
+      Sequence s = stepped.get(j);
+      int n = counts.get(j);
+      while (s.blockCount < KvPool.blocksFor(s.computed + n)) {
+        s.addBlock(kv.allocate());
+      }
+      promptRows.addAndGet(Math.max(0, Math.min(s.computed + n, s.prompt.length) - s.computed));
+      for (int i = 0; i < n; i++) {
+        int p = s.computed + i;
+        rowToken[r] = s.tokens[p];
+        rowPos[r] = p;
+        rowBlocks[r] = s.blocks;
+        rowAdapter[r] = s.adapter;
+        r++;
+      }
+      if (s.computed + n == s.length) {
+        outRows[o] = r - 1;
+        outSeq[o] = s;
+        o++;
+      }
+    }
+    decoder.forward(rows, rowToken, rowPos, rowBlocks, Arrays.copyOf(rowAdapter, rows), kv, outRows, outs, logits);
+    for (int j = 0; j < stepped.size(); j++) {
+      stepped.get(j).computed += counts.get(j);
+    }
+    sampleAndFinish(outs);
+  }
+
+  private void grow(int rows, int outs) {
+    if (rowToken.length < rows) {
+      int n = Math.max(rows, 2 * rowToken.length);
+      rowToken = new int[n];
+      rowPos = new int[n];
+      rowBlocks = new int[n][];
+      rowAdapter = new AdapterSnapshot[n];
+    }
+    if (outRows.length < outs) {
+      int n = Math.max(outs, 2 * outRows.length);
+      outRows = new int[n];
+      outSeq = new Sequence[n];
+      logits = new float[n * config.vocabSize()];
+    }
+  }
+
+  private void sampleAndFinish(int outs) {
+    int vocab = config.vocabSize();
+    int[] token = new int[outs];
+    float[] lp = new float[outs];
+    long now = System.nanoTime();
+    // rows sample independently (each request has its own random stream): spread over threads
+    java.util.concurrent.atomic.AtomicInteger slot = new java.util.concurrent.atomic.AtomicInteger();
+    ThreadLocal<Sampler> mine = ThreadLocal.withInitial(() -> samplers[slot.getAndIncrement()]);
+    decoder.pool().run(outs, j -> {
+      float[] out = new float[1];
+      token[j] = mine.get().sample(logits, j * vocab, vocab, outSeq[j].params, outSeq[j].rng, out);
+      lp[j] = out[0];
+    });
+    for (int j = 0; j < outs; j++) {
+      Sequence s = outSeq[j];
+      if (s.generated == 0) {
+        s.firstTokenNanos = now;
+      }
+      s.append(token[j], lp[j]);
+      FinishReason done = finish(s, token[j]);
+      if (done != null) {
+        live.remove(s);
+        for (int i = 0; i < s.blockCount; i++) {
+          kv.release(s.blocks[i]);
+        }
+        s.blockCount = 0;
+        long end = System.nanoTime();
+        completed.incrementAndGet();
+        s.future.complete(new Completion(s.generatedTokens(), Arrays.copyOf(s.logprobs, s.generated), done,
+            s.prompt.length, (s.admitNanos - s.submitNanos) / 1e6, (s.firstTokenNanos - s.admitNanos) / 1e6,
+            (end - s.firstTokenNanos) / 1e6));
+      }
+    }
+  }
+
+  private FinishReason finish(Sequence s, int token) {
+    SamplingParams p = s.params;
+    if (!p.ignoreEos() && eos.contains(token)) {
+      return FinishReason.STOP;
+    }
+    if (p.stopTokenIds().contains(token)) {
+      return FinishReason.STOP;
+    }
+    if (!p.stopStrings().isEmpty() && detokenizer != null) {
+      String text = detokenizer.apply(s.generatedTokens());
+      for (String stop : p.stopStrings()) {
+        if (text.contains(stop)) {
+          return FinishReason.STOP;
+        }
+      }
+    }
+    if (s.generated >= p.maxNewTokens() || s.length >= s.maxPositions) {
+      return FinishReason.LENGTH;
+    }
+    return null;
+  }
+
+  /** Requests completed since the engine started. */
+  public long completedRequests() {
+    return completed.get();
+  }
+
+  /** Milliseconds per decoder step by kind of operation, averaged since the last reset. */
+  Map<Profile.Op, Double> profile() {
+    return decoder.profile().millisPerStep();
+  }
+
+  void resetProfile() {
+    decoder.profile().reset();
+  }
+
+  /** Prompt positions computed by prefill since the start (shared prefixes are not recomputed). */
+  long promptRowsComputed() {
+    return promptRows.get();
+  }
+
+  /** Positions currently held in the KV cache (shared blocks counted once), in blocks of 16. */
+  int kvBlocksInUse() {
+    return kv.inUse();
+  }
+
+  /** Stops the scheduler; queued and running requests fail with {@link IllegalStateException}. */
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      scheduler.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    decoder.close();
+  }
+
+  /** Options of an {@link InferenceEngine}. */
+  public static final class Builder {
+    private Transformer model;
+    private Lora adapter;
+    private Function<int[], String> detokenizer;
+    private List<Integer> eosTokenIds;
+    private int kvTokenBudget = 32_768;
+    private int maxBatchSize = 32;
+    private int maxStepTokens = 256;
+    private int maxContext;
+    private int threads;
+    private long seed = System.nanoTime();
+
+    private Builder() {}
+
+    /** The base model (required); its fp32 weights are read in place, never copied. */
+    public Builder model(Transformer v) { model = v; return this; }
+
+    /** The LoRA adapter to apply (null = base model); see {@link #refreshAdapter()}. */
+    public Builder adapter(Lora v) { adapter = v; return this; }
+
+    /** Turns generated ids into text, for stop strings (without one, stop strings are ignored). */
+    public Builder detokenizer(Function<int[], String> v) { detokenizer = v; return this; }
+
+    /** End-of-sequence ids (default: the model config's {@code eos_token_id}). */
+    public Builder eosTokenIds(List<Integer> v) { eosTokenIds = List.copyOf(v); return this; }
+
+    /** Cached positions across all requests (default 32768; 24 KiB each for Qwen2.5-0.5B). */
+    public Builder kvTokenBudget(int v) { kvTokenBudget = positive(v, "kvTokenBudget"); return this; }
+
+    /** Sequences decoded together (default 32). */
+    public Builder maxBatchSize(int v) { maxBatchSize = positive(v, "maxBatchSize"); return this; }
+
+    /** Rows per forward step, decode rows plus prompt chunks (default 256). */
+    public Builder maxStepTokens(int v) { maxStepTokens = positive(v, "maxStepTokens"); return this; }
+
+    /** Context length (default and maximum: the model's {@code max_position_embeddings}). */
+    public Builder maxContext(int v) { maxContext = positive(v, "maxContext"); return this; }
+
+    /** Compute threads (default: all processors). */
+    public Builder threads(int v) { threads = positive(v, "threads"); return this; }
+
+    /** Seed of the random streams of unseeded requests (default: the clock). */
+    public Builder seed(long v) { seed = v; return this; }
+
+    public InferenceEngine build() {
+      return new InferenceEngine(this);
+    }
+
+    private static int positive(int v, String name) {
+      if (v <= 0) {
+        throw new IllegalArgumentException(name + " must be > 0, got " + v);
+      }
+      return v;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.art4j.rollout.engine;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The inner loops of the decode step. Two implementations: {@link VectorKernels} on Java's
+ * incubating Vector API (start the JVM with {@code --add-modules jdk.incubator.vector}), and
+ * {@link ScalarKernels}, a plain-Java fallback used when that module is absent.
+ *
+ * <p>Every result for one input row is computed by the same sequence of floating-point
+ * operations whatever the other rows of the batch are: a request gives bit-identical logits
+ * alone or in a batch, so a seeded request samples the same tokens in any company.
+ */
+interface Kernels {
+
+  /**
+   * {@code y[b*yStride + r] = sum_i W[r, i] * x[b*xStride + i]} for {@code b < n} and
+   * {@code r0 <= r < r1}, where {@code W} is a row-major (rows, cols) fp32 matrix in {@code w}.
+   */
+  void matmul(ByteBuffer w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1);
+
+  /** {@code sum_i a[ao + i] * b[bo + i]} for {@code i < len}. */
+  float dot(float[] a, int ao, float[] b, int bo, int len);
+
+  /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < len}. */
+  void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len);
+
+  /** {@code gate[o + i] = silu(gate[o + i]) * up[o + i]}, {@code silu(z) = z / (1 + e^-z)}. */
+  void swiglu(float[] gate, float[] up, int o, int len);
+
+  /** The Vector API kernels when {@code jdk.incubator.vector} is readable, else the scalar ones. */
+  static Kernels best() {
+    return Holder.BEST;
+  }
+
+  /** Lazily picks the implementation so that the Vector API classes load only when present. */
+  final class Holder {
+    static final Kernels BEST = pick();
+
+    private Holder() {}
+
+    private static Kernels pick() {
+      if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+          && !Boolean.getBoolean("art4j.engine.scalar")) {
+        try {
+          return new VectorKernels();
+        } catch (LinkageError e) {
+          return new ScalarKernels();
+        }
+      }
+      return new ScalarKernels();
+    }
+  }
+}

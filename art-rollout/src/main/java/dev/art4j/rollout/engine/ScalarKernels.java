@@ -1,0 +1,49 @@
+package dev.art4j.rollout.engine;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/** Plain-Java kernels: correct everywhere, several times slower than {@link VectorKernels}. */
+final class ScalarKernels implements Kernels {
+
+  @Override
+  public void matmul(ByteBuffer w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
+    FloatBuffer f = w.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    for (int r = r0; r < r1; r++) {
+      int base = r * cols;
+      for (int b = 0; b < n; b++) {
+        int xo = b * xStride;
+        float s = 0;
+        for (int i = 0; i < cols; i++) {
+          s += f.get(base + i) * x[xo + i];
+        }
+        y[b * yStride + r] = s;
+      }
+    }
+  }
+
+  @Override
+  public float dot(float[] a, int ao, float[] b, int bo, int len) {
+    float s = 0;
+    for (int i = 0; i < len; i++) {
+      s += a[ao + i] * b[bo + i];
+    }
+    return s;
+  }
+
+  @Override
+  public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len) {
+    for (int i = 0; i < len; i++) {
+      y[yo + i] += alpha * x[xo + i];
+    }
+  }
+
+  @Override
+  public void swiglu(float[] gate, float[] up, int o, int len) {
+    for (int i = o; i < o + len; i++) {
+      float z = gate[i];
+      gate[i] = z / (1f + (float) Math.exp(-z)) * up[i];
+    }
+  }
+}

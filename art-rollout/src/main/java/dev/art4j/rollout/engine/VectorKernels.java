@@ -1,0 +1,148 @@
+package dev.art4j.rollout.engine;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Kernels on the Vector API. {@link #matmul} is memory-bound at batch 1: it walks four weight
+ * rows at once (four independent load streams keep more cache misses in flight than one) and,
+ * for a batch, multiplies each loaded weight vector into two input rows, so a decode step of
+ * eight sequences reads the weights once instead of eight times.
+ */
+final class VectorKernels implements Kernels {
+
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+  @Override
+  public void matmul(ByteBuffer w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
+    int upper = S.loopBound(cols);
+    int rowBytes = cols * 4;
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) {
+      int w0 = r * rowBytes;
+      int w1 = w0 + rowBytes;
+      int w2 = w1 + rowBytes;
+      int w3 = w2 + rowBytes;
+      int b = 0;
+      for (; b + 2 <= n; b += 2) {
+        int x0 = b * xStride;
+        int x1 = x0 + xStride;
+        FloatVector a00 = FloatVector.zero(S), a01 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S), a11 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S), a21 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S), a31 = FloatVector.zero(S);
+        for (int i = 0; i < upper; i += L) {
+          FloatVector c0 = FloatVector.fromArray(S, x, x0 + i);
+          FloatVector c1 = FloatVector.fromArray(S, x, x1 + i);
+          int o = 4 * i;
+          FloatVector v = FloatVector.fromByteBuffer(S, w, w0 + o, ORDER);
+          a00 = v.fma(c0, a00);
+          a01 = v.fma(c1, a01);
+          v = FloatVector.fromByteBuffer(S, w, w1 + o, ORDER);
+          a10 = v.fma(c0, a10);
+          a11 = v.fma(c1, a11);
+          v = FloatVector.fromByteBuffer(S, w, w2 + o, ORDER);
+          a20 = v.fma(c0, a20);
+          a21 = v.fma(c1, a21);
+          v = FloatVector.fromByteBuffer(S, w, w3 + o, ORDER);
+          a30 = v.fma(c0, a30);
+          a31 = v.fma(c1, a31);
+        }
+        int y0 = b * yStride + r;
+        int y1 = y0 + yStride;
+        y[y0] = finish(a00, w, w0, x, x0, upper, cols);
+        y[y1] = finish(a01, w, w0, x, x1, upper, cols);
+        y[y0 + 1] = finish(a10, w, w1, x, x0, upper, cols);
+        y[y1 + 1] = finish(a11, w, w1, x, x1, upper, cols);
+        y[y0 + 2] = finish(a20, w, w2, x, x0, upper, cols);
+        y[y1 + 2] = finish(a21, w, w2, x, x1, upper, cols);
+        y[y0 + 3] = finish(a30, w, w3, x, x0, upper, cols);
+        y[y1 + 3] = finish(a31, w, w3, x, x1, upper, cols);
+      }
+      for (; b < n; b++) {
+        int x0 = b * xStride;
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        for (int i = 0; i < upper; i += L) {
+          FloatVector c0 = FloatVector.fromArray(S, x, x0 + i);
+          int o = 4 * i;
+          a0 = FloatVector.fromByteBuffer(S, w, w0 + o, ORDER).fma(c0, a0);
+          a1 = FloatVector.fromByteBuffer(S, w, w1 + o, ORDER).fma(c0, a1);
+          a2 = FloatVector.fromByteBuffer(S, w, w2 + o, ORDER).fma(c0, a2);
+          a3 = FloatVector.fromByteBuffer(S, w, w3 + o, ORDER).fma(c0, a3);
+        }
+        int y0 = b * yStride + r;
+        y[y0] = finish(a0, w, w0, x, x0, upper, cols);
+        y[y0 + 1] = finish(a1, w, w1, x, x0, upper, cols);
+        y[y0 + 2] = finish(a2, w, w2, x, x0, upper, cols);
+        y[y0 + 3] = finish(a3, w, w3, x, x0, upper, cols);
+      }
+    }
+    for (; r < r1; r++) {
+      int w0 = r * rowBytes;
+      for (int b = 0; b < n; b++) {
+        int x0 = b * xStride;
+        FloatVector a0 = FloatVector.zero(S);
+        for (int i = 0; i < upper; i += L) {
+          a0 = FloatVector.fromByteBuffer(S, w, w0 + 4 * i, ORDER).fma(FloatVector.fromArray(S, x, x0 + i), a0);
+        }
+        y[b * yStride + r] = finish(a0, w, w0, x, x0, upper, cols);
+      }
+    }
+  }
+
+  /** Reduces the lanes, then adds the columns past the last full vector. */
+  private static float finish(FloatVector acc, ByteBuffer w, int wo, float[] x, int xo, int upper, int cols) {
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (int i = upper; i < cols; i++) {
+      s += w.getFloat(wo + 4 * i) * x[xo + i];
+    }
+    return s;
+  }
+
+  @Override
+  public float dot(float[] a, int ao, float[] b, int bo, int len) {
+    int upper = S.loopBound(len);
+    FloatVector acc = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += L) {
+      acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+    }
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (int i = upper; i < len; i++) {
+      s += a[ao + i] * b[bo + i];
+    }
+    return s;
+  }
+
+  @Override
+  public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len) {
+    int upper = S.loopBound(len);
+    FloatVector a = FloatVector.broadcast(S, alpha);
+    for (int i = 0; i < upper; i += L) {
+      FloatVector.fromArray(S, x, xo + i).fma(a, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+    }
+    for (int i = upper; i < len; i++) {
+      y[yo + i] += alpha * x[xo + i];
+    }
+  }
+
+  @Override
+  public void swiglu(float[] gate, float[] up, int o, int len) {
+    int upper = S.loopBound(len);
+    FloatVector one = FloatVector.broadcast(S, 1f);
+    for (int i = 0; i < upper; i += L) {
+      FloatVector z = FloatVector.fromArray(S, gate, o + i);
+      FloatVector sig = one.div(z.neg().lanewise(VectorOperators.EXP).add(one));
+      z.mul(sig).mul(FloatVector.fromArray(S, up, o + i)).intoArray(gate, o + i);
+    }
+    for (int i = upper; i < len; i++) {
+      float z = gate[o + i];
+      gate[o + i] = z / (1f + (float) Math.exp(-z)) * up[o + i];
+    }
+  }
+}

@@ -1,0 +1,393 @@
+package dev.art4j.rollout.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import dev.art4j.core.model.Lora;
+import dev.art4j.core.model.Transformer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class InferenceEngineTest {
+
+  private static NDManager manager;
+
+  @BeforeAll
+  static void setUp() {
+    manager = NDManager.newBaseManager();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    manager.close();
+  }
+
+  static List<Path> models() throws Exception {
+    return Reference.models();
+  }
+
+  private static Lora adapterOf(Path dir, Transformer model) throws Exception {
+    return Files.isDirectory(dir.resolve("adapter")) ? Lora.load(dir.resolve("adapter"), model.config(), manager) : null;
+  }
+
+  private static int[] randomPrompt(SplittableRandom r, int length, int vocab) {
+    int[] p = new int[length];
+    for (int i = 0; i < length; i++) {
+      p[i] = r.nextInt(vocab);
+    }
+    return p;
+  }
+
+  private static Completion get(CompletableFuture<Completion> f) throws Exception {
+    return f.get(60, TimeUnit.SECONDS);
+  }
+
+  @ParameterizedTest
+  @MethodSource("models")
+  void greedyEqualsReferenceAloneAndInABatchOfEight(Path dir) throws Exception {
+    try (Transformer model = Transformer.load(dir, manager);
+        Lora lora = adapterOf(dir, model)) {
+      int vocab = model.config().vocabSize();
+      SplittableRandom r = new SplittableRandom(7);
+      int[][] prompts = new int[8][];
+      int[] lengths = {1, 5, 17, 33, 9, 2, 40, 16};
+      int[] news = {12, 3, 20, 7, 16, 25, 5, 10};
+      for (int i = 0; i < 8; i++) {
+        prompts[i] = randomPrompt(r, lengths[i], vocab);
+      }
+      for (Lora adapter : lora == null ? new Lora[] {null} : new Lora[] {null, lora}) {
+        int[][] expected = new int[8][];
+        for (int i = 0; i < 8; i++) {
+          expected[i] = Reference.greedy(model, adapter, prompts[i], news[i], manager);
+        }
+        try (InferenceEngine engine = InferenceEngine.builder().model(model).adapter(adapter).maxStepTokens(24).build()) {
+          // alone, one after another
+          for (int i = 0; i < 8; i++) {
+            SamplingParams p = SamplingParams.builder().temperature(0).maxNewTokens(news[i]).ignoreEos(true).build();
+            assertArrayEquals(expected[i], get(engine.submit(prompts[i], p)).tokens(),
+                dir.getFileName() + " alone, prompt " + i + (adapter == null ? "" : " with adapter"));
+          }
+          // together: four start at once, each finished one lets a new one join mid-flight
+          List<CompletableFuture<Completion>> futures = new ArrayList<>();
+          for (int i = 0; i < 8; i++) {
+            futures.add(new CompletableFuture<>());
+          }
+          for (int i = 0; i < 4; i++) {
+            chain(engine, prompts, news, futures, i);
+          }
+          for (int i = 0; i < 8; i++) {
+            Completion c = get(futures.get(i));
+            assertArrayEquals(expected[i], c.tokens(), dir.getFileName() + " batched, prompt " + i);
+            assertEquals(FinishReason.LENGTH, c.finishReason());
+            assertEquals(prompts[i].length, c.promptTokens());
+          }
+          assertEquals(0, engine.kvBlocksInUse(), "every KV block is returned");
+        }
+      }
+    }
+  }
+
+  /** Submits request i, and request i + 4 once it completes. */
+  private static void chain(InferenceEngine engine, int[][] prompts, int[] news, List<CompletableFuture<Completion>> out, int i) {
+    SamplingParams p = SamplingParams.builder().temperature(0).maxNewTokens(news[i]).ignoreEos(true).build();
+    engine.submit(prompts[i], p).whenComplete((c, e) -> {
+      if (e != null) {
+        out.get(i).completeExceptionally(e);
+        return;
+      }
+      out.get(i).complete(c);
+      if (i + 4 < prompts.length) {
+        chain(engine, prompts, news, out, i + 4);
+      }
+    });
+  }
+
+  @ParameterizedTest
+  @MethodSource("models")
+  void logprobsEqualLogSoftmaxOfAPlainForward(Path dir) throws Exception {
+    try (Transformer model = Transformer.load(dir, manager);
+        Lora lora = adapterOf(dir, model);
+        InferenceEngine engine = InferenceEngine.builder().model(model).adapter(lora).build()) {
+      int[] prompt = randomPrompt(new SplittableRandom(3), 11, model.config().vocabSize());
+      for (double temperature : new double[] {1.0, 0.7}) {
+        SamplingParams p = SamplingParams.builder().temperature(temperature).maxNewTokens(20).ignoreEos(true).seed(5).build();
+        Completion c = get(engine.submit(prompt, p));
+        assertEquals(20, c.tokens().length);
+        int[] all = Reference.concat(prompt, c.tokens());
+        float[][] lp = Reference.logSoftmax(model, lora, all, temperature, manager);
+        for (int i = 0; i < c.tokens().length; i++) {
+          float want = lp[prompt.length - 1 + i][c.tokens()[i]];
+          assertEquals(want, c.logprobs()[i], 1e-4, dir.getFileName() + " T=" + temperature + " token " + i);
+        }
+      }
+    }
+  }
+
+  @Test
+  void samplingFrequenciesMatchTheModelsDistribution() throws Exception {
+    int n = 4000;
+    int[] prompt = {5, 17, 42};
+    // the fixture whose next-token distribution is the most spread gives the strongest test
+    Path dir = null;
+    int best = -1;
+    for (Path m : Reference.models()) {
+      try (Transformer model = Transformer.load(m, manager)) {
+        int bins = 0;
+        for (float v : Reference.logSoftmax(model, null, prompt, 1.0, manager)[prompt.length - 1]) {
+          bins += n * Math.exp(v) >= 5 ? 1 : 0;
+        }
+        if (bins > best) {
+          best = bins;
+          dir = m;
+        }
+      }
+    }
+    try (Transformer model = Transformer.load(dir, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).seed(11).build()) {
+      float[] lp = Reference.logSoftmax(model, null, prompt, 1.0, manager)[prompt.length - 1];
+      List<CompletableFuture<Completion>> fs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        fs.add(engine.submit(prompt, SamplingParams.builder().maxNewTokens(1).build()));
+      }
+      int[] counts = new int[lp.length];
+      for (CompletableFuture<Completion> f : fs) {
+        counts[get(f).tokens()[0]]++;
+      }
+      // Pearson's chi-square over ids expected >= 5 times, the rest pooled in one bin
+      double chi = 0;
+      int bins = 0;
+      double restExpected = 0;
+      int restCount = 0;
+      for (int t = 0; t < lp.length; t++) {
+        double e = n * Math.exp(lp[t]);
+        if (e >= 5) {
+          chi += (counts[t] - e) * (counts[t] - e) / e;
+          bins++;
+        } else {
+          restExpected += e;
+          restCount += counts[t];
+        }
+      }
+      if (restExpected > 0) {
+        chi += (restCount - restExpected) * (restCount - restExpected) / restExpected;
+        bins++;
+      }
+      int df = bins - 1;
+      // Wilson-Hilferty: the 99.9% quantile of chi-square with df degrees of freedom
+      double z = 3.09;
+      double limit = df * Math.pow(1 - 2.0 / (9 * df) + z * Math.sqrt(2.0 / (9 * df)), 3);
+      assertTrue(bins > 10, dir + ": the test needs a spread distribution, got " + bins + " bins");
+      assertTrue(chi < limit, "chi-square " + chi + " over " + df + " degrees of freedom exceeds " + limit);
+      assertEquals(0, engine.kvBlocksInUse(), "memory returned after " + n + " requests");
+    }
+  }
+
+  @Test
+  void topKAndTopPNeverLeaveTheNucleus() throws Exception {
+    Path dir = Reference.model("tiny-qwen3");
+    try (Transformer model = Transformer.load(dir, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).build()) {
+      int[] prompt = {3, 9, 27, 81};
+      SamplingParams[] cases = {
+        SamplingParams.builder().topK(3).maxNewTokens(15).ignoreEos(true).build(),
+        SamplingParams.builder().topP(0.3).maxNewTokens(15).ignoreEos(true).build(),
+        SamplingParams.builder().topK(20).topP(0.5).temperature(1.5).maxNewTokens(15).ignoreEos(true).build(),
+      };
+      for (SamplingParams p : cases) {
+        for (int rep = 0; rep < 10; rep++) {
+          Completion c = get(engine.submit(prompt, p.toBuilder().seed(rep).build()));
+          float[][] lp = Reference.logSoftmax(model, null, Reference.concat(prompt, c.tokens()), p.temperature(), manager);
+          for (int i = 0; i < c.tokens().length; i++) {
+            float[] dist = lp[prompt.length - 1 + i];
+            assertTrue(inNucleus(dist, c.tokens()[i], p), p + ": token " + i + " = " + c.tokens()[i] + " outside the nucleus");
+          }
+        }
+      }
+    }
+  }
+
+  /** Whether {@code token} is in the top-k, then top-p (of the renormalised top-k) set, with slack 1e-4. */
+  private static boolean inNucleus(float[] logprobs, int token, SamplingParams p) {
+    int rank = 0;
+    for (float v : logprobs) {
+      if (v > logprobs[token] + 1e-5) {
+        rank++;
+      }
+    }
+    if (p.topK() > 0 && rank >= p.topK()) {
+      return false;
+    }
+    // mass strictly above the token, within the top-k, relative to the top-k's mass
+    float[] sorted = logprobs.clone();
+    java.util.Arrays.sort(sorted);
+    int k = p.topK() > 0 ? p.topK() : sorted.length;
+    double total = 0;
+    double above = 0;
+    for (int i = 0; i < k; i++) {
+      double v = Math.exp(sorted[sorted.length - 1 - i]);
+      total += v;
+      if (sorted[sorted.length - 1 - i] > logprobs[token] + 1e-5) {
+        above += v;
+      }
+    }
+    return above / total < p.topP() + 1e-4;
+  }
+
+  @Test
+  void seededRequestsAreReproducibleWhateverElseRuns() throws Exception {
+    Path dir = Reference.model("tiny-llama-bf16");
+    try (Transformer model = Transformer.load(dir, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).build()) {
+      int[] prompt = {1, 50, 60, 70};
+      SamplingParams p = SamplingParams.builder().temperature(0.9).topP(0.95).maxNewTokens(30).ignoreEos(true).seed(1234).build();
+      Completion alone = get(engine.submit(prompt, p));
+      List<CompletableFuture<Completion>> others = new ArrayList<>();
+      SplittableRandom r = new SplittableRandom(1);
+      for (int i = 0; i < 6; i++) {
+        others.add(engine.submit(randomPrompt(r, 3 + 7 * i, 256), SamplingParams.builder().maxNewTokens(10 + 5 * i).build()));
+      }
+      CompletableFuture<Completion> again = engine.submit(prompt, p);
+      Completion crowded = get(again);
+      for (CompletableFuture<Completion> f : others) {
+        get(f);
+      }
+      assertArrayEquals(alone.tokens(), crowded.tokens());
+      assertArrayEquals(alone.logprobs(), crowded.logprobs());
+      Completion other = get(engine.submit(prompt, p.toBuilder().seed(4321).build()));
+      assertFalse(java.util.Arrays.equals(alone.tokens(), other.tokens()), "another seed samples other tokens");
+    }
+  }
+
+  @Test
+  void prefixSharedGroupEqualsSeparateRequests() throws Exception {
+    Path dir = Reference.model("tiny-qwen2");
+    try (Transformer model = Transformer.load(dir, manager);
+        Lora lora = adapterOf(dir, model);
+        InferenceEngine engine = InferenceEngine.builder().model(model).adapter(lora).build()) {
+      int[] prompt = randomPrompt(new SplittableRandom(9), 45, 256);
+      SamplingParams base = SamplingParams.builder().maxNewTokens(12).ignoreEos(true).build();
+      Completion[] separate = new Completion[8];
+      for (int i = 0; i < 8; i++) {
+        separate[i] = get(engine.submit(prompt, base.toBuilder().seed(i).build()));
+      }
+      long before = engine.promptRowsComputed();
+      List<CompletableFuture<Completion>> group = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        group.add(engine.submit(prompt, base.toBuilder().seed(i).build()));
+      }
+      for (int i = 0; i < 8; i++) {
+        Completion c = get(group.get(i));
+        assertArrayEquals(separate[i].tokens(), c.tokens(), "member " + i);
+        assertArrayEquals(separate[i].logprobs(), c.logprobs(), "member " + i);
+      }
+      long rows = engine.promptRowsComputed() - before;
+      assertTrue(rows <= prompt.length + 7, "the group's prompt is prefilled once: " + rows + " prompt rows computed");
+    }
+  }
+
+  @Test
+  void stopTokenIdsAndEndOfSequenceEndACompletion() throws Exception {
+    Path dir = Reference.model("tiny-qwen2");
+    try (Transformer model = Transformer.load(dir, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).build()) {
+      int[] prompt = {4, 8, 15, 16, 23, 42};
+      int[] free = get(engine.submit(prompt, SamplingParams.builder().maxNewTokens(16).ignoreEos(true).seed(2).build())).tokens();
+      int stop = free[5];
+      int first = 0;
+      while (free[first] != stop) {
+        first++;
+      }
+      Completion c = get(engine.submit(prompt,
+          SamplingParams.builder().maxNewTokens(16).ignoreEos(true).seed(2).stopTokenIds(List.of(stop)).build()));
+      assertEquals(FinishReason.STOP, c.finishReason());
+      assertArrayEquals(java.util.Arrays.copyOf(free, first + 1), c.tokens());
+      try (InferenceEngine eosEngine = InferenceEngine.builder().model(model).eosTokenIds(List.of(stop)).build()) {
+        Completion e = get(eosEngine.submit(prompt, SamplingParams.builder().maxNewTokens(16).seed(2).build()));
+        assertArrayEquals(java.util.Arrays.copyOf(free, first + 1), e.tokens());
+        assertEquals(FinishReason.STOP, e.finishReason());
+      }
+    }
+  }
+
+  @Test
+  void newRequestsUseTheAdapterAfterRefresh() throws Exception {
+    Path dir = Reference.model("tiny-qwen2");
+    try (Transformer model = Transformer.load(dir, manager);
+        Lora lora = Lora.load(dir.resolve("adapter"), model.config(), manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).adapter(lora).build()) {
+      int[] prompt = {7, 7, 7, 100, 3};
+      SamplingParams p = SamplingParams.greedy(10).toBuilder().ignoreEos(true).build();
+      assertArrayEquals(Reference.greedy(model, lora, prompt, 10, manager), get(engine.submit(prompt, p)).tokens());
+      float[] before = get(engine.submit(prompt, SamplingParams.builder().maxNewTokens(10).ignoreEos(true).seed(1).build())).logprobs();
+      // a "training step": change every B in place
+      for (var b : lora.parameters()) {
+        float[] v = b.toFloatArray();
+        SplittableRandom r = new SplittableRandom(v.length);
+        for (int i = 0; i < v.length; i++) {
+          v[i] += (float) (r.nextDouble() - 0.5) * 0.5f;
+        }
+        b.set(v);
+      }
+      float[] stale = get(engine.submit(prompt, SamplingParams.builder().maxNewTokens(10).ignoreEos(true).seed(1).build())).logprobs();
+      assertArrayEquals(before, stale, "without refresh the snapshot stays");
+      engine.refreshAdapter();
+      Completion c = get(engine.submit(prompt, SamplingParams.builder().maxNewTokens(10).ignoreEos(true).seed(1).build()));
+      float[][] lp = Reference.logSoftmax(model, lora, Reference.concat(prompt, c.tokens()), 1.0, manager);
+      for (int i = 0; i < c.tokens().length; i++) {
+        assertEquals(lp[prompt.length - 1 + i][c.tokens()[i]], c.logprobs()[i], 1e-4);
+      }
+      assertFalse(java.util.Arrays.equals(before, c.logprobs()), "the refreshed adapter changed the distribution");
+    }
+  }
+
+  @Test
+  void badRequestsFailWithClearErrors() throws Exception {
+    Path dir = Reference.model("tiny-qwen2");
+    try (Transformer model = Transformer.load(dir, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).maxContext(32).kvTokenBudget(64).build()) {
+      SamplingParams p = SamplingParams.greedy(4);
+      assertMessage(engine.submit(new int[0], p), "empty prompt");
+      assertMessage(engine.submit(new int[] {1, 256}, p), "outside the vocabulary [0, 256)");
+      assertMessage(engine.submit(new int[] {1, -3}, p), "has id -3");
+      assertMessage(engine.submit(new int[32], p), "does not fit the model's context of 32");
+      // a prompt at the edge of the context gets the room that is left
+      Completion c = get(engine.submit(new int[31], SamplingParams.greedy(10).toBuilder().ignoreEos(true).build()));
+      assertEquals(1, c.tokens().length);
+      assertEquals(FinishReason.LENGTH, c.finishReason());
+    }
+    try (Transformer model = Transformer.load(dir, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).kvTokenBudget(64).build()) {
+      assertMessage(engine.submit(new int[40], SamplingParams.greedy(40)), "over the engine's KV budget of 64 tokens");
+      // requests beyond the budget queue and all complete
+      List<CompletableFuture<Completion>> fs = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        fs.add(engine.submit(new int[] {i + 1, 2, 3}, SamplingParams.greedy(40).toBuilder().ignoreEos(true).build()));
+      }
+      for (CompletableFuture<Completion> f : fs) {
+        assertEquals(40, get(f).tokens().length);
+      }
+    }
+  }
+
+  private static void assertMessage(CompletableFuture<Completion> f, String part) {
+    ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+    assertInstanceOf(IllegalArgumentException.class, e.getCause());
+    assertTrue(e.getCause().getMessage().contains(part), e.getCause().getMessage());
+  }
+}

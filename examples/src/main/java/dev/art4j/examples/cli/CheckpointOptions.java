@@ -1,0 +1,42 @@
+package dev.art4j.examples.cli;
+
+import dev.art4j.core.model.Policy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** {@code --model DIR [--adapter DIR]}: the checkpoint options shared by score and generate. */
+final class CheckpointOptions {
+
+  @Option(names = "--model", required = true, paramLabel = "DIR",
+      description = "Hugging Face checkpoint directory (config.json + safetensors).")
+  Path model;
+
+  @Option(names = "--adapter", paramLabel = "DIR",
+      description = "PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors).")
+  Path adapter;
+
+  Policy load(CommandLine cmd) throws IOException {
+    if (!Files.isDirectory(model)) {
+      throw new CommandLine.ParameterException(cmd, "--model " + model + ": not a directory");
+    }
+    if (adapter != null && !Files.isDirectory(adapter)) {
+      throw new CommandLine.ParameterException(cmd, "--adapter " + adapter + ": not a directory");
+    }
+    return Policy.builder(model).adapter(adapter).build();
+  }
+
+  static long[] checkTokens(CommandLine cmd, long[] tokens, int vocab) {
+    if (tokens == null || tokens.length == 0) {
+      throw new CommandLine.ParameterException(cmd, "--tokens: give at least one token id");
+    }
+    for (long t : tokens) {
+      if (t < 0 || t >= vocab) {
+        throw new CommandLine.ParameterException(cmd, "--tokens: id " + t + " is outside the vocabulary [0, " + vocab + ")");
+      }
+    }
+    return tokens;
+  }
+}
