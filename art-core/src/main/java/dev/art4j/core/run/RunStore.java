@@ -111,9 +111,15 @@ public final class RunStore {
    * with {@code metrics} to {@code history.jsonl}. The metrics are the caller's: a trainer passes
    * its loss and reward statistics, an evaluation the rewards of its groups.
    */
-  public synchronized void log(List<TrajectoryGroup> groups, String split, Map<String, Double> metrics, int step) {
+  public void log(List<TrajectoryGroup> groups, String split, Map<String, Double> metrics, int step) {
+    log(groups, split, metrics, step, null);
+  }
+
+  /** {@link #log(List, String, Map, int)} with a note on the history line (e.g. why a step was skipped). */
+  public synchronized void log(List<TrajectoryGroup> groups, String split, Map<String, Double> metrics, int step,
+      String note) {
     writeTrajectories(groups, split, step);
-    appendHistory(new HistoryEntry(step, split, metrics, null, Instant.now().toString()));
+    appendHistory(new HistoryEntry(step, split, metrics, note, Instant.now().toString()));
   }
 
   /** Appends one line to {@code history.jsonl} (e.g. a skipped training step with its reason). */

@@ -1,0 +1,177 @@
+package dev.art4j.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.art4j.core.model.Lora;
+import dev.art4j.core.model.LoraConfig;
+import dev.art4j.core.model.Policy;
+import dev.art4j.core.run.HistoryEntry;
+import dev.art4j.core.run.RunStore;
+import dev.art4j.core.trajectory.TrajectoryGroup;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the GRPO and SFT trainers share: the policy and the adapter being trained, AdamW over
+ * the adapter's parameters, the step counter, checkpoints and the run store, and resuming from
+ * the latest complete checkpoint.
+ */
+final class LoraTraining implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(LoraTraining.class);
+
+  /** Builder options common to both trainers. */
+  static final class Options {
+    TrainConfig config = TrainConfig.defaults();
+    RunStore store;
+    LoraConfig lora = new LoraConfig(8, 16, 0.0);
+    long loraSeed = 0;
+    int checkpointEvery = 1;
+    boolean resume = true;
+  }
+
+  final Policy policy;
+  final Lora adapter;
+  final TrainConfig config;
+  final RunStore store;
+  final AdamW optimizer;
+  final String trainer;
+  private final int checkpointEvery;
+  private int step;
+
+  /** Test hook: runs inside a checkpoint folder after the adapter is written (a fault there = a kill). */
+  RunStore.CheckpointWriter checkpointFault;
+
+  LoraTraining(Policy policy, Options o, String trainer) {
+    this.policy = policy;
+    this.config = o.config;
+    this.store = o.store;
+    this.trainer = trainer;
+    if (o.checkpointEvery < 0) {
+      throw new IllegalArgumentException("checkpointEvery must be >= 0 (0 = never), got " + o.checkpointEvery);
+    }
+    this.checkpointEvery = o.checkpointEvery;
+    Optional<Path> latest = o.resume && store != null ? store.latestCheckpoint() : Optional.empty();
+    TrainerState state = null;
+    if (latest.isPresent()) {
+      try {
+        state = TrainerState.read(latest.get());
+        Lora loaded = policy.loadAdapter(latest.get());
+        policy.setAdapter(loaded);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot resume from " + latest.get(), e);
+      }
+      log.info("resuming {} from {} (step {})", trainer, latest.get(), state.step());
+    } else if (policy.adapter() == null) {
+      policy.setAdapter(policy.newAdapter(o.lora, o.loraSeed));
+    }
+    this.adapter = policy.adapter();
+    for (NDArray w : baseWeights()) {
+      if (w.hasGradient()) {
+        throw new IllegalStateException("a base weight requires gradients; only LoRA parameters may");
+      }
+    }
+    this.optimizer = new AdamW(adapter.parameterNames(), adapter.parameters(), policy.manager());
+    if (state != null) {
+      try {
+        optimizer.load(latest.get().resolve("optimizer.safetensors"), state.optimizerSteps());
+      } catch (IOException e) {
+        optimizer.close();
+        throw new UncheckedIOException("cannot resume optimizer state from " + latest.get(), e);
+      }
+      step = state.step();
+    }
+  }
+
+  int step() {
+    return step;
+  }
+
+  /** The learning rate of step {@code s}. */
+  double learningRate(int s) {
+    return config.schedule().at(s, config.learningRate(), config.warmupSteps());
+  }
+
+  /** Seeds PyTorch for step {@code s}: dropout masks depend on the seed and the step only. */
+  void seed(int s) {
+    Engine.getInstance().setRandomSeed((int) (config.seed() + s));
+  }
+
+  /** A manager for the arrays of one step, on the policy's device; close it when the step ends. */
+  NDManager newScope() {
+    return policy.manager().newSubManager();
+  }
+
+  /**
+   * Ends step {@code s}: checkpoints when due, then appends the step to the run store (with
+   * {@code groups}' trajectories when non-null). Checkpoint first: a kill in between loses a
+   * history line, never duplicates one after resuming.
+   */
+  void finish(int s, List<TrajectoryGroup> groups, Map<String, Double> metrics, String note) {
+    step = s;
+    if (store == null) {
+      return;
+    }
+    if (checkpointEvery > 0 && s % checkpointEvery == 0) {
+      checkpoint();
+    }
+    if (groups != null) {
+      store.log(groups, "train", metrics, s, note);
+    } else {
+      store.appendHistory(new HistoryEntry(s, "train", metrics, note, Instant.now().toString()));
+    }
+  }
+
+  /** Writes {@code checkpoints/<step>/} now (adapter, optimizer, trainer state), atomically. */
+  Path checkpoint() {
+    if (store == null) {
+      throw new IllegalStateException("no run store configured");
+    }
+    TrainerState state = new TrainerState(step, optimizer.steps(), trainer, config.seed(),
+        config.seed() + step + 1, config);
+    return store.writeCheckpoint(step, dir -> {
+      adapter.save(dir);
+      if (checkpointFault != null) {
+        checkpointFault.write(dir);
+      }
+      optimizer.save(dir.resolve("optimizer.safetensors"));
+      state.write(dir);
+    });
+  }
+
+  /** Every base weight of the model (none may ever require gradients). */
+  List<NDArray> baseWeights() {
+    var w = policy.model().weights();
+    java.util.ArrayList<NDArray> out = new java.util.ArrayList<>();
+    out.add(w.embedding());
+    out.add(w.norm());
+    out.add(w.lmHead());
+    for (var layer : w.layers()) {
+      for (var c : layer.getClass().getRecordComponents()) {
+        try {
+          Object v = c.getAccessor().invoke(layer);
+          if (v instanceof NDArray a) {
+            out.add(a);
+          }
+        } catch (ReflectiveOperationException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    optimizer.close();
+  }
+}

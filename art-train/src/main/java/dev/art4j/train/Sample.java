@@ -1,0 +1,41 @@
+package dev.art4j.train;
+
+/**
+ * One sequence prepared for training: its token ids and, for each position whose token is
+ * trained on (a sampled/assistant token, never position 0), the target position, the
+ * sampling-time log-prob and the aggregation weight.
+ *
+ * @param ids         the whole sequence
+ * @param positions   ascending positions {@code t >= 1} whose token {@code ids[t]} is predicted from {@code ids[..t)}
+ * @param oldLogprobs sampling-time log-prob of each position's token (GRPO; zeros for SFT)
+ * @param weights     aggregation weight of each position's token loss
+ * @param advantage   the sequence's advantage (GRPO; 0 for SFT)
+ * @param seqWeight   the sequence's aggregation weight (GSPO)
+ */
+record Sample(int[] ids, int[] positions, float[] oldLogprobs, float[] weights, float advantage, float seqWeight) {
+
+  /** Tokens fed to the model: everything before the last trained position. */
+  int inputLength() {
+    return positions[positions.length - 1];
+  }
+
+  int count() {
+    return positions.length;
+  }
+
+  /** Positions {@code t >= 1} with {@code sampled[t]}. */
+  static int[] trainedPositions(boolean[] sampled) {
+    int n = 0;
+    for (int t = 1; t < sampled.length; t++) {
+      n += sampled[t] ? 1 : 0;
+    }
+    int[] out = new int[n];
+    int j = 0;
+    for (int t = 1; t < sampled.length; t++) {
+      if (sampled[t]) {
+        out[j++] = t;
+      }
+    }
+    return out;
+  }
+}
