@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       ScoreCommand.class,
       GenerateCommand.class,
+      McpCommand.class,
+      ScenariosCommand.class,
     })
 public final class Art4j {
 

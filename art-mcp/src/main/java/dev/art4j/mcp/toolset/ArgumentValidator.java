@@ -1,0 +1,200 @@
+package dev.art4j.mcp.toolset;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks a tool's arguments against the subset of JSON Schema that tool input schemas use:
+ * {@code type} (a name or a list of names), {@code properties}, {@code required},
+ * {@code additionalProperties: false}, {@code enum}, {@code items}, and {@code anyOf}/{@code oneOf}
+ * (valid when one branch is). Other keywords are ignored: the server still has the last word.
+ * Every problem names the field at fault ({@code a}, {@code numbers[2]}, {@code options.mode}).
+ */
+final class ArgumentValidator {
+
+  private ArgumentValidator() {}
+
+  /** The problems found, empty when the arguments fit the schema. */
+  static List<String> validate(JsonNode schema, JsonNode arguments) {
+    List<String> problems = new ArrayList<>();
+    check(schema, arguments, "", problems);
+    return problems;
+  }
+
+  private static void check(JsonNode schema, JsonNode value, String path, List<String> problems) {
+    if (schema == null || !schema.isObject()) {
+      return;
+    }
+    for (String combinator : List.of("anyOf", "oneOf")) {
+      JsonNode branches = schema.get(combinator);
+      if (branches != null && branches.isArray() && !branches.isEmpty()) {
+        boolean any = false;
+        for (JsonNode branch : branches) {
+          if (validateAt(branch, value, path).isEmpty()) {
+            any = true;
+            break;
+          }
+        }
+        if (!any) {
+          problems.add(describe(path) + " matches none of the allowed forms, got " + show(value));
+          return;
+        }
+      }
+    }
+    JsonNode type = schema.get("type");
+    if (type != null && !typeMatches(type, value)) {
+      problems.add(describe(path) + " must be " + typeNames(type) + ", got " + kind(value) + " " + show(value));
+      return;
+    }
+    JsonNode enumValues = schema.get("enum");
+    if (enumValues != null && enumValues.isArray()) {
+      boolean found = false;
+      for (JsonNode allowed : enumValues) {
+        if (allowed.equals(value) || (allowed.isNumber() && value.isNumber()
+            && allowed.decimalValue().compareTo(value.decimalValue()) == 0)) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        problems.add(describe(path) + " must be one of " + enumValues + ", got " + show(value));
+      }
+    }
+    if (value.isObject()) {
+      JsonNode properties = schema.get("properties");
+      JsonNode required = schema.get("required");
+      if (required != null && required.isArray()) {
+        for (JsonNode name : required) {
+          if (!value.has(name.asText()) || value.get(name.asText()).isNull() && !allowsNull(properties, name.asText())) {
+            problems.add("missing required field `" + join(path, name.asText()) + "`");
+          }
+        }
+      }
+      JsonNode additional = schema.get("additionalProperties");
+      Iterator<Map.Entry<String, JsonNode>> fields = value.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> field = fields.next();
+        JsonNode fieldSchema = properties == null ? null : properties.get(field.getKey());
+        if (fieldSchema != null) {
+          if (!(field.getValue().isNull() && isRequired(required, field.getKey()))) {
+            check(fieldSchema, field.getValue(), join(path, field.getKey()), problems);
+          }
+        } else if (additional != null && additional.isBoolean() && !additional.asBoolean()) {
+          problems.add("unknown field `" + join(path, field.getKey()) + "`"
+              + (properties == null || properties.isEmpty() ? "" : " (expected " + fieldList(properties) + ")"));
+        } else if (additional != null && additional.isObject()) {
+          check(additional, field.getValue(), join(path, field.getKey()), problems);
+        }
+      }
+    } else if (value.isArray()) {
+      JsonNode items = schema.get("items");
+      if (items != null && items.isObject()) {
+        for (int i = 0; i < value.size(); i++) {
+          check(items, value.get(i), path + "[" + i + "]", problems);
+        }
+      }
+    }
+  }
+
+  private static List<String> validateAt(JsonNode schema, JsonNode value, String path) {
+    List<String> problems = new ArrayList<>();
+    check(schema, value, path, problems);
+    return problems;
+  }
+
+  private static boolean isRequired(JsonNode required, String name) {
+    if (required != null && required.isArray()) {
+      for (JsonNode r : required) {
+        if (r.asText().equals(name)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean allowsNull(JsonNode properties, String name) {
+    JsonNode schema = properties == null ? null : properties.get(name);
+    return schema != null && schema.has("type") && typeMatches(schema.get("type"), com.fasterxml.jackson.databind.node.NullNode.getInstance());
+  }
+
+  private static boolean typeMatches(JsonNode type, JsonNode value) {
+    if (type.isArray()) {
+      for (JsonNode t : type) {
+        if (typeMatches(t, value)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    return switch (type.asText()) {
+      case "object" -> value.isObject();
+      case "array" -> value.isArray();
+      case "string" -> value.isTextual();
+      case "boolean" -> value.isBoolean();
+      case "null" -> value.isNull();
+      case "number" -> value.isNumber();
+      case "integer" -> value.isIntegralNumber()
+          || value.isNumber() && value.decimalValue().stripTrailingZeros().scale() <= 0;
+      default -> true;
+    };
+  }
+
+  private static String typeNames(JsonNode type) {
+    if (type.isArray()) {
+      List<String> names = new ArrayList<>();
+      type.forEach(t -> names.add(article(t.asText())));
+      return String.join(" or ", names);
+    }
+    return article(type.asText());
+  }
+
+  private static String article(String type) {
+    return switch (type) {
+      case "object", "array", "integer" -> "an " + type;
+      case "null" -> "null";
+      default -> "a " + type;
+    };
+  }
+
+  private static String kind(JsonNode value) {
+    if (value.isTextual()) {
+      return "string";
+    }
+    if (value.isNumber()) {
+      return "number";
+    }
+    if (value.isBoolean()) {
+      return "boolean";
+    }
+    if (value.isArray()) {
+      return "array";
+    }
+    if (value.isObject()) {
+      return "object";
+    }
+    return "null";
+  }
+
+  private static String show(JsonNode value) {
+    String text = value.toString();
+    return text.length() > 60 ? text.substring(0, 57) + "..." : text;
+  }
+
+  private static String describe(String path) {
+    return path.isEmpty() ? "the arguments" : "field `" + path + "`";
+  }
+
+  private static String join(String path, String name) {
+    return path.isEmpty() ? name : path + "." + name;
+  }
+
+  private static String fieldList(JsonNode properties) {
+    List<String> names = new ArrayList<>();
+    properties.fieldNames().forEachRemaining(n -> names.add("`" + n + "`"));
+    return String.join(", ", names);
+  }
+}

@@ -1,0 +1,61 @@
+package dev.art4j.mcp.toolset;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ArgumentValidatorTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  static final String SCHEMA = """
+      {"type": "object",
+       "properties": {
+         "count": {"type": "integer"},
+         "unit": {"type": "string", "enum": ["m", "km"]},
+         "flags": {"type": "array", "items": {"type": "boolean"}},
+         "range": {"type": "object", "properties": {"lo": {"type": "number"}, "hi": {"type": "number"}},
+                   "required": ["lo"], "additionalProperties": false},
+         "value": {"anyOf": [{"type": "string"}, {"type": "number"}]},
+         "note": {"type": ["string", "null"]}},
+       "required": ["count"]}""";
+
+  static List<String> check(String args) throws Exception {
+    JsonNode schema = JSON.readTree(SCHEMA);
+    return ArgumentValidator.validate(schema, JSON.readTree(args));
+  }
+
+  @Test
+  void acceptsArgumentsThatFit() throws Exception {
+    assertEquals(List.of(), check("{\"count\": 3, \"unit\": \"km\", \"flags\": [true, false], \"range\": {\"lo\": 1.5},"
+        + " \"value\": 7, \"note\": null, \"extra\": 1}"));
+    assertEquals(List.of(), check("{\"count\": 3.0, \"value\": \"seven\"}"));
+  }
+
+  @Test
+  void namesEveryFieldAtFault() throws Exception {
+    assertEquals(List.of("missing required field `count`"), check("{}"));
+    assertEquals(List.of("field `count` must be an integer, got number 2.5"), check("{\"count\": 2.5}"));
+    assertEquals(List.of("field `unit` must be one of [\"m\",\"km\"], got \"miles\""), check("{\"count\": 1, \"unit\": \"miles\"}"));
+    assertEquals(List.of("field `flags[1]` must be a boolean, got string \"yes\""), check("{\"count\": 1, \"flags\": [true, \"yes\"]}"));
+    assertEquals(List.of("missing required field `range.lo`", "unknown field `range.mid` (expected `lo`, `hi`)"),
+        check("{\"count\": 1, \"range\": {\"mid\": 2}}"));
+    assertEquals(List.of("field `value` matches none of the allowed forms, got true"), check("{\"count\": 1, \"value\": true}"));
+    assertEquals(List.of("field `note` must be a string or null, got number 5"), check("{\"count\": 1, \"note\": 5}"));
+    assertEquals(List.of("missing required field `count`"), check("{\"count\": null}"));
+  }
+
+  @Test
+  void closestNames() {
+    List<String> tools = List.of("add", "subtract", "multiply", "division", "modulo", "power", "sqrt");
+    assertEquals(List.of("division"), ClosestNames.closest("devide", tools, 3));
+    assertEquals(List.of("multiply"), ClosestNames.closest("multiplication", tools, 3));
+    assertEquals(List.of("modulo"), ClosestNames.closest("mod", tools, 3));
+    assertEquals(List.of("add"), ClosestNames.closest("Add", tools, 3));
+    assertEquals(List.of(), ClosestNames.closest("weather_forecast", tools, 3));
+    assertEquals(3, ClosestNames.distance("kitten", "sitting"));
+  }
+}

@@ -1,0 +1,109 @@
+package dev.art4j.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.art4j.mcp.math.MathServer;
+import dev.art4j.mcp.scenario.ScenarioSet;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code art4j mcp ...} and {@code art4j scenarios} in-process, against the bundled math server over HTTP. */
+class McpCommandTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  static MathServer math;
+
+  @BeforeAll
+  static void start() throws Exception {
+    math = MathServer.startHttp(0, false);
+  }
+
+  @AfterAll
+  static void stop() {
+    math.close();
+  }
+
+  /** Runs the command line and returns what it printed on stdout; fails on a non-zero exit. */
+  static String run(String... args) {
+    PrintStream saved = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    int status;
+    try {
+      status = Art4j.run(args);
+    } finally {
+      System.setOut(saved);
+    }
+    assertEquals(0, status, "exit status of " + String.join(" ", args));
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void listPrintsTheToolsAsJson() throws Exception {
+    JsonNode tools = JSON.readTree(run("mcp", "list", "--http", math.url(), "--allow", "add,division"));
+    assertEquals(2, tools.size());
+    assertEquals("division", tools.get(1).get("name").asText());
+    assertEquals("[\"a\",\"b\"]", tools.get(1).at("/parameters/required").toString());
+    JsonNode resources = JSON.readTree(run("mcp", "list", "--http", math.url(), "--resources"));
+    assertEquals("math://constants", resources.get(0).get("uri").asText());
+  }
+
+  @Test
+  void callPrintsTextAndIsError() throws Exception {
+    JsonNode ok = JSON.readTree(run("mcp", "call", "--http", math.url(), "--tool", "multiply", "--args", "{\"a\": 6, \"b\": 7}"));
+    assertEquals("42", ok.get("text").asText());
+    assertEquals(false, ok.get("is_error").asBoolean());
+    JsonNode typo = JSON.readTree(run("mcp", "call", "--http", math.url(), "--tool", "devide", "--args", "{\"a\": 1, \"b\": 2}"));
+    assertTrue(typo.get("is_error").asBoolean());
+    assertTrue(typo.get("text").asText().startsWith("Unknown tool `devide`. Did you mean `division`?"), typo.toString());
+  }
+
+  @Test
+  void scenariosWritesTheSynthesisedSet(@TempDir Path dir) throws Exception {
+    List<String> bodies = new CopyOnWriteArrayList<>();
+    HttpServer api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    api.createContext("/v1/chat/completions", exchange -> {
+      bodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      String content = "{\"scenarios\": [{\"task\": \"What is 15% of 80?\", \"difficulty\": 1},"
+          + " {\"task\": \"Average of 4, 8 and 15, squared?\", \"difficulty\": 3}]}";
+      String body = JSON.createObjectNode().put("id", "c1").put("object", "chat.completion").put("created", 1).put("model", "m")
+          .set("choices", JSON.createArrayNode().add(JSON.createObjectNode().put("index", 0).put("finish_reason", "stop")
+              .set("message", JSON.createObjectNode().put("role", "assistant").put("content", content)))).toString();
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    api.start();
+    try {
+      Path out = dir.resolve("scenarios.json");
+      String printed = run("scenarios", "--http", math.url(), "--allow", "add,percentage,average,power", "--n", "2",
+          "--base-url", "http://127.0.0.1:" + api.getAddress().getPort() + "/v1", "--model", "test-model",
+          "--api-key-env", "ART4J_TEST_NO_SUCH_VAR", "--out", out.toString());
+      ScenarioSet set = ScenarioSet.read(out);
+      assertEquals(2, set.size());
+      assertEquals("What is 15% of 80?", set.scenarios().get(0).task());
+      assertEquals(set.summary() + " -> " + out + "\n", printed);
+      assertEquals(1, bodies.size());
+      assertEquals("test-model", JSON.readTree(bodies.get(0)).get("model").asText());
+      assertTrue(bodies.get(0).contains("percentage"), bodies.get(0));
+    } finally {
+      api.stop(0);
+    }
+  }
+}
