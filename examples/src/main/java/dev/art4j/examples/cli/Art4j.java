@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       McpCommand.class,
       ScenariosCommand.class,
+      RulerCommand.class,
     })
 public final class Art4j {
 
