@@ -12,6 +12,9 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.chat.Message;
+import dev.art4j.core.chat.ToolCall;
+import dev.art4j.core.template.ChatTemplate;
+import java.util.Map;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Transformer;
 import dev.art4j.core.tokenizer.Tokenizer;
@@ -59,6 +62,33 @@ class StarterBaseTest {
       String odd = "Ünïcødé ✓ 12.5 — tabs\tand\n\nnew lines {\"x\": [1, 2]}";
       assertEquals(odd, tok.decode(tok.encode(odd)), "any text round-trips through the byte symbols");
     }
+  }
+
+  @Test
+  void jinjaTemplateRendersDemonstrationsInTheCompactFormat() {
+    ChatTemplate template = ChatTemplate.fromTokenizerConfig(dir.resolve("tokenizer_config.json"));
+    List<Message> d = demos.get(0);
+    String rendered = template.render(d, spec.tools(), false, Map.of());
+    ToolCall call = d.get(1).toolCalls().get(0);
+    assertEquals("<|im_start|>system\nTools: add subtract multiply division<|im_end|>\n"
+        + "<|im_start|>user\n" + d.get(0).content() + "<|im_end|>\n"
+        + "<|im_start|>assistant\n<tool_call>{\"name\": \"" + call.name() + "\", \"arguments\": " + call.argumentsJson()
+        + "}</tool_call><|im_end|>\n"
+        + "<|im_start|>tool\n" + d.get(2).content() + "<|im_end|>\n"
+        + "<|im_start|>assistant\n" + d.get(3).content() + "<|im_end|>\n", rendered);
+    for (List<Message> demo : demos.subList(0, 50)) {
+      for (boolean gen : new boolean[] {false, true}) {
+        assertEquals(CompactChatMl.render(demo, spec.tools(), gen), template.render(demo, spec.tools(), gen, Map.of()));
+      }
+    }
+    List<Message> noTools = List.of(Message.system("Be brief."), Message.user("Hi"));
+    assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
+        template.render(noTools, List.of(), true, Map.of()));
+    assertEquals(CompactChatMl.render(noTools, List.of(), true), template.render(noTools, List.of(), true, Map.of()));
+    List<Message> withSystem = List.of(Message.system("Use a tool."), Message.user("What is 2 plus 3?"));
+    assertEquals("<|im_start|>system\nUse a tool.\nTools: add subtract multiply division<|im_end|>\n"
+        + "<|im_start|>user\nWhat is 2 plus 3?<|im_end|>\n<|im_start|>assistant\n",
+        template.render(withSystem, spec.tools(), true, Map.of()));
   }
 
   @Test
