@@ -1,0 +1,212 @@
+package dev.art4j.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import dev.art4j.core.model.Lora;
+import dev.art4j.core.model.LoraConfig;
+import dev.art4j.core.model.Policy;
+import dev.art4j.core.run.RunStore;
+import dev.art4j.core.trajectory.TokenSequence;
+import dev.art4j.core.trajectory.Trajectory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Supervised fine-tuning of the LoRA adapter of a {@link Policy}: cross-entropy on the assistant
+ * tokens of given conversations, for warm starts and distillation. One {@link #train} call is
+ * one optimiser step over the batch:
+ *
+ * <pre>
+ * L = -(1/T) * sum over assistant tokens t of log p(x_t | x_&lt;t)      (T = assistant tokens in the batch)
+ * </pre>
+ *
+ * <p>The assistant tokens are the {@code sampled} positions of each {@link TokenSequence}
+ * (a {@link Trajectory}'s {@code tokens()} marks exactly those). Same optimiser, micro-batching,
+ * checkpoints, run store and resume as {@link GrpoTrainer}; the two may share a run (an SFT warm
+ * start, then GRPO continuing from its last checkpoint).
+ */
+public final class SftTrainer implements AutoCloseable {
+
+  private final LoraTraining core;
+
+  private SftTrainer(LoraTraining core) {
+    this.core = core;
+  }
+
+  public static Builder builder(Policy policy) {
+    return new Builder(policy);
+  }
+
+  public int step() {
+    return core.step();
+  }
+
+  public TrainConfig config() {
+    return core.config;
+  }
+
+  public Lora adapter() {
+    return core.adapter;
+  }
+
+  /** Writes a checkpoint of the current step now. */
+  public Path checkpoint() {
+    return core.checkpoint();
+  }
+
+  /** One step on the assistant tokens of {@code trajectories} ({@link Trajectory#tokens()}). */
+  public TrainResult trainTrajectories(List<Trajectory> trajectories) {
+    return train(trajectories.stream().map(Trajectory::tokens).toList());
+  }
+
+  /**
+   * One step on {@code batch}: cross-entropy on the sampled (assistant) positions.
+   *
+   * @throws IllegalArgumentException if no sequence has a trainable token
+   */
+  public TrainResult train(List<TokenSequence> batch) {
+    long start = System.nanoTime();
+    TrainConfig c = core.config;
+    int step = core.step() + 1;
+    List<Sample> samples = samples(batch);
+    double lr = core.learningRate(step);
+    double gradNorm;
+    Pass pass;
+    core.seed(step);
+    core.adapter.setTraining(true);
+    try (NDManager scope = core.newScope()) {
+      pass = accumulate(samples, scope, true);
+      gradNorm = core.optimizer.step(lr, c, scope);
+    } finally {
+      core.adapter.setTraining(false);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("loss", pass.loss());
+    metrics.put("grad_norm", gradNorm);
+    metrics.put("learning_rate", lr);
+    metrics.put("trajectories", (double) samples.size());
+    metrics.put("tokens", (double) pass.trained());
+    metrics.put("tokens_per_s", pass.realTokens() / seconds);
+    metrics.put("padding_fraction", 1.0 - (double) pass.realTokens() / pass.slots());
+    metrics.put("seconds", seconds);
+    core.finish(step, null, metrics, null);
+    return new TrainResult(step, false, null, metrics);
+  }
+
+  record Pass(double loss, long realTokens, long slots, int trained) {}
+
+  /** The mean cross-entropy over {@code samples}; with {@code backward}, gradients accumulate. */
+  Pass accumulate(List<Sample> samples, NDManager scope, boolean backward) {
+    double total = 0;
+    long real = 0;
+    long slots = 0;
+    int trained = 0;
+    for (MicroBatch mb : MicroBatch.plan(samples, core.config.tokenBudget())) {
+      try (NDManager m = scope.newSubManager()) {
+        MicroBatch.Tensors t = mb.tensors(m, false);
+        NDArray loss;
+        if (backward) {
+          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            loss = t.logprobs(core.policy.model(), core.adapter).mul(t.weight()).sum().neg();
+            gc.backward(loss);
+          }
+        } else {
+          loss = t.logprobs(core.policy.model(), core.adapter).mul(t.weight()).sum().neg();
+        }
+        total += loss.getFloat();
+      }
+      real += mb.realTokens();
+      slots += mb.slots();
+      trained += mb.trainedTokens();
+    }
+    return new Pass(total, real, slots, trained);
+  }
+
+  /** Sequences with weight {@code 1/T} on every assistant token of the batch. */
+  static List<Sample> samples(List<TokenSequence> batch) {
+    Objects.requireNonNull(batch, "batch");
+    List<int[]> positions = new ArrayList<>();
+    long total = 0;
+    for (TokenSequence s : batch) {
+      int[] pos = Sample.trainedPositions(s.sampled());
+      positions.add(pos);
+      total += pos.length;
+    }
+    if (total == 0) {
+      throw new IllegalArgumentException("SFT batch of " + batch.size()
+          + " sequences has no assistant (sampled) token after position 0");
+    }
+    List<Sample> out = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      int[] pos = positions.get(i);
+      if (pos.length == 0) {
+        continue;
+      }
+      float[] w = new float[pos.length];
+      Arrays.fill(w, (float) (1.0 / total));
+      out.add(new Sample(batch.get(i).ids(), pos, new float[pos.length], w, 0f, 0f));
+    }
+    return out;
+  }
+
+  /** Frees the optimiser state (the adapter belongs to the policy). */
+  @Override
+  public void close() {
+    core.close();
+  }
+
+  LoraTraining core() {
+    return core;
+  }
+
+  /** Options of an {@link SftTrainer}; the loss-type fields of the config are ignored. */
+  public static final class Builder {
+    private final Policy policy;
+    private final LoraTraining.Options options = new LoraTraining.Options();
+
+    private Builder(Policy policy) {
+      this.policy = Objects.requireNonNull(policy, "policy");
+    }
+
+    public Builder config(TrainConfig config) {
+      options.config = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    public Builder runStore(RunStore store) {
+      options.store = store;
+      return this;
+    }
+
+    /** The adapter to create when the policy has none and there is nothing to resume. */
+    public Builder lora(LoraConfig config, long seed) {
+      options.lora = Objects.requireNonNull(config, "config");
+      options.loraSeed = seed;
+      return this;
+    }
+
+    /** Write a checkpoint every {@code n} steps (default 1; 0 = never). */
+    public Builder checkpointEvery(int n) {
+      options.checkpointEvery = n;
+      return this;
+    }
+
+    /** Whether to continue from the run store's latest checkpoint (default true). */
+    public Builder resume(boolean resume) {
+      options.resume = resume;
+      return this;
+    }
+
+    public SftTrainer build() {
+      return new SftTrainer(new LoraTraining(policy, options, "sft"));
+    }
+  }
+}
