@@ -16,8 +16,13 @@ import java.util.Random;
 /**
  * A freshly initialised Qwen2-architecture checkpoint in Hugging Face layout: {@code config.json}
  * and {@code model.safetensors} (F32), initialised as transformers does
- * ({@code normal(0, 0.02)} for embeddings and projections, zero biases, RMSNorm weights 1),
- * from a seeded {@link Random} so the same seed gives the same bytes.
+ * ({@code normal(0, 0.02)} for embeddings and projections, zero biases, RMSNorm weights 1), with
+ * one exception: the output head is separate (not tied) and drawn with std {@value #HEAD_STD}. The
+ * warm start trains only the projections (a merged LoRA), and with the final RMSNorm fixed at 1 a
+ * logit is at most {@code sqrt(hidden) * |w|} ~ {@code hidden * std}: 0.02 would cap every logit
+ * near 2.6, so no token could ever be predicted confidently. (Tied embeddings that wide would make
+ * the random model predict its current input token with a logit near 30, which SFT must first
+ * unlearn.) From a seeded {@link Random}: same seed, same bytes.
  *
  * <p>safetensors: an 8-byte little-endian header length, a JSON header
  * ({@code name -> {dtype, shape, data_offsets}}, padded with spaces to a multiple of 8), then
@@ -25,9 +30,12 @@ import java.util.Random;
  */
 final class RandomQwen2 {
 
+  /** Std of the output head (see the class comment). */
+  static final double HEAD_STD = 0.15;
+
   private RandomQwen2() {}
 
-  /** {@code config.json} for {@code shape} with tied embeddings; eos is {@code <|im_end|>}. */
+  /** {@code config.json} for {@code shape} with a separate output head; eos is {@code <|im_end|>}. */
   static ObjectNode config(ObjectMapper json, StarterSpec.Shape shape, int vocabSize, int eosId, int padId) {
     ObjectNode c = json.createObjectNode();
     c.putArray("architectures").add("Qwen2ForCausalLM");
@@ -42,7 +50,7 @@ final class RandomQwen2 {
     c.put("rms_norm_eps", 1e-6);
     c.put("hidden_act", "silu");
     c.put("vocab_size", vocabSize);
-    c.put("tie_word_embeddings", true);
+    c.put("tie_word_embeddings", false);
     c.put("bos_token_id", padId);
     c.put("eos_token_id", eosId);
     c.put("pad_token_id", padId);
@@ -77,6 +85,7 @@ final class RandomQwen2 {
       w.put(p + "mlp.down_proj.weight", Tensor.normal(rnd, h, s.intermediate()));
     }
     w.put("model.norm.weight", Tensor.ones(h));
+    w.put("lm_head.weight", Tensor.normal(rnd, vocabSize, h, HEAD_STD));
     return w;
   }
 
@@ -116,9 +125,13 @@ final class RandomQwen2 {
   /** A row-major F32 tensor. */
   record Tensor(int[] shape, float[] data) {
     static Tensor normal(Random rnd, int rows, int cols) {
+      return normal(rnd, rows, cols, 0.02);
+    }
+
+    static Tensor normal(Random rnd, int rows, int cols, double std) {
       float[] d = new float[rows * cols];
       for (int i = 0; i < d.length; i++) {
-        d[i] = (float) (rnd.nextGaussian() * 0.02);
+        d[i] = (float) (rnd.nextGaussian() * std);
       }
       return new Tensor(new int[] {rows, cols}, d);
     }

@@ -155,7 +155,7 @@ public final class Starter {
     gen.put("pad_token_id", pad);
     write(dir.resolve("generation_config.json"), gen);
     RandomQwen2.writeSafetensors(dir.resolve("model.safetensors"),
-        RandomQwen2.weights(spec.shape(), vocab, spec.seed() ^ 0x5eed), JSON);
+        RandomQwen2.weights(spec.shape(), vocab, weightSeed(spec)), JSON);
 
     StringBuilder jsonl = new StringBuilder();
     ObjectMapper compact = new ObjectMapper();
@@ -166,6 +166,11 @@ public final class Starter {
       jsonl.append(compact.writeValueAsString(line)).append('\n');
     }
     Files.writeString(dir.resolve("demonstrations.jsonl"), jsonl, StandardCharsets.UTF_8);
+  }
+
+  /** The seed of the random base weights (the warm start regenerates them to merge into). */
+  static long weightSeed(StarterSpec spec) {
+    return spec.seed() ^ 0x5eedL;
   }
 
   /** First 12 hex digits of SHA-256 over the recipe, the spec's numbers and sample demonstrations. */

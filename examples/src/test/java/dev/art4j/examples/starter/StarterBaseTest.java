@@ -155,7 +155,7 @@ class StarterBaseTest {
           assertTrue(Float.isFinite(f));
           maxAbs = Math.max(maxAbs, Math.abs(f));
         }
-        assertTrue(maxAbs > 0 && maxAbs < 5, "small random init: logits near zero, not all zero: " + maxAbs);
+        assertTrue(maxAbs > 0.5 && maxAbs < 40, "random init: logits spread but bounded: " + maxAbs);
       }
     }
   }
