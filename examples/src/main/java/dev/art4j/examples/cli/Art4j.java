@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       McpCommand.class,
       ScenariosCommand.class,
       RulerCommand.class,
+      ServeCommand.class,
     })
 public final class Art4j {
 
