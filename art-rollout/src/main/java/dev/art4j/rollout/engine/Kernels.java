@@ -28,6 +28,12 @@ interface Kernels {
   /** {@code gate[o + i] = silu(gate[o + i]) * up[o + i]}, {@code silu(z) = z / (1 + e^-z)}. */
   void swiglu(float[] gate, float[] up, int o, int len);
 
+  /**
+   * {@code out[i] = exp((z[off + i] - max) * scale)} for {@code i < len}; returns their sum
+   * (the softmax numerators and denominator).
+   */
+  double expShifted(float[] z, int off, int len, float max, float scale, float[] out);
+
   /** The Vector API kernels when {@code jdk.incubator.vector} is readable, else the scalar ones. */
   static Kernels best() {
     return Holder.BEST;

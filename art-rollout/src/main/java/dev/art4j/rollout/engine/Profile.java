@@ -7,7 +7,7 @@ import java.util.Map;
 final class Profile {
 
   /** The kinds of work in a step. */
-  enum Op { EMBED, NORM, MATMUL_QKV, LORA, ROPE_CACHE, ATTENTION, MATMUL_O, MATMUL_GATE_UP, MATMUL_DOWN, LM_HEAD }
+  enum Op { EMBED, NORM, MATMUL_QKV, LORA, ROPE_CACHE, ATTENTION, MATMUL_O, MATMUL_GATE_UP, MATMUL_DOWN, LM_HEAD, SAMPLE }
 
   private final long[] nanos = new long[Op.values().length];
   long steps;

@@ -14,6 +14,7 @@ import java.util.SplittableRandom;
  */
 final class Sampler {
 
+  private final Kernels kernels = Kernels.best();
   private float[] probs = new float[0];
   private Integer[] order = new Integer[0];
   private int[] kept = new int[0];
@@ -35,12 +36,7 @@ final class Sampler {
       }
     }
     // p_i proportional to exp((z_i - max) / T)
-    double sum = 0;
-    for (int i = 0; i < vocab; i++) {
-      float e = (float) Math.exp((logits[off + i] - max) / temperature);
-      probs[i] = e;
-      sum += e;
-    }
+    double sum = kernels.expShifted(logits, off, vocab, max, (float) (1.0 / temperature), probs);
     double logSum = Math.log(sum);
     int token;
     if (p.temperature() == 0) {
@@ -50,7 +46,7 @@ final class Sampler {
     } else {
       token = truncated(p, vocab, sum, rng);
     }
-    logprob[0] = (float) ((logits[off + token] - max) / temperature - logSum);
+    logprob[0] = (float) ((logits[off + token] - max) * (float) (1.0 / temperature) - logSum);
     return token;
   }
 

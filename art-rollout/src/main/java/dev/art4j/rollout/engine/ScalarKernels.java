@@ -46,4 +46,15 @@ final class ScalarKernels implements Kernels {
       gate[i] = z / (1f + (float) Math.exp(-z)) * up[i];
     }
   }
+
+  @Override
+  public double expShifted(float[] z, int off, int len, float max, float scale, float[] out) {
+    double sum = 0;
+    for (int i = 0; i < len; i++) {
+      float e = (float) Math.exp((z[off + i] - max) * scale);
+      out[i] = e;
+      sum += e;
+    }
+    return sum;
+  }
 }

@@ -29,6 +29,9 @@ final class VectorKernels implements Kernels {
       int w2 = w1 + rowBytes;
       int w3 = w2 + rowBytes;
       int b = 0;
+      for (; b + 4 <= n; b += 4) {
+        tile4x4(w, w0, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
+      }
       for (; b + 2 <= n; b += 2) {
         int x0 = b * xStride;
         int x1 = x0 + xStride;
@@ -96,6 +99,67 @@ final class VectorKernels implements Kernels {
     }
   }
 
+  /** Four weight rows (from byte offset w0) times four input rows (from x0), into y from y0. */
+  private static void tile4x4(ByteBuffer w, int w0, int rowBytes, float[] x, int x0, int xStride, float[] y, int y0,
+      int yStride, int upper, int cols) {
+    int w1 = w0 + rowBytes;
+    int w2 = w1 + rowBytes;
+    int w3 = w2 + rowBytes;
+    int x1 = x0 + xStride;
+    int x2 = x1 + xStride;
+    int x3 = x2 + xStride;
+    FloatVector a00 = FloatVector.zero(S), a01 = FloatVector.zero(S), a02 = FloatVector.zero(S), a03 = FloatVector.zero(S);
+    FloatVector a10 = FloatVector.zero(S), a11 = FloatVector.zero(S), a12 = FloatVector.zero(S), a13 = FloatVector.zero(S);
+    FloatVector a20 = FloatVector.zero(S), a21 = FloatVector.zero(S), a22 = FloatVector.zero(S), a23 = FloatVector.zero(S);
+    FloatVector a30 = FloatVector.zero(S), a31 = FloatVector.zero(S), a32 = FloatVector.zero(S), a33 = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += L) {
+      FloatVector c0 = FloatVector.fromArray(S, x, x0 + i);
+      FloatVector c1 = FloatVector.fromArray(S, x, x1 + i);
+      FloatVector c2 = FloatVector.fromArray(S, x, x2 + i);
+      FloatVector c3 = FloatVector.fromArray(S, x, x3 + i);
+      int o = 4 * i;
+      FloatVector v = FloatVector.fromByteBuffer(S, w, w0 + o, ORDER);
+      a00 = v.fma(c0, a00);
+      a01 = v.fma(c1, a01);
+      a02 = v.fma(c2, a02);
+      a03 = v.fma(c3, a03);
+      v = FloatVector.fromByteBuffer(S, w, w1 + o, ORDER);
+      a10 = v.fma(c0, a10);
+      a11 = v.fma(c1, a11);
+      a12 = v.fma(c2, a12);
+      a13 = v.fma(c3, a13);
+      v = FloatVector.fromByteBuffer(S, w, w2 + o, ORDER);
+      a20 = v.fma(c0, a20);
+      a21 = v.fma(c1, a21);
+      a22 = v.fma(c2, a22);
+      a23 = v.fma(c3, a23);
+      v = FloatVector.fromByteBuffer(S, w, w3 + o, ORDER);
+      a30 = v.fma(c0, a30);
+      a31 = v.fma(c1, a31);
+      a32 = v.fma(c2, a32);
+      a33 = v.fma(c3, a33);
+    }
+    int y1 = y0 + yStride;
+    int y2 = y1 + yStride;
+    int y3 = y2 + yStride;
+    y[y0] = finish(a00, w, w0, x, x0, upper, cols);
+    y[y1] = finish(a01, w, w0, x, x1, upper, cols);
+    y[y2] = finish(a02, w, w0, x, x2, upper, cols);
+    y[y3] = finish(a03, w, w0, x, x3, upper, cols);
+    y[y0 + 1] = finish(a10, w, w1, x, x0, upper, cols);
+    y[y1 + 1] = finish(a11, w, w1, x, x1, upper, cols);
+    y[y2 + 1] = finish(a12, w, w1, x, x2, upper, cols);
+    y[y3 + 1] = finish(a13, w, w1, x, x3, upper, cols);
+    y[y0 + 2] = finish(a20, w, w2, x, x0, upper, cols);
+    y[y1 + 2] = finish(a21, w, w2, x, x1, upper, cols);
+    y[y2 + 2] = finish(a22, w, w2, x, x2, upper, cols);
+    y[y3 + 2] = finish(a23, w, w2, x, x3, upper, cols);
+    y[y0 + 3] = finish(a30, w, w3, x, x0, upper, cols);
+    y[y1 + 3] = finish(a31, w, w3, x, x1, upper, cols);
+    y[y2 + 3] = finish(a32, w, w3, x, x2, upper, cols);
+    y[y3 + 3] = finish(a33, w, w3, x, x3, upper, cols);
+  }
+
   /** Reduces the lanes, then adds the columns past the last full vector. */
   private static float finish(FloatVector acc, ByteBuffer w, int wo, float[] x, int xo, int upper, int cols) {
     float s = acc.reduceLanes(VectorOperators.ADD);
@@ -144,5 +208,25 @@ final class VectorKernels implements Kernels {
       float z = gate[o + i];
       gate[o + i] = z / (1f + (float) Math.exp(-z)) * up[o + i];
     }
+  }
+
+  @Override
+  public double expShifted(float[] z, int off, int len, float max, float scale, float[] out) {
+    int upper = S.loopBound(len);
+    FloatVector m = FloatVector.broadcast(S, max);
+    FloatVector sc = FloatVector.broadcast(S, scale);
+    FloatVector acc = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += L) {
+      FloatVector e = FloatVector.fromArray(S, z, off + i).sub(m).mul(sc).lanewise(VectorOperators.EXP);
+      e.intoArray(out, i);
+      acc = acc.add(e);
+    }
+    double sum = acc.reduceLanes(VectorOperators.ADD);
+    for (int i = upper; i < len; i++) {
+      float e = (float) Math.exp((z[off + i] - max) * scale);
+      out[i] = e;
+      sum += e;
+    }
+    return sum;
   }
 }

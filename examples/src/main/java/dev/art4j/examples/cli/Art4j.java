@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       ScenariosCommand.class,
       RulerCommand.class,
       ServeCommand.class,
+      BenchCommand.class,
     })
 public final class Art4j {
 

@@ -1,0 +1,189 @@
+package dev.art4j.rollout.engine;
+
+import ai.djl.ndarray.NDManager;
+import dev.art4j.core.model.ModelConfig;
+import dev.art4j.core.model.Transformer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The decode benchmark behind {@code art4j bench decode}: a random-weight model of exactly
+ * Qwen2.5-0.5B's shape (24 layers, hidden 896, 14 heads, 2 KV heads, intermediate 4864, vocab
+ * 151936, tied embeddings) built in memory in fp32, decoded by the {@link InferenceEngine}.
+ *
+ * <p>The ceiling: a decode step reads every weight once, so at batch 1
+ * {@code ceiling_tok_s = bandwidth / weight bytes}, with the bandwidth measured in the same run
+ * by a parallel sum over a 1 GB array. Reported figures:
+ * {@code bandwidth_gb_s, weights_gb, ceiling_tok_s, decode_tok_s_b1, decode_tok_s_b8}
+ * (aggregate over 8 sequences), {@code prefill_tok_s} (one 512-token prompt), {@code peak_rss_mb}
+ * ({@code VmHWM}) and the time per kind of operation of one decode step at batch 1 and 8.
+ */
+public final class DecodeBenchmark {
+
+  private DecodeBenchmark() {}
+
+  /** Qwen2.5-0.5B's architecture. */
+  public static ModelConfig qwen25HalfB() {
+    return new ModelConfig("qwen2", 151936, 896, 4864, 24, 14, 2, 64, 1e-6, 1_000_000.0, null, true,
+        true, false, false, false, 32768, null, List.of(151645), "float32");
+  }
+
+  /**
+   * Runs the benchmark.
+   *
+   * @param config    the model shape ({@link #qwen25HalfB()} for the reference figures)
+   * @param newTokens tokens decoded per sequence in the timed runs
+   * @return figures by name, in a stable order
+   */
+  public static Map<String, Object> run(ModelConfig config, int newTokens) throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    int threads = Runtime.getRuntime().availableProcessors();
+    double bandwidth = parallelSumBandwidth(threads);
+    out.put("threads", threads);
+    out.put("kernels", Kernels.best().getClass().getSimpleName());
+    out.put("bandwidth_gb_s", round(bandwidth));
+    try (NDManager manager = NDManager.newBaseManager();
+        Transformer model = Transformer.random(config, 42, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).maxBatchSize(8).seed(1).build()) {
+      double weightBytes = weightBytes(config);
+      out.put("weights_gb", round(weightBytes / 1e9));
+      out.put("ceiling_tok_s", round(bandwidth * 1e9 / weightBytes));
+      SamplingParams params = SamplingParams.builder().maxNewTokens(newTokens).ignoreEos(true).seed(7).build();
+      // warm-up: JIT-compiles the kernels at both batch shapes
+      decode(engine, 1, 8, params.toBuilder().maxNewTokens(8).build());
+      decode(engine, 8, 8, params.toBuilder().maxNewTokens(8).build());
+
+      engine.resetProfile();
+      double b1 = decode(engine, 1, 16, params);
+      Map<String, Object> stepB1 = breakdown(engine);
+      engine.resetProfile();
+      double b8 = decode(engine, 8, 16, params);
+      Map<String, Object> stepB8 = breakdown(engine);
+      out.put("decode_tok_s_b1", round(b1));
+      out.put("decode_tok_s_b8", round(b8));
+      out.put("b1_over_ceiling", round(b1 / (bandwidth * 1e9 / weightBytes)));
+      out.put("b8_over_b1", round(b8 / b1));
+
+      int[] prompt = prompt(512, 3, config.vocabSize());
+      Completion c = engine.submit(prompt, SamplingParams.builder().maxNewTokens(1).seed(1).build()).get();
+      out.put("prefill_tok_s", round(512 / (c.prefillMillis() / 1000)));
+      out.put("peak_rss_mb", peakRssMb());
+      out.put("decode_step_ms_b1", stepB1);
+      out.put("decode_step_ms_b8", stepB8);
+    }
+    return out;
+  }
+
+  /** Aggregate decode tokens/s of {@code batch} requests submitted together. */
+  private static double decode(InferenceEngine engine, int batch, int promptLength, SamplingParams p) throws Exception {
+    List<CompletableFuture<Completion>> fs = new ArrayList<>();
+    for (int i = 0; i < batch; i++) {
+      fs.add(engine.submit(prompt(promptLength, 100 + i, engine.config().vocabSize()), p));
+    }
+    double tokens = 0;
+    double millis = 0;
+    for (CompletableFuture<Completion> f : fs) {
+      Completion c = f.get();
+      tokens += c.tokens().length - 1; // the first token comes from the prefill
+      millis = Math.max(millis, c.decodeMillis());
+    }
+    return tokens / (millis / 1000);
+  }
+
+  private static Map<String, Object> breakdown(InferenceEngine engine) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    double total = 0;
+    for (Map.Entry<Profile.Op, Double> e : engine.profile().entrySet()) {
+      m.put(e.getKey().name().toLowerCase(java.util.Locale.ROOT), round(e.getValue()));
+      total += e.getValue();
+    }
+    m.put("total", round(total));
+    return m;
+  }
+
+  private static int[] prompt(int length, long seed, int vocab) {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+    int[] p = new int[length];
+    for (int i = 0; i < length; i++) {
+      p[i] = r.nextInt(vocab);
+    }
+    return p;
+  }
+
+  /** Bytes of weights one decode step reads (the tied embedding/head counted once). */
+  static double weightBytes(ModelConfig c) {
+    long d = c.hiddenSize();
+    long q = (long) c.numAttentionHeads() * c.headDim();
+    long kv = (long) c.numKeyValueHeads() * c.headDim();
+    long f = c.intermediateSize();
+    long perLayer = d * q + 2 * d * kv + q * d + 3 * d * f + 2 * d;
+    long head = (long) c.vocabSize() * d;
+    long embedding = c.tieWordEmbeddings() ? 0 : (long) c.vocabSize() * d;
+    return 4.0 * (c.numHiddenLayers() * perLayer + head + embedding + d);
+  }
+
+  /** GB/s of a parallel sum over a 1 GB float array, best of five. */
+  static double parallelSumBandwidth(int threads) throws Exception {
+    float[] a = new float[1 << 28];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = i & 7;
+    }
+    Kernels k = Kernels.best();
+    float[] ones = new float[1 << 16];
+    java.util.Arrays.fill(ones, 1f);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    double best = 0;
+    try {
+      for (int rep = 0; rep < 5; rep++) {
+        long t0 = System.nanoTime();
+        List<Future<Float>> parts = new ArrayList<>();
+        int slice = a.length / threads;
+        for (int t = 0; t < threads; t++) {
+          int from = t * slice;
+          int to = t == threads - 1 ? a.length : from + slice;
+          parts.add(pool.submit(() -> {
+            float s = 0;
+            for (int i = from; i < to; i += ones.length) {
+              s += k.dot(a, i, ones, 0, Math.min(ones.length, to - i));
+            }
+            return s;
+          }));
+        }
+        for (Future<Float> f : parts) {
+          f.get();
+        }
+        best = Math.max(best, a.length * 4.0 / (System.nanoTime() - t0));
+      }
+    } finally {
+      pool.shutdown();
+    }
+    return best;
+  }
+
+  /** Peak resident set size of this process ({@code VmHWM}), or -1 where /proc is absent. */
+  static long peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.art4j.examples.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.rollout.engine.DecodeBenchmark;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code art4j bench}: speed measurements printed as JSON. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks (results as one JSON object on stdout).",
+    subcommands = {BenchCommand.Decode.class})
+public final class BenchCommand {
+
+  /**
+   * {@code art4j bench decode}: decode speed of the inference engine on a random-weight model of
+   * Qwen2.5-0.5B's shape, against the memory-bandwidth ceiling measured in the same run. Start
+   * the JVM with {@code --add-modules jdk.incubator.vector} (the engine's fast kernels).
+   */
+  @Command(name = "decode", mixinStandardHelpOptions = true,
+      description = "Decode tokens/s at batch 1 and 8, prefill tokens/s, bandwidth ceiling, peak RSS, per-op step times.")
+  static final class Decode implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--json", description = "Print compact JSON (default: indented).")
+    boolean json;
+
+    @Option(names = "--new-tokens", defaultValue = "64", paramLabel = "N",
+        description = "Tokens decoded per sequence in the timed runs (default ${DEFAULT-VALUE}).")
+    int newTokens;
+
+    @Override
+    public Integer call() throws Exception {
+      Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens);
+      ObjectMapper mapper = new ObjectMapper();
+      String text = json ? mapper.writeValueAsString(result) : mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result);
+      spec.commandLine().getOut().println(text);
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+}
