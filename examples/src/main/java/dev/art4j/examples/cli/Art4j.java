@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
       RulerCommand.class,
       ServeCommand.class,
       BenchCommand.class,
+      TrainCommand.class,
+      ReportCommand.class,
     })
 public final class Art4j {
 
