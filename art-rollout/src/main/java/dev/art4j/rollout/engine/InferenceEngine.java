@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  *       members of a group send the same prompt) reuses that sequence's cached keys/values:
  *       full cache blocks are shared, the partial one copied, and only the rest is prefilled
  *       (at least the last prompt token, whose logits the request samples from).
+ *   <li><b>Prefix cache.</b> A finished request leaves its cache behind until the room is
+ *       needed, so the next turn of a conversation (its previous prompt and completion plus
+ *       the new messages) prefills only the new tokens.
  *   <li><b>KV budget.</b> The cache holds at most {@code kvTokenBudget} positions. A request
  *       is admitted when the cache can hold its prompt plus {@code maxNewTokens} next to what
  *       running requests may still need; otherwise it queues (first come, first served).
@@ -71,6 +74,10 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
   private final List<Sequence> waiting = new ArrayList<>();
   private final List<Sequence> live = new ArrayList<>();
+  /** Finished sequences whose cache is kept for reuse, least recently used first. */
+  private final List<Sequence> finished = new ArrayList<>();
+  private static final int MAX_FINISHED = 256;
+  private final boolean prefixCache;
   private final Thread scheduler;
   private final Sampler[] samplers;
   private volatile boolean closed;
@@ -89,6 +96,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     this.maxStepTokens = Math.max(b.maxStepTokens, b.maxBatchSize);
     this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
     this.detokenizer = b.detokenizer;
+    this.prefixCache = b.prefixCache;
     this.lora = b.adapter == null ? () -> null : b.adapter;
     this.seeds = new SplittableRandom(b.seed);
     this.samplers = new Sampler[decoder.threads()];
@@ -228,6 +236,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       }
       waiting.clear();
       live.clear();
+      finished.clear();
     }
   }
 
@@ -257,16 +266,36 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (wait) {
         continue;
       }
-      int fullShared = share / KvPool.BLOCK;
-      int need = KvPool.blocksFor(s.maxPositions) - fullShared;
+      for (Sequence o : finished) {
+        int common = o.adapter != s.adapter ? 0 : Math.min(Math.min(commonPrefix(s.prompt, o), s.prompt.length - 1), o.computed);
+        if (common > share) {
+          share = common;
+          donor = o;
+        }
+      }
       int future = 0;
       for (Sequence o : live) {
         future += o.futureBlocks();
       }
-      if (kv.inUse() + future + need > kv.capacity()) {
+      // make room by forgetting the least recently used finished sequences, the donor last
+      while (kv.inUse() + future + KvPool.blocksFor(s.maxPositions) - share / KvPool.BLOCK > kv.capacity()
+          && !finished.isEmpty()) {
+        Sequence victim = finished.get(0);
+        if (victim == donor && finished.size() > 1) {
+          victim = finished.get(1);
+        }
+        if (victim == donor) {
+          donor = null;
+          share = 0;
+        }
+        finished.remove(victim);
+        release(victim);
+      }
+      if (kv.inUse() + future + KvPool.blocksFor(s.maxPositions) - share / KvPool.BLOCK > kv.capacity()) {
         break; // first come, first served: later requests wait behind this one
       }
       it.remove();
+      int fullShared = share / KvPool.BLOCK;
       for (int i = 0; i < fullShared; i++) {
         kv.retain(donor.blocks[i]);
         s.addBlock(donor.blocks[i]);
@@ -274,10 +303,20 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (share % KvPool.BLOCK != 0) {
         s.addBlock(kv.copyPrefix(donor.blocks[fullShared], share % KvPool.BLOCK));
       }
+      if (donor != null && finished.remove(donor)) {
+        finished.add(donor); // most recently used
+      }
       s.computed = share;
       s.admitNanos = System.nanoTime();
       live.add(s);
     }
+  }
+
+  private void release(Sequence s) {
+    for (int i = 0; i < s.blockCount; i++) {
+      kv.release(s.blocks[i]);
+    }
+    s.blockCount = 0;
   }
 
   private static int commonPrefix(int[] prompt, Sequence o) {
@@ -400,10 +439,15 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       FinishReason done = finish(s, token[j]);
       if (done != null) {
         live.remove(s);
-        for (int i = 0; i < s.blockCount; i++) {
-          kv.release(s.blocks[i]);
+        if (prefixCache && s.computed > 0) {
+          // keep its cache: the next turn of a conversation starts with this very text
+          finished.add(s);
+          if (finished.size() > MAX_FINISHED) {
+            release(finished.remove(0));
+          }
+        } else {
+          release(s);
         }
-        s.blockCount = 0;
         long end = System.nanoTime();
         completed.incrementAndGet();
         s.future.complete(new Completion(s.generatedTokens(), Arrays.copyOf(s.logprobs, s.generated), done,
@@ -454,6 +498,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     return promptRows.get();
   }
 
+  /** Blocks the cache has ever allocated (bounded by the budget). */
+  int kvBlocksAllocated() {
+    return kv.allocated();
+  }
+
   /** Positions currently held in the KV cache (shared blocks counted once), in blocks of 16. */
   int kvBlocksInUse() {
     return kv.inUse();
@@ -483,6 +532,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     private int maxContext;
     private int threads;
     private long seed = System.nanoTime();
+    private boolean prefixCache = true;
 
     private Builder() {}
 
@@ -529,6 +579,14 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
     /** Compute threads (default: all processors). */
     public Builder threads(int v) { threads = positive(v, "threads"); return this; }
+
+    /**
+     * Whether finished requests leave their cached keys/values behind for later requests that
+     * start with the same tokens (default true): the next turn of an agent's conversation then
+     * prefills only what was appended. Kept entries are evicted, least recently used first,
+     * whenever a new request needs their room.
+     */
+    public Builder prefixCache(boolean v) { prefixCache = v; return this; }
 
     /** Seed of the random streams of unseeded requests (default: the clock). */
     public Builder seed(long v) { seed = v; return this; }

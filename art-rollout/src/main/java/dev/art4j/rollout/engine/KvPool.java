@@ -42,6 +42,11 @@ final class KvPool {
     return capacity;
   }
 
+  /** Blocks ever allocated (in use or free for reuse). */
+  int allocated() {
+    return blocks.size();
+  }
+
   int inUse() {
     return inUse;
   }

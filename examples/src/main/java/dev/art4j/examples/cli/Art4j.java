@@ -20,7 +20,10 @@ import picocli.CommandLine.Command;
       TemplateCommand.class,
       McpCommand.class,
       ScenariosCommand.class,
+      ServeCommand.class,
       BenchCommand.class,
+      TrainCommand.class,
+      ReportCommand.class,
     })
 public final class Art4j {
 

@@ -1,0 +1,342 @@
+package dev.art4j.rollout.gather;
+
+import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.core.trajectory.TrajectoryGroup;
+import dev.art4j.core.trajectory.Turn;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs every scenario {@code groupSize} times, all rollouts concurrently, and returns one
+ * {@link TrajectoryGroup} per scenario, in scenario order. Concurrent rollouts are what lets the
+ * inference engine batch their requests (a group's identical first prompts share one prefill).
+ *
+ * <pre>{@code
+ * List<TrajectoryGroup> groups = Gather.builder(scenarios, s -> agent.run(s.task(), tools))
+ *     .groupSize(8).maxExceptions(2).afterEach(ruler::score).build().run();
+ * }</pre>
+ *
+ * <p>A rollout that throws is recorded in its group's {@code exceptions} and the run goes on
+ * while the total number of failures is at most {@code maxExceptions}; one more and the run
+ * stops (rollouts in flight are interrupted) with a {@link GatherException}. The
+ * {@code afterEach} hook sees each group as soon as its last rollout ends (where a judge such
+ * as RULER plugs in) and returns the group to keep. A progress bar on stderr shows rollouts
+ * done, the mean reward so far and sampled tokens per second.
+ *
+ * @param <S> the scenario type
+ */
+public final class Gather<S> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Gather.class);
+
+  private final List<S> scenarios;
+  private final Rollout<S> rollout;
+  private final int groupSize;
+  private final int maxExceptions;
+  private final int concurrency;
+  private final UnaryOperator<TrajectoryGroup> afterEach;
+  private final PrintStream progress;
+  private final String taskName;
+
+  private Gather(Builder<S> b) {
+    this.scenarios = List.copyOf(b.scenarios);
+    this.rollout = b.rollout;
+    this.groupSize = b.groupSize;
+    this.maxExceptions = b.maxExceptions >= 0 ? b.maxExceptions
+        : (int) Math.floor(b.maxExceptionFraction * scenarios.size() * groupSize);
+    this.concurrency = b.concurrency > 0 ? b.concurrency : Math.max(1, Math.min(scenarios.size() * groupSize, 64));
+    this.afterEach = b.afterEach;
+    this.progress = b.progress;
+    this.taskName = b.taskName;
+  }
+
+  /** Starts a gather of {@code scenarios}, each run by {@code rollout}. */
+  public static <S> Builder<S> builder(List<S> scenarios, Rollout<S> rollout) {
+    return new Builder<>(scenarios, rollout);
+  }
+
+  /**
+   * Runs all rollouts and returns the groups in scenario order.
+   *
+   * @throws GatherException when failures exceed the budget, or an {@code afterEach} hook throws
+   */
+  public List<TrajectoryGroup> run() {
+    int total = scenarios.size() * groupSize;
+    if (total == 0) {
+      return List.of();
+    }
+    Tracker tracker = new Tracker(scenarios.size(), groupSize);
+    LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(concurrency, total), threads());
+    // group-major order: the rollouts of a scenario start together and share prefill
+    for (int g = 0; g < scenarios.size(); g++) {
+      for (int k = 0; k < groupSize; k++) {
+        int group = g;
+        pool.execute(() -> events.add(runOne(group)));
+      }
+    }
+    long start = System.nanoTime();
+    List<TrajectoryGroup> out = new ArrayList<>(scenarios.size());
+    for (int g = 0; g < scenarios.size(); g++) {
+      out.add(null);
+    }
+    try (ProgressBar bar = progressBar(total)) {
+      int done = 0;
+      while (done < total) {
+        Event e;
+        try {
+          e = events.take();
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new GatherException("gather interrupted after " + done + " of " + total + " rollouts",
+              tracker.failures(), tracker.allExceptions());
+        }
+        done++;
+        boolean groupDone = tracker.record(e);
+        if (tracker.failures() > maxExceptions) {
+          throw new GatherException(String.format(Locale.ROOT,
+              "%d of %d rollouts failed, over the budget of maxExceptions=%d; the run stopped. First failure: %s",
+              tracker.failures(), total, maxExceptions, describe(tracker.allExceptions().get(0))),
+              tracker.failures(), tracker.allExceptions());
+        }
+        if (groupDone) {
+          TrajectoryGroup group = tracker.group(e.group);
+          if (afterEach != null) {
+            try {
+              group = Objects.requireNonNull(afterEach.apply(group), "afterEach returned null");
+            } catch (RuntimeException ex) {
+              List<Throwable> all = new ArrayList<>(List.of(ex));
+              all.addAll(tracker.allExceptions());
+              throw new GatherException("afterEach failed on group " + e.group + ": " + describe(ex),
+                  tracker.failures(), all);
+            }
+            tracker.rescore(e.group, group);
+          }
+          out.set(e.group, group);
+        }
+        if (bar != null) {
+          bar.stepTo(done);
+          bar.setExtraMessage(tracker.summary((System.nanoTime() - start) / 1e9));
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+      awaitQuietly(pool);
+    }
+    LOG.debug("gathered {} groups x {} rollouts: {}", scenarios.size(), groupSize,
+        tracker.summary((System.nanoTime() - start) / 1e9));
+    return out;
+  }
+
+  private Event runOne(int group) {
+    try {
+      Trajectory t = rollout.run(scenarios.get(group));
+      if (t == null) {
+        return new Event(group, null, new NullPointerException("rollout returned null for scenario " + group));
+      }
+      return new Event(group, t, null);
+    } catch (Throwable ex) {
+      if (ex instanceof Error && !(ex instanceof AssertionError)) {
+        LOG.error("rollout of scenario {} hit an Error", group, ex);
+      }
+      return new Event(group, null, ex);
+    }
+  }
+
+  private ProgressBar progressBar(int total) {
+    if (progress == null) {
+      return null;
+    }
+    return new ProgressBarBuilder()
+        .setTaskName(taskName)
+        .setInitialMax(total)
+        .setStyle(ProgressBarStyle.ASCII)
+        .setConsumer(new ConsoleProgressBarConsumer(progress, 120))
+        .setUpdateIntervalMillis(250)
+        .hideEta()
+        .build();
+  }
+
+  private static ThreadFactory threads() {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "gather-" + n.getAndIncrement());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static void awaitQuietly(ExecutorService pool) {
+    try {
+      pool.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static String describe(Throwable t) {
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+
+  /** A finished rollout: a trajectory or what it threw. */
+  private record Event(int group, Trajectory trajectory, Throwable error) {}
+
+  /** Per-group results and running totals; touched by the collecting thread only. */
+  private static final class Tracker {
+    private final List<List<Trajectory>> trajectories = new ArrayList<>();
+    private final List<List<Throwable>> exceptions = new ArrayList<>();
+    private final List<Throwable> all = new ArrayList<>();
+    private final int groupSize;
+    private double rewardSum;
+    private int rewardCount;
+    private long sampledTokens;
+
+    Tracker(int groups, int groupSize) {
+      this.groupSize = groupSize;
+      for (int g = 0; g < groups; g++) {
+        trajectories.add(new ArrayList<>());
+        exceptions.add(new ArrayList<>());
+      }
+    }
+
+    /** Records a result; true when it was the group's last. */
+    boolean record(Event e) {
+      if (e.error != null) {
+        exceptions.get(e.group).add(e.error);
+        all.add(e.error);
+      } else {
+        trajectories.get(e.group).add(e.trajectory);
+        rewardSum += e.trajectory.reward();
+        rewardCount++;
+        for (Turn t : e.trajectory.turns()) {
+          sampledTokens += t.sampledIds().length;
+        }
+      }
+      return trajectories.get(e.group).size() + exceptions.get(e.group).size() == groupSize;
+    }
+
+    TrajectoryGroup group(int g) {
+      return new TrajectoryGroup(trajectories.get(g), exceptions.get(g));
+    }
+
+    /** Replaces a group's rewards in the running mean by the ones its hook returned. */
+    void rescore(int g, TrajectoryGroup judged) {
+      for (Trajectory t : trajectories.get(g)) {
+        rewardSum -= t.reward();
+        rewardCount--;
+      }
+      for (Trajectory t : judged.trajectories()) {
+        rewardSum += t.reward();
+        rewardCount++;
+      }
+    }
+
+    int failures() {
+      return all.size();
+    }
+
+    List<Throwable> allExceptions() {
+      return all;
+    }
+
+    String summary(double seconds) {
+      String reward = rewardCount == 0 ? "-" : String.format(Locale.ROOT, "%.3f", rewardSum / rewardCount);
+      return String.format(Locale.ROOT, "reward %s | %.1f tok/s | errors %d", reward,
+          seconds > 0 ? sampledTokens / seconds : 0.0, all.size());
+    }
+  }
+
+  /** Options of a {@link Gather}. */
+  public static final class Builder<S> {
+    private final List<S> scenarios;
+    private final Rollout<S> rollout;
+    private int groupSize = 1;
+    private int maxExceptions = 0;
+    private double maxExceptionFraction = -1;
+    private int concurrency = 0;
+    private UnaryOperator<TrajectoryGroup> afterEach;
+    private PrintStream progress = System.err;
+    private String taskName = "gather";
+
+    private Builder(List<S> scenarios, Rollout<S> rollout) {
+      this.scenarios = Objects.requireNonNull(scenarios, "scenarios");
+      this.rollout = Objects.requireNonNull(rollout, "rollout");
+    }
+
+    /** Rollouts per scenario (K); default 1. */
+    public Builder<S> groupSize(int k) {
+      if (k <= 0) {
+        throw new IllegalArgumentException("groupSize must be > 0, got " + k);
+      }
+      groupSize = k;
+      return this;
+    }
+
+    /** How many failed rollouts the run tolerates in all; default 0 (the first failure stops it). */
+    public Builder<S> maxExceptions(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("maxExceptions must be >= 0, got " + n);
+      }
+      maxExceptions = n;
+      maxExceptionFraction = -1;
+      return this;
+    }
+
+    /** The budget as a fraction of all rollouts, rounded down (ART's float {@code max_exceptions}). */
+    public Builder<S> maxExceptionFraction(double f) {
+      if (!(f >= 0 && f <= 1)) {
+        throw new IllegalArgumentException("maxExceptionFraction must be in [0, 1], got " + f);
+      }
+      maxExceptionFraction = f;
+      maxExceptions = -1;
+      return this;
+    }
+
+    /** Rollouts running at once; default all of them, at most 64. */
+    public Builder<S> concurrency(int n) {
+      if (n <= 0) {
+        throw new IllegalArgumentException("concurrency must be > 0, got " + n);
+      }
+      concurrency = n;
+      return this;
+    }
+
+    /** Called with each group when its last rollout ends; returns the group to keep (e.g. judged). */
+    public Builder<S> afterEach(UnaryOperator<TrajectoryGroup> hook) {
+      afterEach = hook;
+      return this;
+    }
+
+    /** Where the progress bar goes (default stderr); null for none. */
+    public Builder<S> progress(PrintStream out) {
+      progress = out;
+      return this;
+    }
+
+    /** The progress bar's label; default "gather". */
+    public Builder<S> taskName(String name) {
+      taskName = Objects.requireNonNull(name);
+      return this;
+    }
+
+    public Gather<S> build() {
+      return new Gather<>(this);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package dev.art4j.rollout.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The Vector API kernels against the plain-Java ones, on shapes that exercise every tail path. */
+class KernelsTest {
+
+  private final Kernels vector = Kernels.best();
+  private final Kernels scalar = new ScalarKernels();
+
+  @Test
+  void surefireRunsTheVectorKernels() {
+    assertInstanceOf(VectorKernels.class, vector, "tests run with --add-modules jdk.incubator.vector");
+  }
+
+  @Test
+  void matmulMatchesForEveryTileAndTail() {
+    SplittableRandom r = new SplittableRandom(1);
+    for (int rows : new int[] {1, 3, 4, 7, 13}) {
+      for (int cols : new int[] {1, 15, 16, 17, 40, 96}) {
+        for (int n = 1; n <= 9; n++) {
+          ByteBuffer w = ByteBuffer.allocateDirect(rows * cols * 4).order(ByteOrder.nativeOrder());
+          for (int i = 0; i < rows * cols; i++) {
+            w.putFloat(i * 4, (float) r.nextGaussian());
+          }
+          int xStride = cols + 3;
+          float[] x = new float[n * xStride];
+          for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+          }
+          int yStride = rows + 2;
+          float[] got = new float[n * yStride];
+          float[] want = new float[n * yStride];
+          // two calls over a split row range, as the worker pool makes them
+          int mid = rows / 2;
+          vector.matmul(w, cols, x, xStride, n, got, yStride, 0, mid);
+          vector.matmul(w, cols, x, xStride, n, got, yStride, mid, rows);
+          scalar.matmul(w, cols, x, xStride, n, want, yStride, 0, rows);
+          for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-4 * Math.sqrt(cols), rows + "x" + cols + " n=" + n + " at " + i);
+          }
+          // a row's result does not depend on the other rows of the batch
+          float[] alone = new float[yStride];
+          vector.matmul(w, cols, x, xStride, 1, alone, yStride, 0, rows);
+          for (int j = 0; j < rows; j++) {
+            assertEquals(alone[j], got[j], 0f, "row 0 alone vs in a batch of " + n);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void elementwiseKernelsMatch() {
+    SplittableRandom r = new SplittableRandom(2);
+    for (int len : new int[] {1, 15, 16, 33, 100}) {
+      float[] a = new float[len + 5];
+      float[] b = new float[len + 5];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = (float) r.nextGaussian() * 3;
+        b[i] = (float) r.nextGaussian();
+      }
+      assertEquals(scalar.dot(a, 2, b, 3, len), vector.dot(a, 2, b, 3, len), 1e-4 * len);
+      float[] y1 = b.clone();
+      float[] y2 = b.clone();
+      scalar.axpy(0.7f, a, 1, y1, 2, len);
+      vector.axpy(0.7f, a, 1, y2, 2, len);
+      assertArraysClose(y1, y2, 1e-5);
+      float[] g1 = a.clone();
+      float[] g2 = a.clone();
+      scalar.swiglu(g1, b, 1, len);
+      vector.swiglu(g2, b, 1, len);
+      assertArraysClose(g1, g2, 1e-5);
+      float[] e1 = new float[len];
+      float[] e2 = new float[len];
+      double s1 = scalar.expShifted(a, 3, len, 2f, 0.5f, e1);
+      double s2 = vector.expShifted(a, 3, len, 2f, 0.5f, e2);
+      assertEquals(s1, s2, 1e-5 * s1);
+      assertArraysClose(e1, e2, 1e-5);
+    }
+  }
+
+  private static void assertArraysClose(float[] want, float[] got, double tol) {
+    for (int i = 0; i < want.length; i++) {
+      assertEquals(want[i], got[i], tol * Math.max(1, Math.abs(want[i])), "index " + i);
+    }
+  }
+}

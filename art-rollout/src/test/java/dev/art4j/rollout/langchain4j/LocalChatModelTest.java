@@ -1,0 +1,112 @@
+package dev.art4j.rollout.langchain4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.art4j.core.chat.Role;
+import dev.art4j.core.model.Policy;
+import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.core.trajectory.TokenSequence;
+import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.core.trajectory.Turn;
+import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.rollout.agent.TestKit;
+import dev.art4j.rollout.engine.Completion;
+import dev.art4j.rollout.engine.InferenceEngine;
+import dev.art4j.rollout.engine.SamplingParams;
+import dev.langchain4j.agent.tool.Tool;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.agent.tool.ToolSpecifications;
+import dev.langchain4j.service.AiServices;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** langchain4j AiServices driving the local tiny-chat policy through {@link LocalChatModel}. */
+class LocalChatModelTest {
+
+  static Policy policy;
+  static ChatFormat format;
+  static InferenceEngine engine;
+
+  @BeforeAll
+  static void load() throws Exception {
+    policy = Policy.load(TestKit.tinyChat());
+    format = ChatFormat.of(ChatTemplate.fromTokenizerConfig(TestKit.tinyChat().resolve("tokenizer_config.json")),
+        policy.tokenizer().orElseThrow());
+    engine = InferenceEngine.builder().model(policy.model()).detokenizer(format.tokenizer()::decode)
+        .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(5).build();
+  }
+
+  @AfterAll
+  static void close() {
+    if (engine != null) {
+      engine.close();
+    }
+    if (policy != null) {
+      policy.close();
+    }
+  }
+
+  /** The tools AiServices offers the model. */
+  public static final class Calculator {
+    final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+
+    @Tool("Adds two numbers")
+    public double add(double a, double b) {
+      calls.add(a + "+" + b);
+      return a + b;
+    }
+  }
+
+  interface Assistant {
+    String chat(String question);
+  }
+
+  @Test
+  void aiServicesCallsAToolAndTheTrajectoryKeepsItsTokens() {
+    Calculator calculator = new Calculator();
+    ToolSpecification add = ToolSpecifications.toolSpecificationsFrom(calculator).get(0);
+    List<String> params = new ArrayList<>(add.parameters().properties().keySet());
+    String call = "<tool_call>\n{\"name\": \"add\", \"arguments\": {\"" + params.get(0) + "\": 2, \"" + params.get(1) + "\": 3}}\n</tool_call>";
+    // turn 1 scripted (a random model will not call tools), turn 2 sampled by the engine
+    TestKit.ScriptedSource source = new TestKit.ScriptedSource(format, policy.model(), null, engine, Arrays.asList(call, null));
+    LocalChatModel model = LocalChatModel.builder(source, format)
+        .sampling(SamplingParams.builder().maxNewTokens(12).seed(9).build()).build();
+    Assistant assistant = AiServices.builder(Assistant.class).chatModel(model).tools(calculator).build();
+
+    String answer = assistant.chat("What is 2+3?");
+
+    assertEquals(List.of("2.0+3.0"), calculator.calls, "the tool ran once with the model's arguments");
+    List<Trajectory> trajectories = model.drainTrajectories();
+    assertEquals(1, trajectories.size(), "the second request continued the first conversation");
+    Trajectory t = trajectories.get(0);
+    assertEquals(List.of(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT), t.messages().stream().map(m -> m.role()).toList());
+    assertEquals("add", t.messages().get(1).toolCalls().get(0).name());
+    assertEquals("5.0", t.messages().get(2).content());
+    assertEquals(answer.strip(), t.messages().get(3).content());
+
+    assertEquals(2, t.turns().size());
+    TokenSequence seq = t.tokens();
+    int sampled = 0;
+    for (int i = 0; i < 2; i++) {
+      Turn turn = t.turns().get(i);
+      Completion c = source.served.get(i);
+      assertArrayEquals(source.prompts.get(i), turn.promptIds());
+      assertArrayEquals(c.tokens(), Arrays.copyOfRange(seq.ids(), turn.promptIds().length, turn.promptIds().length + c.tokens().length));
+      assertArrayEquals(c.logprobs(), turn.logprobs());
+      sampled += c.tokens().length;
+    }
+    assertEquals(sampled, seq.sampledCount());
+    Turn first = t.turns().get(0);
+    String between = format.tokenizer().decode(Arrays.copyOfRange(t.turns().get(1).promptIds(),
+        first.promptIds().length + first.sampledIds().length, t.turns().get(1).promptIds().length));
+    assertEquals("\n<|im_start|>tool\n5.0<|im_end|>\n<|im_start|>assistant\n", between);
+    assertTrue(model.trajectories().isEmpty(), "drained");
+  }
+}

@@ -1,0 +1,207 @@
+package dev.art4j.rollout.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.core.model.Policy;
+import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.rollout.agent.TestKit;
+import dev.art4j.rollout.engine.InferenceEngine;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.output.FinishReason;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The OpenAI-compatible server on 127.0.0.1, answered by langchain4j's OpenAI model and the JDK's HTTP client. */
+class OpenAiServerTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String KEY = "sk-test-123";
+  static Policy policy;
+  static ChatFormat format;
+  static InferenceEngine engine;
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void load() throws Exception {
+    policy = Policy.load(TestKit.tinyChat());
+    format = ChatFormat.of(ChatTemplate.fromTokenizerConfig(TestKit.tinyChat().resolve("tokenizer_config.json")),
+        policy.tokenizer().orElseThrow());
+    engine = InferenceEngine.builder().model(policy.model()).detokenizer(format.tokenizer()::decode)
+        .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(5).build();
+  }
+
+  @AfterAll
+  static void close() {
+    if (engine != null) {
+      engine.close();
+    }
+    if (policy != null) {
+      policy.close();
+    }
+  }
+
+  static OpenAiServer server(TestKit.ScriptedSource source) throws Exception {
+    return OpenAiServer.builder(source, format).port(0).apiKey(KEY).modelName("tiny-chat").start();
+  }
+
+  static TestKit.ScriptedSource scripted(String... script) {
+    return new TestKit.ScriptedSource(format, policy.model(), null, engine, Arrays.asList(script));
+  }
+
+  static HttpResponse<String> post(OpenAiServer s, String path, String body, String key) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.baseUrl() + path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> get(OpenAiServer s, String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(s.baseUrl() + path)).header("Authorization", "Bearer " + KEY).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void langchain4jOpenAiClientGetsToolCallsAndTheRolloutIsFetchable() throws Exception {
+    TestKit.ScriptedSource source = scripted(
+        "<tool_call>\n{\"name\": \"add\", \"arguments\": {\"a\": 2, \"b\": 3}}\n</tool_call>\n"
+            + "<tool_call>\n{\"name\": \"multiply\", \"arguments\": {\"a\": 4, \"b\": 5}}\n</tool_call>",
+        null);
+    try (OpenAiServer server = server(source)) {
+      assertEquals("127.0.0.1", server.baseUrl().getHost(), "loopback by default");
+      OpenAiChatModel client = OpenAiChatModel.builder().baseUrl(server.baseUrl().toString()).apiKey(KEY)
+          .modelName("tiny-chat").maxTokens(10).temperature(1.0).maxRetries(0).build();
+      List<ToolSpecification> tools = List.of("add", "multiply").stream()
+          .map(n -> ToolSpecification.builder().name(n).description(n + " two numbers")
+              .parameters(JsonObjectSchema.builder().addNumberProperty("a").addNumberProperty("b").required("a", "b").build())
+              .build())
+          .toList();
+      List<ChatMessage> conversation = new ArrayList<>(List.of(UserMessage.from("What is (2+3)*(4*5)?")));
+      ChatResponse first = client.chat(ChatRequest.builder().messages(conversation).toolSpecifications(tools).build());
+
+      assertEquals(FinishReason.TOOL_EXECUTION, first.finishReason());
+      List<ToolExecutionRequest> calls = first.aiMessage().toolExecutionRequests();
+      assertEquals(2, calls.size());
+      assertEquals("add", calls.get(0).name());
+      assertEquals(JSON.readTree("{\"a\":2,\"b\":3}"), JSON.readTree(calls.get(0).arguments()));
+      assertEquals("multiply", calls.get(1).name());
+      assertTrue(!calls.get(0).id().isEmpty() && !calls.get(0).id().equals(calls.get(1).id()), "distinct call ids");
+
+      conversation.add(first.aiMessage());
+      conversation.add(ToolExecutionResultMessage.from(calls.get(0), "5"));
+      conversation.add(ToolExecutionResultMessage.from(calls.get(1), "20"));
+      ChatResponse second = client.chat(ChatRequest.builder().messages(conversation).toolSpecifications(tools).build());
+      assertEquals(source.served.get(1).tokens().length, second.tokenUsage().outputTokenCount());
+
+      // the whole rollout, token-in/token-out across the two HTTP requests
+      HttpResponse<String> fetched = get(server, "/trajectories/" + second.id());
+      assertEquals(200, fetched.statusCode(), fetched.body());
+      Trajectory t = JSON.treeToValue(JSON.readTree(fetched.body()).get("trajectories").get(0), Trajectory.class);
+      assertEquals(2, t.turns().size());
+      assertEquals(5, t.messages().size());
+      for (int i = 0; i < 2; i++) {
+        assertArrayEquals(source.prompts.get(i), t.turns().get(i).promptIds());
+        assertArrayEquals(source.served.get(i).tokens(), t.turns().get(i).sampledIds());
+        assertArrayEquals(source.served.get(i).logprobs(), t.turns().get(i).logprobs());
+      }
+      assertEquals(source.served.get(0).tokens().length + source.served.get(1).tokens().length, t.tokens().sampledCount());
+      assertEquals(1, server.trajectories().size(), "one conversation, continued");
+    }
+  }
+
+  @Test
+  void badRequestsGet400WithTheReason() throws Exception {
+    try (OpenAiServer server = server(scripted())) {
+      String[][] cases = {
+          {"{\"model\":\"tiny-chat\"}", "'messages' must be a non-empty array", "messages"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":3}", "'temperature' must be between 0 and 2", "temperature"},
+          {"{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}", "messages[0].role must be one of", "messages"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"add\"}}],"
+              + "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"divide\"}}}", "names function 'divide', which is not in 'tools'", "tool_choice"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}", "stream=true is not supported", "stream"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0}", "'max_tokens' must be a positive integer", "max_tokens"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":99}", "'n' must be an integer from 1 to 16", "n"},
+          {"{\"messages\": [", "the body is not valid JSON", null},
+      };
+      for (String[] c : cases) {
+        HttpResponse<String> r = post(server, "/chat/completions", c[0], KEY);
+        assertEquals(400, r.statusCode(), c[0]);
+        JsonNode err = JSON.readTree(r.body()).get("error");
+        assertTrue(err.get("message").asText().contains(c[1]), err.toString());
+        assertEquals("invalid_request_error", err.get("type").asText());
+        assertEquals(c[2], err.get("param").isNull() ? null : err.get("param").asText());
+      }
+      HttpResponse<String> noKey = post(server, "/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", null);
+      assertEquals(401, noKey.statusCode());
+      assertEquals(401, post(server, "/chat/completions", "{}", "wrong").statusCode());
+      HttpResponse<String> models = get(server, "/models");
+      assertEquals("tiny-chat", JSON.readTree(models.body()).get("data").get(0).get("id").asText());
+      assertEquals(404, get(server, "/trajectories/chatcmpl-nope").statusCode());
+    }
+  }
+
+  @Test
+  void nChoicesLogprobsStopAndForcedToolChoice() throws Exception {
+    try (OpenAiServer server = server(scripted(null, null, null, null))) {
+      String body = "{\"model\":\"tiny-chat\",\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+          + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Say hi\"}]}],"
+          + "\"n\":3,\"max_tokens\":6,\"logprobs\":true,\"seed\":4,\"top_p\":0.9}";
+      JsonNode r = JSON.readTree(post(server, "/chat/completions", body, KEY).body());
+      assertEquals(3, r.get("choices").size(), r.toString());
+      JsonNode fetched = JSON.readTree(get(server, "/trajectories/" + r.get("id").asText()).body()).get("trajectories");
+      assertEquals(3, fetched.size());
+      int completionTokens = 0;
+      for (int i = 0; i < 3; i++) {
+        JsonNode choice = r.get("choices").get(i);
+        Trajectory t = JSON.treeToValue(fetched.get(i), Trajectory.class);
+        float[] lp = t.turns().get(0).logprobs();
+        JsonNode content = choice.get("logprobs").get("content");
+        assertEquals(lp.length, content.size());
+        for (int j = 0; j < lp.length; j++) {
+          assertEquals(lp[j], content.get(j).get("logprob").floatValue());
+        }
+        assertTrue(lp.length <= 6);
+        completionTokens += lp.length;
+        assertEquals("Say hi", t.messages().get(1).content());
+      }
+      assertEquals(completionTokens, r.get("usage").get("completion_tokens").asInt());
+
+      // a named tool_choice prefills the call: the reply is a call of that tool whatever the model samples
+      String forced = "{\"messages\":[{\"role\":\"user\",\"content\":\"2+3?\"}],\"max_tokens\":8,"
+          + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"add\",\"parameters\":{\"type\":\"object\"}}}],"
+          + "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"add\"}}}";
+      JsonNode f = JSON.readTree(post(server, "/chat/completions", forced, KEY).body());
+      JsonNode choice = f.get("choices").get(0);
+      assertEquals("tool_calls", choice.get("finish_reason").asText(), f.toString());
+      assertEquals("add", choice.get("message").get("tool_calls").get(0).get("function").get("name").asText());
+      assertEquals("function", choice.get("message").get("tool_calls").get(0).get("type").asText());
+      Trajectory t = server.completion(f.get("id").asText()).orElseThrow().get(0);
+      String prompt = format.tokenizer().decode(t.turns().get(0).promptIds());
+      assertTrue(prompt.endsWith("<|im_start|>assistant\n<tool_call>\n{\"name\": \"add\", \"arguments\": "), prompt);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package dev.art4j.examples.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.core.model.Policy;
+import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.core.tokenizer.Tokenizer;
+import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.rollout.engine.InferenceEngine;
+import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.server.OpenAiServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code art4j serve}: the model (and adapter) behind an OpenAI-compatible API. Prints
+ * {@code {"url": ..., "model": ...}} on stdout once listening, then serves until interrupted.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /v1/trajectories).")
+public final class ServeCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+  @Mixin CheckpointOptions checkpoint = new CheckpointOptions();
+
+  @Option(names = "--port", defaultValue = "8000", paramLabel = "P", description = "Port (default ${DEFAULT-VALUE}; 0 = any free port).")
+  int port;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST",
+      description = "Address to bind (default ${DEFAULT-VALUE}: this machine only).")
+  String host;
+
+  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:ART4J_API_KEY}",
+      description = "Require 'Authorization: Bearer KEY' (default: env ART4J_API_KEY, else no key).")
+  String apiKey;
+
+  @Option(names = "--name", paramLabel = "NAME", description = "Model id shown to clients (default: the model directory's name).")
+  String name;
+
+  @Option(names = "--max-new-tokens", defaultValue = "1024", paramLabel = "N",
+      description = "Reply length when a request gives no max_tokens (default ${DEFAULT-VALUE}).")
+  int maxNewTokens;
+
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  @Override
+  public Integer call() throws Exception {
+    CommandLine cmd = spec.commandLine();
+    if (port < 0 || port > 65535) {
+      throw new CommandLine.ParameterException(cmd, "--port must be in 0..65535, got " + port);
+    }
+    if (maxNewTokens < 1) {
+      throw new CommandLine.ParameterException(cmd, "--max-new-tokens must be at least 1");
+    }
+    if (!Tokenizer.exists(checkpoint.model)) {
+      throw new CommandLine.ParameterException(cmd, "--model " + checkpoint.model + " has no tokenizer.json: serving needs a tokenizer");
+    }
+    try (Policy policy = checkpoint.load(cmd)) {
+      Tokenizer tokenizer = policy.tokenizer().orElseThrow();
+      Path config = checkpoint.model.resolve("tokenizer_config.json");
+      ChatTemplate template = Files.isRegularFile(config) ? ChatTemplate.fromTokenizerConfig(config) : ChatTemplate.chatml();
+      ChatFormat format = ChatFormat.of(template, tokenizer);
+      String model = name != null ? name : checkpoint.model.toAbsolutePath().normalize().getFileName().toString();
+      try (InferenceEngine engine = InferenceEngine.builder().model(policy.model()).adapter(policy.adapter())
+              .detokenizer(tokenizer::decode).eosTokenIds(tokenizer.eosTokenIds()).build();
+          OpenAiServer server = OpenAiServer.builder(engine, format).host(host).port(port).apiKey(apiKey).modelName(model)
+              .sampling(SamplingParams.builder().maxNewTokens(maxNewTokens).build()).start()) {
+        Map<String, Object> ready = new LinkedHashMap<>();
+        ready.put("url", server.baseUrl().toString());
+        ready.put("model", model);
+        ready.put("adapter", checkpoint.adapter == null ? null : checkpoint.adapter.toString());
+        System.out.println(new ObjectMapper().writeValueAsString(ready));
+        System.out.flush();
+        Thread shutdown = new Thread(stopped::countDown, "art4j-serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdown);
+        try {
+          stopped.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          try {
+            Runtime.getRuntime().removeShutdownHook(shutdown);
+          } catch (IllegalStateException alreadyShuttingDown) {
+            // the hook is running: nothing to remove
+          }
+        }
+      }
+    }
+    return 0;
+  }
+}
