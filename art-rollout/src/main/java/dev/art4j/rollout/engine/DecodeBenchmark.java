@@ -1,6 +1,8 @@
 package dev.art4j.rollout.engine;
 
 import ai.djl.ndarray.NDManager;
+import dev.art4j.core.model.Lora;
+import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Transformer;
 import java.io.IOException;
@@ -25,7 +27,8 @@ import java.util.concurrent.Executors;
  * by a parallel sum over a 1 GB array. Reported figures:
  * {@code bandwidth_gb_s, weights_gb, ceiling_tok_s, decode_tok_s_b1, decode_tok_s_b8}
  * (aggregate over 8 sequences), {@code prefill_tok_s} (one 512-token prompt), {@code peak_rss_mb}
- * ({@code VmHWM}) and the time per kind of operation of one decode step at batch 1 and 8.
+ * ({@code VmHWM}), {@code decode_tok_s_b8_lora_r16} (batch 8 with a rank-16 adapter on all seven
+ * projections) and the time per kind of operation of one decode step at batch 1 and 8.
  */
 public final class DecodeBenchmark {
 
@@ -72,6 +75,12 @@ public final class DecodeBenchmark {
       out.put("decode_tok_s_b8", round(b8));
       out.put("b1_over_ceiling", round(b1 / (bandwidth * 1e9 / weightBytes)));
       out.put("b8_over_b1", round(b8 / b1));
+
+      try (Lora lora = Lora.create(config, new LoraConfig(16, 32, 0), 5, manager);
+          InferenceEngine adapted = InferenceEngine.builder().model(model).adapter(lora).maxBatchSize(8).seed(1).build()) {
+        decode(adapted, 8, 8, params.toBuilder().maxNewTokens(4).build());
+        out.put("decode_tok_s_b8_lora_r16", round(decode(adapted, 8, 16, params.toBuilder().maxNewTokens(Math.max(8, newTokens / 2)).build())));
+      }
 
       int[] prompt = prompt(512, 3, config.vocabSize());
       Completion c = engine.submit(prompt, SamplingParams.builder().maxNewTokens(1).seed(1).build()).get();
@@ -138,8 +147,6 @@ public final class DecodeBenchmark {
       a[i] = i & 7;
     }
     Kernels k = Kernels.best();
-    float[] ones = new float[1 << 16];
-    java.util.Arrays.fill(ones, 1f);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     double best = 0;
     try {
@@ -150,13 +157,7 @@ public final class DecodeBenchmark {
         for (int t = 0; t < threads; t++) {
           int from = t * slice;
           int to = t == threads - 1 ? a.length : from + slice;
-          parts.add(pool.submit(() -> {
-            float s = 0;
-            for (int i = from; i < to; i += ones.length) {
-              s += k.dot(a, i, ones, 0, Math.min(ones.length, to - i));
-            }
-            return s;
-          }));
+          parts.add(pool.submit(() -> k.sum(a, from, to - from)));
         }
         for (Future<Float> f : parts) {
           f.get();
