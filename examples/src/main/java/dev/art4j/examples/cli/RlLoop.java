@@ -100,7 +100,10 @@ final class RlLoop<S> {
       }
       List<S> order = new ArrayList<>(task.train());
       Collections.shuffle(order, new Random(o.seed()));
-      UnaryOperator<TrajectoryGroup> judge = o.ruler() == null ? g -> g : g -> o.ruler().score(g).orElse(g);
+      // a group the judge failed on is left out of training (emptied here, removed below): its
+      // rule-based rewards must not be mixed with the judge's scores of the other groups
+      UnaryOperator<TrajectoryGroup> judge = o.ruler() == null ? g -> g
+          : g -> o.ruler().score(g).orElseGet(() -> new TrajectoryGroup(List.of(), g.exceptions()));
       for (int step = first; step <= o.steps(); step++) {
         List<S> batch = new ArrayList<>(o.groupsPerStep());
         for (int i = 0; i < o.groupsPerStep(); i++) {
@@ -110,6 +113,10 @@ final class RlLoop<S> {
         List<TrajectoryGroup> groups = Gather.builder(batch, (S s) -> task.rollout(sampler, s))
             .groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
             .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
+        if (o.ruler() != null) {
+          groups = new ArrayList<>(groups);
+          groups.removeIf(g -> g.trajectories().isEmpty());
+        }
         double rolloutSeconds = (System.nanoTime() - r0) / 1e9;
         TrainResult result = trainer.train(groups);
         engine.refreshAdapter();
