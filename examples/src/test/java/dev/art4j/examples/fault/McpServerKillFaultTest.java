@@ -80,13 +80,19 @@ class McpServerKillFaultTest {
     }
   }
 
-  /** The one bundled math server this JVM runs (a child process). */
-  static long mathServerPid() {
-    List<ProcessHandle> servers = ProcessHandle.current().children()
+  /** The bundled math servers this JVM runs (child processes). */
+  static java.util.Set<Long> mathServerPids() {
+    return ProcessHandle.current().children()
         .filter(p -> p.isAlive() && cmdline(p).contains(MathServer.class.getName()))
-        .toList();
-    assertEquals(1, servers.size(), "math server processes: " + servers);
-    return servers.get(0).pid();
+        .map(ProcessHandle::pid).collect(java.util.stream.Collectors.toSet());
+  }
+
+  /** The one math server started since {@code before} was taken (other tests' servers are ignored). */
+  static long ourServer(java.util.Set<Long> before) {
+    java.util.Set<Long> ours = new java.util.HashSet<>(mathServerPids());
+    ours.removeAll(before);
+    assertEquals(1, ours.size(), "math server processes of this test: " + ours);
+    return ours.iterator().next();
   }
 
   /** ProcessHandle.Info drops long command lines (the class path), /proc has them whole. */
@@ -103,6 +109,7 @@ class McpServerKillFaultTest {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> server = List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
         MathServer.class.getName(), "--test-tools");
+    java.util.Set<Long> others = mathServerPids();
     try (Policy policy = Policy.load(tinyChat());
          McpToolset tools = McpToolset.builder().stdio("math", server).allow("sleep", "multiply")
              .callTimeout(Duration.ofSeconds(30)).build()) {
@@ -115,7 +122,7 @@ class McpServerKillFaultTest {
 
       // step 1: every rollout is inside `sleep` when the server dies
       model.callJson = "{\"name\": \"sleep\", \"arguments\": {\"seconds\": 3}}";
-      long pid = mathServerPid();
+      long pid = ourServer(others);
       int restartsBefore = tools.restarts();
       CompletableFuture<List<TrajectoryGroup>> step1 = CompletableFuture.supplyAsync(() ->
           Gather.builder(List.of("nap"), (String task) -> agent.run(task, tools).withReward(rewardSeq.getAndIncrement() % 2))
@@ -139,7 +146,7 @@ class McpServerKillFaultTest {
         assertEquals(Role.ASSISTANT, t.messages().get(t.messages().size() - 1).role());
       }
       assertEquals(restartsBefore + 1, tools.restarts(), "one restart for the one death");
-      assertNotEquals(pid, mathServerPid());
+      assertNotEquals(pid, ourServer(others));
 
       // the step completes: GRPO trains on the trajectories that carry the error
       try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(TrainConfig.builder().learningRate(1e-3).build())
