@@ -13,7 +13,7 @@ import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.openai.OpenAiChatModel;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -144,7 +144,7 @@ final class TrainCommand {
 
   /** Runs {@code task} with the common options; the exit status. */
   static int train(CommandSpec spec, Common c, Defaults d, RlTask<?> task) {
-    PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true);
+    PrintWriter out = spec.commandLine().getOut();
     try (task) {
       Path modelDir = resolveModel(c, task);
       String name = c.name != null ? c.name
@@ -161,12 +161,14 @@ final class TrainCommand {
       }
       if (!c.json) {
         out.printf("art4j train %s: model %s, run %s%n", task.name(), modelDir, store.dir());
+        out.flush();
       }
       try (Policy policy = Policy.load(modelDir)) {
         ChatFormat format = ChatFormat.load(modelDir);
         double success = new RlLoop<>(task, o, out).run(policy, format, store);
         if (!c.json) {
           out.printf("held-out success %.1f%%; report: %s%n", 100 * success, store.dir().resolve("report.html"));
+          out.flush();
         }
       }
       return 0;
