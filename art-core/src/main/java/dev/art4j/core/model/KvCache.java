@@ -103,6 +103,38 @@ public final class KvCache implements AutoCloseable {
     return fresh;
   }
 
+  /**
+   * Rebuilds the batch from the given rows of this one, in order; a row may repeat. A group of
+   * rollouts shares one prefill ({@code selectRows(0, 0, 0, 0)} after prefilling the prompt once)
+   * and finished sequences leave a running batch ({@code selectRows(0, 2, 3)}).
+   */
+  public void selectRows(long... rows) {
+    if (rows.length == 0) {
+      throw new IllegalArgumentException("selectRows needs at least one row");
+    }
+    for (long r : rows) {
+      if (r < 0 || r >= batch) {
+        throw new IllegalArgumentException("row " + r + " is outside the cache's batch of " + batch);
+      }
+    }
+    try (NDManager scratch = manager.newSubManager()) {
+      NDArray index = scratch.create(rows);
+      for (int l = 0; l < keys.length; l++) {
+        if (keys[l] != null) {
+          keys[l] = replace(keys[l], keys[l].get(index));
+          values[l] = replace(values[l], values[l].get(index));
+        }
+      }
+    }
+    batch = rows.length;
+  }
+
+  private NDArray replace(NDArray old, NDArray fresh) {
+    fresh.attach(manager);
+    old.close();
+    return fresh;
+  }
+
   /** Marks {@code t} more slots filled; called once per forward, after every layer appended. */
   void advance(int t) {
     length += t;

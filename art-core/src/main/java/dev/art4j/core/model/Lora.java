@@ -108,6 +108,19 @@ public final class Lora implements AutoCloseable {
     if (root.hasNonNull("peft_type") && !root.get("peft_type").asText().equals("LORA")) {
       throw new CheckpointException(configFile + ": peft_type " + root.get("peft_type") + " is not LORA");
     }
+    for (String field : new String[] {"rank_pattern", "alpha_pattern"}) {
+      JsonNode v = root.get(field);
+      if (v != null && v.isObject() && v.size() > 0) {
+        throw new CheckpointException(configFile + ": field " + field + " (per-module rank/alpha) is not supported");
+      }
+    }
+    if (root.path("use_dora").asBoolean(false)) {
+      throw new CheckpointException(configFile + ": field use_dora: DoRA adapters are not supported");
+    }
+    if (root.hasNonNull("bias") && !root.get("bias").asText().equals("none")) {
+      throw new CheckpointException(configFile + ": field bias \"" + root.get("bias").asText()
+          + "\" is not supported (only \"none\")");
+    }
     JsonNode rank = root.get("r");
     if (rank == null || !rank.isIntegralNumber() || rank.asInt() <= 0) {
       throw new CheckpointException(configFile + ": field r must be a positive integer, got " + rank);

@@ -2,6 +2,7 @@ package dev.art4j.core.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -64,6 +65,7 @@ public final class Safetensors {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long MAX_HEADER = 100L << 20;
+  private static final long CHUNK_BYTES = 256L << 20;
 
   private final Map<String, TensorInfo> tensors;
   private final String source;
@@ -265,20 +267,56 @@ public final class Safetensors {
     if (type != DataType.FLOAT32 && type != DataType.FLOAT16) {
       throw new IllegalArgumentException("can only load as FLOAT32 or FLOAT16, not " + type);
     }
+    return load(info, manager, type, CHUNK_BYTES);
+  }
+
+  /**
+   * Tensors above {@code chunkBytes} (a 7B model's embedding is over 2 GB, more than one Java
+   * buffer or mapping can hold) are filled block by block of rows into one preallocated array.
+   */
+  static NDArray load(TensorInfo info, NDManager manager, DataType type, long chunkBytes) throws IOException {
     Shape shape = new Shape(info.shape());
     long count = info.size();
     if (count == 0) {
       return manager.zeros(shape, type);
     }
-    ByteBuffer src = map(info);
+    long maxElements = Math.max(1, chunkBytes / 4);
+    if (count <= maxElements || shape.dimension() == 0) {
+      return block(info, 0, count, shape, manager, type);
+    }
+    long rows = shape.get(0);
+    long rowElements = count / rows;
+    long rowsPerBlock = Math.max(1, maxElements / rowElements);
+    NDArray out = manager.zeros(shape, type);
+    for (long r0 = 0; r0 < rows; r0 += rowsPerBlock) {
+      long r1 = Math.min(rows, r0 + rowsPerBlock);
+      long[] partShape = info.shape().clone();
+      partShape[0] = r1 - r0;
+      try (NDManager scratch = manager.newSubManager()) {
+        NDArray part = block(info, r0 * rowElements, (r1 - r0) * rowElements, new Shape(partShape), scratch, type);
+        out.set(new NDIndex("{}:{}", r0, r1), part);
+      }
+    }
+    return out;
+  }
+
+  /** Elements {@code [first, first + n)} of a tensor as an array of {@code shape}. */
+  private static NDArray block(TensorInfo info, long first, long n, Shape shape, NDManager manager, DataType type)
+      throws IOException {
+    int width = bytesPerElement(info.dtype());
+    if (width < 0 || !(info.dtype().startsWith("F") || info.dtype().equals("BF16"))) {
+      throw new CheckpointException(info.file() + ": tensor " + info.name() + " has dtype "
+          + info.dtype() + "; only F32, F16, BF16 and F64 can be loaded as floats");
+    }
+    ByteBuffer src = map(info, first * width, n * width);
     if (type == DataType.FLOAT16 && info.dtype().equals("F16")) {
-      ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(count * 2)).order(ByteOrder.nativeOrder());
+      ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(n * 2)).order(ByteOrder.nativeOrder());
       dst.asShortBuffer().put(src.asShortBuffer());
       return manager.create(dst, shape, DataType.FLOAT16);
     }
     // Our own direct buffer, never the mapping: the PyTorch engine keeps pointing at the buffer
     // it is given, and a read-only file mapping would crash an in-place op.
-    ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(count * 4)).order(ByteOrder.nativeOrder());
+    ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(n * 4)).order(ByteOrder.nativeOrder());
     FloatBuffer out = dst.asFloatBuffer();
     switch (info.dtype()) {
       case "F32":
@@ -299,16 +337,12 @@ public final class Safetensors {
         }
         break;
       }
-      case "F64": {
+      default: { // F64
         var in = src.asDoubleBuffer();
         while (in.hasRemaining()) {
           out.put((float) in.get());
         }
-        break;
       }
-      default:
-        throw new CheckpointException(info.file() + ": tensor " + name + " has dtype "
-            + info.dtype() + "; only F32, F16, BF16 and F64 can be loaded as floats");
     }
     NDArray array = manager.create(dst, shape, DataType.FLOAT32);
     if (type == DataType.FLOAT16) {
@@ -319,9 +353,9 @@ public final class Safetensors {
     return array;
   }
 
-  private static ByteBuffer map(TensorInfo info) throws IOException {
+  private static ByteBuffer map(TensorInfo info, long offset, long length) throws IOException {
     try (FileChannel ch = FileChannel.open(info.file(), StandardOpenOption.READ)) {
-      MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, info.begin(), info.end() - info.begin());
+      MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, info.begin() + offset, length);
       buf.order(ByteOrder.LITTLE_ENDIAN);
       return buf;
     }

@@ -9,6 +9,11 @@ import java.util.List;
  * transposed view without copying). All arrays live in one long-lived {@code NDManager} and
  * never require gradients; an inference engine may build its own decode path over them.
  *
+ * <p>That manager is capped: an op whose first operand is one of these arrays
+ * ({@code w.transpose()}, {@code embedding.get(ids)}) would attach its result to it and leak, so
+ * it throws {@code IllegalStateException} instead. Put the activation first:
+ * {@code Linear.linear(x, w, b)}, {@code Embedding.embedding(ids, embedding, DENSE)}.
+ *
  * <p>Shapes use D = hidden, V = vocab, H = heads, Hkv = key/value heads, hd = head dim,
  * F = intermediate size.
  *

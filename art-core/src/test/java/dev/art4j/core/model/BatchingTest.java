@@ -164,6 +164,46 @@ class BatchingTest {
   }
 
   @Test
+  void sharedPrefillFansOutToAGroup() throws Exception {
+    try (Transformer model = Transformer.load(Fixtures.model("tiny-qwen3"), manager);
+        KvCache cache = KvCache.create(model.config(), 16, manager)) {
+      long[] prompt = {4, 8, 15, 16, 23};
+      long[] next = {42, 7, 99};
+      try (NDManager step = manager.newSubManager()) {
+        model.forward(step.create(prompt).reshape(1, prompt.length),
+            step.arange(0L, (long) prompt.length).toType(DataType.INT64, false).reshape(1, -1), null, cache, null);
+      }
+      cache.selectRows(0, 0, 0);
+      assertEquals(3, cache.batchSize());
+      try (NDManager step = manager.newSubManager()) {
+        NDArray logits = model.forward(step.create(next).reshape(3, 1),
+            step.full(new Shape(3, 1), prompt.length, DataType.INT64),
+            step.ones(new Shape(3, prompt.length + 1), DataType.INT64), cache, null);
+        for (int b = 0; b < 3; b++) {
+          long[] full = java.util.Arrays.copyOf(prompt, prompt.length + 1);
+          full[prompt.length] = next[b];
+          assertClose(single(model, null, full)[prompt.length], logits.get(b, 0).toFloatArray(), "row " + b);
+        }
+      }
+      // drop the middle row; the others continue
+      cache.selectRows(2, 0);
+      try (NDManager step = manager.newSubManager()) {
+        NDArray logits = model.forward(step.create(new long[] {1, 2}).reshape(2, 1),
+            step.full(new Shape(2, 1), prompt.length + 1, DataType.INT64),
+            step.ones(new Shape(2, prompt.length + 2), DataType.INT64), cache, null);
+        long[] rowOf = {2, 0};
+        for (int b = 0; b < 2; b++) {
+          long[] full = java.util.Arrays.copyOf(prompt, prompt.length + 2);
+          full[prompt.length] = next[(int) rowOf[b]];
+          full[prompt.length + 1] = b + 1;
+          assertClose(single(model, null, full)[prompt.length + 1], logits.get(b, 0).toFloatArray(), "kept row " + b);
+        }
+      }
+      assertThrows(IllegalArgumentException.class, () -> cache.selectRows(5));
+    }
+  }
+
+  @Test
   void forwardLeavesNothingInLongLivedManagers() throws Exception {
     try (Transformer model = Transformer.load(Fixtures.model("tiny-qwen2"), manager);
         Lora adapter = Lora.load(Fixtures.model("tiny-qwen2").resolve("adapter"), model.config(), manager);

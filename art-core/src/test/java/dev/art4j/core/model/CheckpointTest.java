@@ -99,6 +99,22 @@ class CheckpointTest {
   }
 
   @Test
+  void bigTensorsLoadInBlocksOfRows() throws Exception {
+    for (String fixture : new String[] {"tiny-qwen2", "tiny-llama-bf16"}) {
+      Safetensors st = Safetensors.open(Fixtures.model(fixture));
+      try (NDManager m = manager.newSubManager()) {
+        for (String name : st.names()) {
+          Safetensors.TensorInfo info = st.info(name);
+          // 1000-byte blocks: several rows per block, uneven last block
+          float[] whole = st.load(name, m).toFloatArray();
+          assertArrayEquals(whole, Safetensors.load(info, m, DataType.FLOAT32, 1000).toFloatArray(), name);
+          assertArrayEquals(whole, Safetensors.load(info, m, DataType.FLOAT32, 4).toFloatArray(), name);
+        }
+      }
+    }
+  }
+
+  @Test
   void halfToFloatMatchesPyTorch() {
     try (NDManager m = manager.newSubManager()) {
       float[] values = {0f, -0f, 1f, -2.5f, 65504f, 6.1e-5f, 5.96e-8f, 3.14159f, Float.POSITIVE_INFINITY};

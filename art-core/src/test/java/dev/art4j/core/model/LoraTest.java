@@ -157,6 +157,10 @@ class LoraTest {
         "{\"peft_type\":\"LORA\",\"r\":8,\"lora_alpha\":8,\"target_modules\":[\"q_proj\"]}");
     e = assertThrows(CheckpointException.class, () -> Lora.load(tmp.resolve("a"), config, manager));
     assertTrue(e.getMessage().contains("adapter_model.safetensors"), e.getMessage());
+    Files.writeString(tmp.resolve("a/adapter_config.json"),
+        "{\"peft_type\":\"LORA\",\"r\":4,\"use_dora\":true,\"target_modules\":[\"q_proj\"]}");
+    e = assertThrows(CheckpointException.class, () -> Lora.load(tmp.resolve("a"), config, manager));
+    assertTrue(e.getMessage().contains("use_dora"), e.getMessage());
     Files.writeString(tmp.resolve("a/adapter_config.json"), "{\"r\": 4, \"target_modules\": [\"q_proj\"");
     e = assertThrows(CheckpointException.class, () -> Lora.load(tmp.resolve("a"), config, manager));
     assertTrue(e.getMessage().contains("adapter_config.json") && e.getMessage().contains("malformed"), e.getMessage());

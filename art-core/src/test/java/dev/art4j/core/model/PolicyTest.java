@@ -22,6 +22,21 @@ class PolicyTest {
   }
 
   @Test
+  void float16WeightsComputeTheSameLogitsRoughly() throws Exception {
+    Path dir = Fixtures.model("tiny-qwen2");
+    try (Policy fp32 = Policy.builder(dir).adapter(dir.resolve("adapter")).build();
+        Policy fp16 = Policy.builder(dir).adapter(dir.resolve("adapter")).dataType(ai.djl.ndarray.types.DataType.FLOAT16).build()) {
+      assertEquals(ai.djl.ndarray.types.DataType.FLOAT16, fp16.model().weights().layers().get(0).wq().getDataType());
+      float[] want = logits(fp32, 5, 17, 42, 7, 99);
+      float[] got = logits(fp16, 5, 17, 42, 7, 99);
+      assertEquals(want.length, got.length);
+      for (int i = 0; i < want.length; i++) {
+        assertEquals(want[i], got[i], 0.1 + 0.01 * Math.abs(want[i]), "logit " + i);
+      }
+    }
+  }
+
+  @Test
   void loadsBaseAdapterAndTokenizer() throws Exception {
     Path dir = Fixtures.model("tiny-qwen2");
     try (Policy base = Policy.load(dir);
