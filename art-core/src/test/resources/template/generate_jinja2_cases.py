@@ -9,7 +9,8 @@ import json
 from datetime import datetime
 
 import jinja2
-from jinja2.ext import loopcontrols
+from jinja2 import nodes
+from jinja2.ext import Extension, loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -25,7 +26,21 @@ def strftime_now(fmt):
     return datetime(2026, 1, 2, 3, 4, 5).strftime(fmt)
 
 
-env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+class AssistantTracker(Extension):
+    """transformers' {% generation %} tag: renders its body (and marks it, which we do not need)."""
+
+    tags = {"generation"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(["name:endgeneration"], drop_needle=True)
+        return nodes.CallBlock(self.call_method("_generation_support"), [], [], body).set_lineno(lineno)
+
+    def _generation_support(self, caller):
+        return caller()
+
+
+env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[AssistantTracker, loopcontrols])
 env.filters["tojson"] = tojson
 env.globals["raise_exception"] = raise_exception
 env.globals["strftime_now"] = strftime_now
@@ -187,7 +202,24 @@ CASES = [
     ("strftime_now", "{{ strftime_now('%Y-%m-%d %H:%M:%S') }} {{ strftime_now('%d %b %Y') }} {{ strftime_now('%A %B %-d %I%p %j %y') }}"),
     ("dict_global", "{{ dict(a=1, b=2) }} {{ dict([('x', 1)]) }}"),
     ("joiner", "{% set comma = joiner(', ') %}{% for x in items %}{{ comma() }}{{ x }}{% endfor %}"),
-    ("generation_is_not_a_jinja2_tag_here", "{{ 'x' }}"),
+    ("generation_block", "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% set inner = 1 %}{% endgeneration %}[{{ inner }}]{% else %}{{ m.role }} {% endif %}{% endfor %}"),
+    ("generation_whitespace", "<a>\n  {%- generation %}\n  x\n  {% endgeneration -%}\n</a>"),
+    # --- idioms from real chat templates ---
+    ("filter_inside_concatenation", "{% for m in messages %}{{ '<start_of_turn>' + m['role'] + '\\n' + '  ' ~ m['content'] | trim + '<end_of_turn>\\n' }}{% endfor %}"),
+    ("alternation_check", "{% for m in messages[1:] %}{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('roles must alternate') }}{% endif %}{% endfor %}ok"),
+    ("content_parts", "{% set c = [{'type': 'text', 'text': 'hi'}, {'type': 'image'}, {'type': 'text', 'text': '!'}] %}{{ c|selectattr('type', 'equalto', 'text')|map(attribute='text')|join('') }} {{ c|selectattr('type', 'equalto', 'image')|list|length }} {% for p in c %}{{ 'img' if 'image' in p else p.text }}{% endfor %}"),
+    ("previtem_attribute", "{% for m in messages %}{% if not loop.first %}{{ loop.previtem.role }}>{% endif %}{{ m.role }} {% endfor %}"),
+    ("error_unhashable_list_in_dict", "{% macro t(spec) %}{% set m = {'string': 'str', 'number': 'float', 'integer': 'int', 'boolean': 'bool'} %}{% if spec.type is not defined %}Any{% elif spec.type in m %}{{ m[spec.type] }}{% elif spec.type == 'array' %}list[{{ t(spec['items']) }}]{% elif spec.type == 'object' %}{% if spec.properties is defined %}dict[str, {{ t(spec.properties.values()|first) }}]{% else %}dict{% endif %}{% elif spec.type is iterable %}Union[{% for x in spec.type %}{{ t({'type': x}) }}{% if not loop.last %},{% endif %}{% endfor %}]{% endif %}{% endmacro %}{{ t({'type': 'array', 'items': {'type': 'integer'}}) }} {{ t({'type': ['string', 'number']}) }} {{ t({'type': 'object', 'properties': {'a': {'type': 'boolean'}}}) }} {{ t({}) }}"),
+    ("json_to_python_type_macro", "{% macro t(spec) %}{% set m = {'string': 'str', 'number': 'float', 'integer': 'int', 'boolean': 'bool'} %}{% if spec.type is not defined %}Any{% elif spec.type is string and spec.type in m %}{{ m[spec.type] }}{% elif spec.type == 'array' %}list[{{ t(spec['items']) }}]{% elif spec.type == 'object' %}{% if spec.properties is defined %}dict[str, {{ t(spec.properties.values()|first) }}]{% else %}dict{% endif %}{% elif spec.type is iterable %}Union[{% for x in spec.type %}{{ t({'type': x}) }}{% if not loop.last %},{% endif %}{% endfor %}]{% endif %}{% endmacro %}{{ t({'type': 'array', 'items': {'type': 'integer'}}) }} {{ t({'type': ['string', 'number']}) }} {{ t({'type': 'object', 'properties': {'a': {'type': 'boolean'}}}) }} {{ t({}) }}"),
+    ("system_override_idiom", "{% set sys = messages[0].content %}{% if '/system_override' in sys %}{{ sys.replace('/system_override', '')|trim }}{% else %}{{ sys.replace('/no_think', '').rstrip() }}!{% endif %}"),
+    ("reasoning_split_idiom", "{% set content = '<think>\\nplan\\n</think>\\n\\nanswer' %}{% if '</think>' in content %}[{{ content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') }}][{{ content.split('</think>')[-1].lstrip('\\n') }}]{% endif %}"),
+    ("tools_in_system_idiom", "{%- if tools is defined and tools is not none %}T{% elif tools is defined %}N{% else %}U{%- endif %}"),
+    ("nested_namespace_in_macro", "{% macro count_users(ms) %}{% set ns = namespace(n=0) %}{% for m in ms if m.role == 'user' %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}{% endmacro %}users={{ count_users(messages) }}"),
+    ("multiline_tags", "{%- for m in messages\n     if m.role != 'system' -%}\n{{- m.role\n    | upper -}}\n{%- endfor %}"),
+    ("comment_lstrip_and_trim", "a\n    {# a comment\n spanning lines #}\n    b\n  {#- dash #}\nc"),
+    ("set_block_with_loop", "{% set lines %}{% for m in messages %}{{ m.role }};{% endfor %}{% endset %}{{ lines|length }}:{{ lines }}"),
+    ("loop_last_comma_json", "[{% for p in people %}{\"n\": {{ p.name|tojson }}}{{ ', ' if not loop.last }}{% endfor %}]"),
+    ("integer_float_division_print", "{{ 10 / 4 }} {{ 10 // 4 }} {{ (10 / 5)|int }} {{ 3 * 1.0 }} {{ 0.1 * 3 }} {{ 1e300 * 1e10 }} {{ -1e300 * 1e10 }}"),
     # --- a ChatML-like template with tools ---
     ("chatml_with_tools", "{%- if tools %}{{- '<|im_start|>system\\n' }}{%- for tool in tools %}{{- '\\n' + tool|tojson }}{%- endfor %}{{- '<|im_end|>\\n' }}{%- endif %}\n{%- for message in messages %}\n    {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}\n{%- endfor %}\n{%- if add_generation_prompt %}\n    {{- '<|im_start|>assistant\\n' }}\n{%- endif %}\n"),
     # --- errors ---
@@ -228,14 +260,14 @@ CASES = [
 def main():
     out = []
     for name, source in CASES:
-        case = {"name": name, "template": source, "context": CTX}
+        case = {"name": name, "template": source}
         try:
             case["expected"] = env.from_string(source).render(**CTX)
         except Exception as e:  # what the Java side must raise: "Type: message"
             case["error"] = f"{type(e).__name__}: {e}"
         out.append(case)
     with open("jinja2-cases.json", "w", encoding="utf-8") as f:
-        json.dump({"generator": f"jinja2 {jinja2.__version__}", "cases": out}, f, ensure_ascii=False, indent=1)
+        json.dump({"generator": f"jinja2 {jinja2.__version__}", "context": CTX, "cases": out}, f, ensure_ascii=False, indent=1)
         f.write("\n")
 
 

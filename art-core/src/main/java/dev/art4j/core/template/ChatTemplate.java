@@ -48,20 +48,23 @@ public final class ChatTemplate {
   private final Compiled main;
   private final Compiled toolUse;
   private final Map<String, Object> specialTokens;
-  private final Clock clock;
 
-  private record Compiled(String source, List<Node.Stmt> body, Interpreter interpreter) {
+  /** A parsed template and the interpreter (with its clock) that renders it. */
+  private record Compiled(String source, Source text, List<Node.Stmt> body, Interpreter interpreter) {
     static Compiled of(String source, Clock clock) {
       Source s = new Source(source);
-      return new Compiled(source, Parser.parse(s), new Interpreter(s, clock));
+      return new Compiled(source, s, Parser.parse(s), new Interpreter(s, clock));
+    }
+
+    Compiled withClock(Clock clock) {
+      return new Compiled(source, text, body, new Interpreter(text, clock));
     }
   }
 
-  private ChatTemplate(Compiled main, Compiled toolUse, Map<String, Object> specialTokens, Clock clock) {
+  private ChatTemplate(Compiled main, Compiled toolUse, Map<String, Object> specialTokens) {
     this.main = main;
     this.toolUse = toolUse;
     this.specialTokens = specialTokens;
-    this.clock = clock;
   }
 
   /**
@@ -72,7 +75,7 @@ public final class ChatTemplate {
   public static ChatTemplate of(String source) {
     Objects.requireNonNull(source, "source");
     Clock clock = Clock.systemDefaultZone();
-    return new ChatTemplate(Compiled.of(source, clock), null, Map.of(), clock);
+    return new ChatTemplate(Compiled.of(source, clock), null, Map.of());
   }
 
   /** ChatML ({@code <|im_start|>role\ncontent<|im_end|>\n}), transformers' old default. */
@@ -134,10 +137,10 @@ public final class ChatTemplate {
     Map<String, Object> tokens = Collections.unmodifiableMap(special);
     if (template == null || template.isNull()) {
       LOG.warn("{} has no chat_template; using ChatML", tokenizerConfig);
-      return new ChatTemplate(Compiled.of(CHATML_SOURCE, clock), null, tokens, clock);
+      return new ChatTemplate(Compiled.of(CHATML_SOURCE, clock), null, tokens);
     }
     if (template.isTextual()) {
-      return new ChatTemplate(Compiled.of(template.textValue(), clock), null, tokens, clock);
+      return new ChatTemplate(Compiled.of(template.textValue(), clock), null, tokens);
     }
     Map<String, String> named = new LinkedHashMap<>();
     if (template.isArray()) {
@@ -145,7 +148,7 @@ public final class ChatTemplate {
         named.put(t.path("name").asText(), t.path("template").asText());
       }
     } else if (template.isObject()) {
-      template.fields().forEachRemaining(e -> named.put(e.getKey(), e.getValue().asText()));
+      template.properties().forEach(e -> named.put(e.getKey(), e.getValue().asText()));
     } else {
       throw new IllegalArgumentException(tokenizerConfig + ": chat_template must be a string or a list of {name, template}");
     }
@@ -158,7 +161,7 @@ public final class ChatTemplate {
     return new ChatTemplate(
         main == null ? null : Compiled.of(main, clock),
         toolUse == null ? null : Compiled.of(toolUse, clock),
-        tokens, clock);
+        tokens);
   }
 
   private static String tokenContent(JsonNode node, Path file, String field) {
@@ -181,9 +184,9 @@ public final class ChatTemplate {
   public ChatTemplate withClock(Clock clock) {
     Objects.requireNonNull(clock, "clock");
     return new ChatTemplate(
-        main == null ? null : Compiled.of(main.source(), clock),
-        toolUse == null ? null : Compiled.of(toolUse.source(), clock),
-        specialTokens, clock);
+        main == null ? null : main.withClock(clock),
+        toolUse == null ? null : toolUse.withClock(clock),
+        specialTokens);
   }
 
   /** The Jinja source used when no tools are given. */
@@ -249,6 +252,11 @@ public final class ChatTemplate {
     if (t == null) {
       throw new IllegalStateException("this checkpoint has only a 'tool_use' chat template and no tools were given");
     }
-    return t.interpreter().render(t.body(), context);
+    try {
+      return t.interpreter().render(t.body(), context);
+    } catch (StackOverflowError e) {
+      // a macro that calls itself without end; Python gives up the same way
+      throw new TemplateException("RecursionError", "maximum recursion depth exceeded", 0, 0);
+    }
   }
 }

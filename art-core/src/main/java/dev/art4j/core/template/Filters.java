@@ -62,8 +62,16 @@ final class Filters {
         return Methods.replace(s, Py.str(p.req(0, "old")), Py.str(p.req(1, "new")), Py.toLong(p.opt(2, "count", -1L)));
       }
       case "center": return Methods.pad(Py.str(v), (int) Py.toLong(p.opt(0, "width", 80L)), " ", "center");
-      case "indent": return indent(Py.str(v), p.opt(0, "width", 4L), Py.truthy(p.opt(1, "first", false)), Py.truthy(p.opt(2, "blank", false)));
-      case "wordcount": return (long) Methods.split(Py.str(v), null, -1, false).size();
+      case "indent": {
+        if (!(v instanceof String s)) {
+          if (v instanceof Undefined u) throw u.error();
+          if (v instanceof Tuple) throw PyError.typeError("can only concatenate tuple (not \"str\") to tuple");
+          if (v instanceof List) throw new PyError("AttributeError", "'list' object has no attribute 'splitlines'");
+          throw PyError.typeError("unsupported operand type(s) for +=: '" + Py.typeName(v) + "' and 'str'");
+        }
+        return indent(s, p.opt(0, "width", 4L), Py.truthy(p.opt(1, "first", false)), Py.truthy(p.opt(2, "blank", false)));
+      }
+      case "wordcount": return wordcount(Py.str(v));
       case "escape": case "e": case "forceescape": return escape(Py.str(v));
       case "format": {
         String fmt = Py.str(v);
@@ -93,6 +101,9 @@ final class Filters {
         return l.isEmpty() ? Undefined.hint("No first item, sequence was empty.") : l.get(0);
       }
       case "last": {
+        if (!(v instanceof String || v instanceof List || v instanceof Map || v instanceof Undefined)) {
+          throw PyError.typeError("'" + Py.typeName(v) + "' object is not reversible");
+        }
         List<Object> l = Py.iterate(v);
         return l.isEmpty() ? Undefined.hint("No last item, sequence was empty.") : l.get(l.size() - 1);
       }
@@ -104,6 +115,9 @@ final class Filters {
       }
       case "reverse": {
         if (v instanceof String s) return new StringBuilder(s).reverse().toString();
+        if (!(v instanceof List || v instanceof Map || v instanceof Undefined)) {
+          throw new PyError("FilterArgumentError", "argument must be iterable");
+        }
         List<Object> l = new ArrayList<>(Py.iterate(v));
         java.util.Collections.reverse(l);
         return l;
@@ -113,7 +127,8 @@ final class Filters {
       case "abs": {
         if (v instanceof Long l) return Math.abs(l);
         if (v instanceof Boolean b) return b ? 1L : 0L;
-        return Math.abs(Py.toDouble(v));
+        if (v instanceof Double d) return Math.abs(d);
+        throw PyError.typeError("bad operand type for abs(): '" + Py.typeName(v) + "'");
       }
       case "round": return round(v, (int) Py.toLong(p.opt(0, "precision", 0L)), Py.str(p.opt(1, "method", "common")));
       case "sum": {
@@ -147,7 +162,8 @@ final class Filters {
         return l;
       }
       case "dictsort": {
-        if (!(v instanceof Map<?, ?> m)) throw PyError.typeError("dictsort only works on mappings");
+        if (v instanceof Undefined u) throw u.error();
+        if (!(v instanceof Map<?, ?> m)) throw new PyError("AttributeError", "'" + Py.typeName(v) + "' object has no attribute 'items'");
         boolean cs = Py.truthy(p.opt(0, "case_sensitive", false));
         String by = Py.str(p.opt(1, "by", "key"));
         boolean reverse = Py.truthy(p.opt(2, "reverse", false));
@@ -174,6 +190,7 @@ final class Filters {
       }
       case "map": {
         List<Object> out = new ArrayList<>();
+        if (!Py.truthy(v)) return out;
         if (args.isEmpty() && kwargs.containsKey("attribute")) {
           Object attribute = kwargs.get("attribute");
           Object dflt = kwargs.get("default");
@@ -196,6 +213,7 @@ final class Filters {
         List<Object> testArgs = args.size() > off + 1 ? args.subList(off + 1, args.size()) : List.of();
         if (test != null && !Tests.exists(test)) throw new PyError("TemplateRuntimeError", "No test named '" + test + "'.");
         List<Object> out = new ArrayList<>();
+        if (!Py.truthy(v)) return out;
         for (Object o : Py.iterate(v)) {
           Object x = attrMode ? in.attrPath(o, attribute, null) : o;
           boolean ok = test == null ? Py.truthy(x) : Tests.apply(in, test, x, testArgs);
@@ -253,8 +271,12 @@ final class Filters {
       boolean sep = isTitleSep(s.charAt(i));
       while (j < s.length() && isTitleSep(s.charAt(j)) == sep) j++;
       String part = s.substring(i, j);
-      sb.append(sep ? part : Methods.capitalize(part).substring(0, 1).toUpperCase(Locale.ROOT)
-          .concat(part.length() > 1 ? part.substring(1).toLowerCase(Locale.ROOT) : ""));
+      if (sep) {
+        sb.append(part);
+      } else {
+        int first = Character.charCount(part.codePointAt(0));
+        sb.append(part.substring(0, first).toUpperCase(Locale.ROOT)).append(part.substring(first).toLowerCase(Locale.ROOT));
+      }
       i = j;
     }
     return sb.toString();
@@ -337,7 +359,20 @@ final class Filters {
     }
   }
 
+  private static long wordcount(String s) {
+    long n = 0;
+    boolean inWord = false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean word = Character.isLetterOrDigit(c) || c == '_';
+      if (word && !inWord) n++;
+      inWord = word;
+    }
+    return n;
+  }
+
   private static Object round(Object v, int precision, String method) {
+    if (!Py.isNumber(v)) throw PyError.typeError("type " + Py.typeName(v) + " doesn't define __round__ method");
     if ((v instanceof Long || v instanceof Boolean) && method.equals("common") && precision >= 0) {
       return Py.toLong(v);
     }

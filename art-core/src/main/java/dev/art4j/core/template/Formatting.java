@@ -115,13 +115,10 @@ final class Formatting {
       }
       sb.append(text);
     }
-    if (key(values) && k < args.size()) {
+    if (!(values instanceof Map) && !(values instanceof List && !(values instanceof Tuple)) && k < args.size()) {
       throw PyError.typeError("not all arguments converted during string formatting");
     }
     return sb.toString();
   }
 
-  private static boolean key(Object values) {
-    return !(values instanceof Map);
-  }
 }

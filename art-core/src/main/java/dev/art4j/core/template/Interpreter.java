@@ -305,7 +305,9 @@ final class Interpreter {
     if (e instanceof DictExpr d) {
       Map<Object, Object> out = new LinkedHashMap<>();
       for (int k = 0; k < d.keys().size(); k++) {
-        out.put(eval(d.keys().get(k), f), eval(d.values().get(k), f));
+        Object key = eval(d.keys().get(k), f);
+        Py.hashableKey(key);
+        out.put(key, eval(d.values().get(k), f));
       }
       return out;
     }
@@ -606,7 +608,7 @@ final class Interpreter {
           if (b == 0) {
             throw new PyError("ZeroDivisionError", "float floor division by zero");
           }
-          return Math.floor(Py.toDouble(l) / b);
+          return floatDivMod(Py.toDouble(l), b)[0];
         }
         break;
       case "%":
@@ -626,8 +628,7 @@ final class Interpreter {
           if (b == 0) {
             throw new PyError("ZeroDivisionError", "float modulo");
           }
-          double m = a % b;
-          return m != 0 && (m < 0) != (b < 0) ? m + b : m;
+          return floatDivMod(a, b)[1];
         }
         break;
       case "**":
@@ -642,7 +643,42 @@ final class Interpreter {
       default:
         break;
     }
-    throw PyError.typeError("unsupported operand type(s) for " + op + ": '" + Py.typeName(l) + "' and '" + Py.typeName(r) + "'");
+    if (op.equals("*") && (isSequence(l) || isSequence(r))) {
+      throw PyError.typeError("can't multiply sequence by non-int of type '" + Py.typeName(isSequence(l) ? r : l) + "'");
+    }
+    if (op.equals("+") && l instanceof Tuple) {
+      throw PyError.typeError("can only concatenate tuple (not \"" + Py.typeName(r) + "\") to tuple");
+    }
+    String shown = op.equals("**") ? "** or pow()" : op;
+    throw PyError.typeError("unsupported operand type(s) for " + shown + ": '" + Py.typeName(l) + "' and '" + Py.typeName(r) + "'");
+  }
+
+  private static boolean isSequence(Object v) {
+    return v instanceof String || v instanceof List;
+  }
+
+  /** CPython's float {@code divmod}: floor quotient and a remainder with the divisor's sign. */
+  private static double[] floatDivMod(double vx, double wx) {
+    double mod = vx % wx;
+    double div = (vx - mod) / wx;
+    if (mod != 0) {
+      if ((wx < 0) != (mod < 0)) {
+        mod += wx;
+        div -= 1.0;
+      }
+    } else {
+      mod = Math.copySign(0.0, wx);
+    }
+    double floordiv;
+    if (div != 0) {
+      floordiv = Math.floor(div);
+      if (div - floordiv > 0.5) {
+        floordiv += 1.0;
+      }
+    } else {
+      floordiv = Math.copySign(0.0, vx / wx);
+    }
+    return new double[] {floordiv, mod};
   }
 
   private static Object addInts(Object l, Object r) {

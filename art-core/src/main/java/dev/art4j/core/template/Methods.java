@@ -73,7 +73,7 @@ final class Methods {
   private static Object dict(Map<?, ?> m, String name, Params p) {
     switch (name) {
       case "get": {
-        Object key = Py.dictKey(p.req(0, "key"));
+        Object key = Py.hashableKey(p.req(0, "key"));
         Object dflt = p.opt(1, "default", null);
         p.done(2);
         return m.containsKey(key) ? m.get(key) : dflt;

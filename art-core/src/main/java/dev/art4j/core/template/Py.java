@@ -294,10 +294,18 @@ final class Py {
       return false;
     }
     if (container instanceof Map<?, ?> m) {
-      return m.containsKey(dictKey(item));
+      return m.containsKey(hashableKey(item));
     }
     if (container instanceof Undefined) return false;
     throw PyError.typeError("argument of type '" + typeName(container) + "' is not iterable");
+  }
+
+  /** A dict key, refusing what Python cannot hash (lists and dicts). */
+  static Object hashableKey(Object k) {
+    if ((k instanceof List && !(k instanceof Tuple)) || k instanceof Map) {
+      throw PyError.typeError("unhashable type: '" + typeName(k) + "'");
+    }
+    return dictKey(k);
   }
 
   /** Python's hash equality makes 1, 1.0 and True the same dict key; JSON and templates mostly use str keys. */
@@ -439,6 +447,8 @@ final class Py {
       return seq instanceof Tuple ? Tuple.of(out) : out;
     }
     if (seq instanceof Undefined u) throw u.error();
+    // Jinja2 compiles a slice to a plain Python subscript, so there is no undefined fallback
+    if (seq instanceof Map) throw PyError.typeError("unhashable type: 'slice'");
     throw PyError.typeError("'" + typeName(seq) + "' object is not subscriptable");
   }
 

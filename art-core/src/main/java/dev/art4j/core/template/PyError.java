@@ -7,6 +7,8 @@ package dev.art4j.core.template;
  */
 final class PyError extends RuntimeException {
 
+  private static final long serialVersionUID = 1L;
+
   final String type;
 
   PyError(String type, String message) {

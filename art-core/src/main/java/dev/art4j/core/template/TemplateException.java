@@ -11,6 +11,8 @@ package dev.art4j.core.template;
  */
 public final class TemplateException extends RuntimeException {
 
+  private static final long serialVersionUID = 1L;
+
   private final String pythonType;
   private final String reason;
   private final int line;

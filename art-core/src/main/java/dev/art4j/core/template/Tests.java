@@ -33,14 +33,14 @@ final class Tests {
       case "string": return v instanceof String;
       case "mapping": return v instanceof Map;
       case "iterable": return v instanceof String || v instanceof List || v instanceof Map || v instanceof Undefined;
-      case "sequence": return v instanceof String || v instanceof List || v instanceof Map;
+      case "sequence": return v instanceof String || v instanceof List || v instanceof Map || v instanceof Undefined;
       case "callable": return v instanceof PyCallable;
       case "escaped": return false;
       case "lower": return (Boolean) Methods.invoke(Py.str(v), "islower", List.of(), Map.of());
       case "upper": return (Boolean) Methods.invoke(Py.str(v), "isupper", List.of(), Map.of());
-      case "odd": return Py.toLong(v) % 2 != 0;
-      case "even": return Py.toLong(v) % 2 == 0;
-      case "divisibleby": return Py.toLong(v) % Py.toLong(arg(args, name)) == 0;
+      case "odd": return Py.eq(in.binary("%", v, 2L), 1L);
+      case "even": return Py.eq(in.binary("%", v, 2L), 0L);
+      case "divisibleby": return Py.eq(in.binary("%", v, arg(args, name)), 0L);
       case "eq": case "equalto": case "==": return Py.eq(v, arg(args, name));
       case "ne": case "!=": return !Py.eq(v, arg(args, name));
       case "lt": case "<": case "lessthan": return Py.compare(v, arg(args, name), "<") < 0;

@@ -31,7 +31,12 @@ record Token(Kind kind, String text, Object value, int pos) {
       case VARIABLE_END: return "end of print statement";
       case BLOCK_END: return "end of statement block";
       case NAME: case OPERATOR: return text;
-      case STRING: return "'" + value + "'";
+      case STRING: return "string";
+      case INTEGER: return "integer";
+      case FLOAT: return "float";
+      case TEXT: return "template data / text";
+      case VARIABLE_BEGIN: return "begin of print statement";
+      case BLOCK_BEGIN: return "begin of statement block";
       default: return text;
     }
   }

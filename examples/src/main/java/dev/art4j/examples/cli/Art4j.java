@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       TrainCommand.class,
       ReportCommand.class,
+      TemplateCommand.class,
     })
 public final class Art4j {
 
