@@ -13,7 +13,7 @@ final class AdapterSnapshot {
   final float scaling;
   /** {@code a[layer][projection]}: (rank, in) row-major, or null where not adapted. */
   final float[][][] a;
-  /** {@code b[layer][projection]}: (out, rank) row-major, or null where not adapted. */
+  /** {@code b[layer][projection]} transposed: (rank, out) row-major, or null where not adapted. */
   final float[][][] b;
 
   AdapterSnapshot(long version, int rank, float scaling, float[][][] a, float[][][] b) {
@@ -26,7 +26,8 @@ final class AdapterSnapshot {
 
   /**
    * Adds the low-rank term of projection {@code p} of {@code layer} for {@code n} rows:
-   * {@code y[row*yStride + o] += scaling * sum_k B[o,k] (sum_i A[k,i] x[row*xStride + i])}.
+   * {@code y[row*yStride + o] += sum_k B[o,k] t_k}, {@code t_k = scaling * sum_i A[k,i] x[row*xStride + i]}
+   * (B is held transposed so that this is {@code rank} vector updates of width {@code out}).
    */
   void apply(Kernels k, int layer, int p, float[] x, int xStride, int in, float[] y, int yStride, int out,
       int row, float[] t) {
@@ -39,8 +40,8 @@ final class AdapterSnapshot {
       t[r] = k.dot(pa, r * in, x, row * xStride, in) * scaling;
     }
     int yo = row * yStride;
-    for (int o = 0; o < out; o++) {
-      y[yo + o] += k.dot(pb, o * rank, t, 0, rank);
+    for (int r = 0; r < rank; r++) {
+      k.axpy(t[r], pb, r * out, y, yo, out);
     }
   }
 }

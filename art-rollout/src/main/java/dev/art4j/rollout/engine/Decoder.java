@@ -105,6 +105,9 @@ final class Decoder implements AutoCloseable {
   }
 
   private static ByteBuffer buffer(NDArray a, String name) {
+    if (a.getDevice().isGpu()) {
+      throw new IllegalArgumentException(name + ": the engine decodes on the CPU, this weight is on " + a.getDevice());
+    }
     if (a.getDataType() != DataType.FLOAT32) {
       throw new IllegalArgumentException(name + ": the engine reads fp32 weights, got " + a.getDataType());
     }
@@ -184,7 +187,7 @@ final class Decoder implements AutoCloseable {
       matmuls(n, h, new Linear[] {l.q(), l.k(), l.v()}, new float[][] {q, kk, vv});
       t = profile.add(Profile.Op.MATMUL_QKV, t);
       if (lora) {
-        pool.run(n, r -> {
+        pool.run(n, (long) n * loraWork(adapter, dim), r -> {
           float[] s = scratch(Math.max(256, dim));
           AdapterSnapshot a = adapter[r];
           if (a != null) {
@@ -216,12 +219,12 @@ final class Decoder implements AutoCloseable {
         }
       }
       t = profile.add(Profile.Op.ROPE_CACHE, t);
-      pool.run(n * kvHeads, task -> attend(task / kvHeads, task % kvHeads, layer, pos, blocks, kv));
+      pool.run(n * kvHeads, attentionWork(n, pos), task -> attend(task / kvHeads, task % kvHeads, layer, pos, blocks, kv));
       t = profile.add(Profile.Op.ATTENTION, t);
       matmuls(n, att, new Linear[] {l.o()}, new float[][] {tmp});
       t = profile.add(Profile.Op.MATMUL_O, t);
       if (lora) {
-        pool.run(n, r -> {
+        pool.run(n, (long) n * loraWork(adapter, dim), r -> {
           if (adapter[r] != null) {
             adapter[r].apply(k, layer, O, att, qDim, qDim, tmp, dim, dim, r, scratch(256));
           }
@@ -238,7 +241,7 @@ final class Decoder implements AutoCloseable {
       matmuls(n, gate, new Linear[] {l.down()}, new float[][] {tmp});
       t = profile.add(Profile.Op.MATMUL_DOWN, t);
       if (lora) {
-        pool.run(n, r -> {
+        pool.run(n, (long) n * loraWork(adapter, ffn), r -> {
           if (adapter[r] != null) {
             adapter[r].apply(k, layer, DOWN, gate, ffn, ffn, tmp, dim, dim, r, scratch(256));
           }
@@ -268,7 +271,11 @@ final class Decoder implements AutoCloseable {
     for (int j = 0; j < ls.length; j++) {
       start[j + 1] = start[j] + (ls[j].out() + CHUNK - 1) / CHUNK;
     }
-    pool.run(start[ls.length], task -> {
+    long work = 0;
+    for (Linear l : ls) {
+      work += (long) l.out() * l.in() * n;
+    }
+    pool.run(start[ls.length], work, task -> {
       int j = 0;
       while (task >= start[j + 1]) {
         j++;
@@ -291,7 +298,7 @@ final class Decoder implements AutoCloseable {
   private void gateUp(int n, Layer l, AdapterSnapshot[] adapter, int layer) {
     int chunks = (ffn + CHUNK - 1) / CHUNK;
     if (adapter == null) {
-      pool.run(chunks, task -> {
+      pool.run(chunks, 2L * ffn * dim * n, task -> {
         int r0 = task * CHUNK;
         int r1 = Math.min(ffn, r0 + CHUNK);
         k.matmul(l.gate().w(), dim, h, dim, n, gate, ffn, r0, r1);
@@ -305,7 +312,7 @@ final class Decoder implements AutoCloseable {
       return;
     }
     matmuls(n, h, new Linear[] {l.gate(), l.up()}, new float[][] {gate, up});
-    pool.run(n, r -> {
+    pool.run(n, (long) n * loraWork(adapter, ffn), r -> {
       if (adapter[r] != null) {
         float[] s = scratch(256);
         adapter[r].apply(k, layer, GATE, h, dim, dim, gate, ffn, ffn, r, s);
@@ -313,6 +320,24 @@ final class Decoder implements AutoCloseable {
       }
       k.swiglu(gate, up, r * ffn, ffn);
     });
+  }
+
+  /** Multiply-adds of one row's low-rank term for an input of width {@code in} (rough). */
+  private static long loraWork(AdapterSnapshot[] adapter, int in) {
+    for (AdapterSnapshot a : adapter) {
+      if (a != null) {
+        return 4L * a.rank * in;
+      }
+    }
+    return 0;
+  }
+
+  private long attentionWork(int n, int[] pos) {
+    long w = 0;
+    for (int r = 0; r < n; r++) {
+      w += (long) (pos[r] + 1) * heads * headDim * 2;
+    }
+    return w;
   }
 
   private static void addBias(float[] bias, float[] y, int yo, int r0, int r1) {

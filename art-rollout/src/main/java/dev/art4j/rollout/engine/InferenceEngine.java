@@ -103,6 +103,10 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     for (int i = 0; i < samplers.length; i++) {
       samplers[i] = new Sampler();
     }
+    if (Kernels.best() instanceof ScalarKernels && !Boolean.getBoolean("art4j.engine.scalar")) {
+      LOG.warn("jdk.incubator.vector is not available: the engine runs its plain-Java kernels, several times "
+          + "slower; start the JVM with --add-modules jdk.incubator.vector");
+    }
     refreshAdapter();
     this.scheduler = new Thread(this::loop, "art4j-engine");
     scheduler.setDaemon(true);
@@ -140,11 +144,22 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       for (Projection p : ps) {
         if (lora.config().targets(p)) {
           a[l][p.ordinal()] = lora.a(l, p).toFloatArray();
-          bb[l][p.ordinal()] = lora.b(l, p).toFloatArray();
+          bb[l][p.ordinal()] = transpose(lora.b(l, p).toFloatArray(), p.outFeatures(config), lora.config().rank());
         }
       }
     }
     adapter = new AdapterSnapshot(adapterVersion.incrementAndGet(), lora.config().rank(), lora.scaling(), a, bb);
+  }
+
+  /** (rows, cols) row-major to (cols, rows) row-major. */
+  private static float[] transpose(float[] m, int rows, int cols) {
+    float[] t = new float[m.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        t[c * rows + r] = m[r * cols + c];
+      }
+    }
+    return t;
   }
 
   /**
@@ -175,7 +190,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (closed) {
         throw new IllegalStateException("the inference engine is closed");
       }
-      incoming.add(new Sequence(prompt, params, adapter, rng, future, positions));
+      Sequence s = new Sequence(prompt, params, adapter, rng, future, positions);
+      incoming.add(s);
+      if (closed && incoming.remove(s)) { // lost the race with close(): nobody will run it
+        throw new IllegalStateException("the inference engine is closed");
+      }
     } catch (RuntimeException e) {
       future.completeExceptionally(e);
     }
@@ -339,6 +358,18 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
   /** One forward over every live sequence's next rows, then sampling where a sequence is due. */
   private void step() {
+    // a caller that cancelled its future frees the room at once
+    for (Iterator<Sequence> it = live.iterator(); it.hasNext(); ) {
+      Sequence s = it.next();
+      if (s.future.isDone()) {
+        it.remove();
+        release(s);
+      }
+    }
+    waiting.removeIf(s -> s.future.isDone());
+    if (live.isEmpty()) {
+      return;
+    }
     // decoding sequences first (one row each), then prompt chunks in admission order
     List<Sequence> order = new ArrayList<>(live.size());
     for (Sequence s : live) {
@@ -424,7 +455,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     // rows sample independently (each request has its own random stream): spread over threads
     java.util.concurrent.atomic.AtomicInteger slot = new java.util.concurrent.atomic.AtomicInteger();
     ThreadLocal<Sampler> mine = ThreadLocal.withInitial(() -> samplers[slot.getAndIncrement()]);
-    decoder.pool().run(outs, j -> {
+    decoder.pool().run(outs, (long) outs * vocab * 8, j -> {
       float[] out = new float[1];
       token[j] = mine.get().sample(logits, j * vocab, vocab, outSeq[j].params, outSeq[j].rng, out);
       lp[j] = out[0];
@@ -466,7 +497,14 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       return FinishReason.STOP;
     }
     if (!p.stopStrings().isEmpty() && detokenizer != null) {
-      String text = detokenizer.apply(s.generatedTokens());
+      // a stop string just completed lies in the text of the last few tokens (earlier ones
+      // were checked at earlier steps); a token spells at least a byte of UTF-8
+      int longest = 0;
+      for (String stop : p.stopStrings()) {
+        longest = Math.max(longest, stop.length());
+      }
+      int window = Math.min(s.generated, 4 * longest + 4);
+      String text = detokenizer.apply(Arrays.copyOfRange(s.tokens, s.length - window, s.length));
       for (String stop : p.stopStrings()) {
         if (text.contains(stop)) {
           return FinishReason.STOP;

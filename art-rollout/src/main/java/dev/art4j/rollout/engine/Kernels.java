@@ -34,6 +34,9 @@ interface Kernels {
    */
   double expShifted(float[] z, int off, int len, float max, float scale, float[] out);
 
+  /** {@code sum_i a[off + i]} for {@code i < len} (the memory-bandwidth probe). */
+  float sum(float[] a, int off, int len);
+
   /** The Vector API kernels when {@code jdk.incubator.vector} is readable, else the scalar ones. */
   static Kernels best() {
     return Holder.BEST;

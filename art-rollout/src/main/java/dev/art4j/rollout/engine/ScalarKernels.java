@@ -57,4 +57,19 @@ final class ScalarKernels implements Kernels {
     }
     return sum;
   }
+
+  @Override
+  public float sum(float[] a, int off, int len) {
+    float s0 = 0;
+    float s1 = 0;
+    int i = 0;
+    for (; i + 2 <= len; i += 2) {
+      s0 += a[off + i];
+      s1 += a[off + i + 1];
+    }
+    for (; i < len; i++) {
+      s0 += a[off + i];
+    }
+    return s0 + s1;
+  }
 }

@@ -229,4 +229,21 @@ final class VectorKernels implements Kernels {
     }
     return sum;
   }
+
+  @Override
+  public float sum(float[] a, int off, int len) {
+    int upper = len - len % (4 * L);
+    FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += 4 * L) {
+      s0 = s0.add(FloatVector.fromArray(S, a, off + i));
+      s1 = s1.add(FloatVector.fromArray(S, a, off + i + L));
+      s2 = s2.add(FloatVector.fromArray(S, a, off + i + 2 * L));
+      s3 = s3.add(FloatVector.fromArray(S, a, off + i + 3 * L));
+    }
+    float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+    for (int i = upper; i < len; i++) {
+      s += a[off + i];
+    }
+    return s;
+  }
 }

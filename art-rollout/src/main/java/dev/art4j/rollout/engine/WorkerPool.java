@@ -68,6 +68,23 @@ final class WorkerPool implements AutoCloseable {
     return workers.length + 1;
   }
 
+  /**
+   * Below this many multiply-adds a loop runs on the caller alone: handing it over would cost
+   * more than it saves (tiny models, short attention spans).
+   */
+  static final long MIN_PARALLEL_WORK = 1 << 17;
+
+  /** {@link #run(int, Body)}, or a plain loop on the caller when {@code work} is small. */
+  void run(int tasks, long work, Body body) {
+    if (work < MIN_PARALLEL_WORK) {
+      for (int i = 0; i < tasks; i++) {
+        body.run(i);
+      }
+    } else {
+      run(tasks, body);
+    }
+  }
+
   /** Runs {@code body(0..tasks-1)} on all threads and returns when every task has finished. */
   void run(int tasks, Body body) {
     if (tasks <= 0) {
@@ -119,7 +136,7 @@ final class WorkerPool implements AutoCloseable {
         Thread.onSpinWait();
       }
       if (job == seen && !closed) {
-        LockSupport.parkNanos(this, 1_000_000L);
+        LockSupport.park(this); // run() unparks after publishing a job (a permit is never lost)
       }
     }
   }

@@ -68,8 +68,8 @@ class InferenceEngineTest {
       int vocab = model.config().vocabSize();
       SplittableRandom r = new SplittableRandom(7);
       int[][] prompts = new int[8][];
-      int[] lengths = {1, 5, 17, 33, 9, 2, 40, 16};
-      int[] news = {12, 3, 20, 7, 16, 25, 5, 10};
+      int[] lengths = {1, 5, 17, 33, 9, 2, 26, 16};
+      int[] news = {6, 3, 10, 4, 8, 12, 3, 5};
       for (int i = 0; i < 8; i++) {
         prompts[i] = randomPrompt(r, lengths[i], vocab);
       }
@@ -449,6 +449,66 @@ class InferenceEngineTest {
       for (CompletableFuture<Completion> f : fs) {
         assertEquals(40, get(f).tokens().length);
       }
+    }
+  }
+
+  @Test
+  void manyThreadsSubmittingAtOnceGetWhatEachWouldGetAlone() throws Exception {
+    Path dir = Reference.model("tiny-qwen3");
+    try (Transformer model = Transformer.load(dir, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).maxBatchSize(6).kvTokenBudget(1024).build()) {
+      int threads = 4;
+      int each = 12;
+      Completion[][] got = new Completion[threads][each];
+      List<Thread> ts = new ArrayList<>();
+      List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+      for (int t = 0; t < threads; t++) {
+        int id = t;
+        Thread th = new Thread(() -> {
+          try {
+            List<CompletableFuture<Completion>> fs = new ArrayList<>();
+            for (int i = 0; i < each; i++) {
+              fs.add(engine.submit(new int[] {id + 1, i + 1, 7}, SamplingParams.builder()
+                  .maxNewTokens(3 + i).ignoreEos(true).seed(id * 100L + i).build()));
+            }
+            for (int i = 0; i < each; i++) {
+              got[id][i] = get(fs.get(i));
+            }
+          } catch (Throwable e) {
+            errors.add(e);
+          }
+        });
+        ts.add(th);
+        th.start();
+      }
+      for (Thread th : ts) {
+        th.join();
+      }
+      assertTrue(errors.isEmpty(), errors.toString());
+      for (int t = 0; t < threads; t++) {
+        for (int i = 0; i < each; i += 5) {
+          Completion alone = get(engine.submit(new int[] {t + 1, i + 1, 7}, SamplingParams.builder()
+              .maxNewTokens(3 + i).ignoreEos(true).seed(t * 100L + i).build()));
+          assertEquals(alone, got[t][i], "thread " + t + " request " + i);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aCancelledRequestGivesBackItsRoom() throws Exception {
+    Path dir = Reference.model("tiny-qwen2");
+    try (Transformer model = Transformer.load(dir, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).kvTokenBudget(4096).prefixCache(false).build()) {
+      CompletableFuture<Completion> hog = engine.submit(new int[] {1, 2, 3},
+          SamplingParams.builder().maxNewTokens(4000).ignoreEos(true).build());
+      CompletableFuture<Completion> next = engine.submit(new int[] {4, 5, 6},
+          SamplingParams.builder().maxNewTokens(100).ignoreEos(true).build());
+      Thread.sleep(50);
+      assertFalse(next.isDone(), "the budget holds one request at a time");
+      assertTrue(hog.cancel(false), "the long request was still running");
+      assertEquals(100, get(next).tokens().length);
+      assertEquals(0, engine.kvBlocksInUse());
     }
   }
 

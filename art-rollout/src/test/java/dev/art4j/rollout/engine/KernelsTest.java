@@ -67,6 +67,7 @@ class KernelsTest {
         b[i] = (float) r.nextGaussian();
       }
       assertEquals(scalar.dot(a, 2, b, 3, len), vector.dot(a, 2, b, 3, len), 1e-4 * len);
+      assertEquals(scalar.sum(a, 1, len), vector.sum(a, 1, len), 1e-4 * len);
       float[] y1 = b.clone();
       float[] y2 = b.clone();
       scalar.axpy(0.7f, a, 1, y1, 2, len);
