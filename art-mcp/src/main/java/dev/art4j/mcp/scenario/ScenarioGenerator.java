@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The reply is requested as JSON with a schema ({@code {"scenarios": [{"task", "difficulty"}]}})
  * and checked: a reply that is not JSON or has a malformed entry is rejected and the model is
- * told what was wrong; near-duplicates (same words, case and punctuation aside) are dropped;
+ * told what was wrong; near-duplicates (same words, case and punctuation aside) and tasks that
+ * spell out a distinctive tool name ({@code get-sum}, {@code unit_convert}) are dropped;
  * extra entries are cut; missing ones are asked for again. After {@code maxAttempts} replies
  * without reaching {@code n}, {@link #generate} fails with every problem seen.
  *
@@ -106,12 +107,15 @@ public final class ScenarioGenerator {
       try {
         List<Scenario> parsed = parse(reply);
         int duplicates = 0;
+        int namingTools = 0;
         int added = 0;
         for (Scenario s : parsed) {
           if (added == wanted) {
             break;
           }
-          if (seen.add(normalise(s.task()))) {
+          if (namesATool(s.task(), tools)) {
+            namingTools++;
+          } else if (seen.add(normalise(s.task()))) {
             accepted.add(s);
             added++;
           } else {
@@ -125,12 +129,20 @@ public final class ScenarioGenerator {
           break;
         }
         int missing = n - accepted.size();
+        List<String> dropped = new ArrayList<>();
+        if (duplicates > 0) {
+          dropped.add(duplicates + " repeated an earlier task");
+        }
+        if (namingTools > 0) {
+          dropped.add(namingTools + " named a tool");
+        }
         String problem = "attempt " + attempt + ": asked for " + wanted + " scenarios, got " + parsed.size()
-            + (duplicates > 0 ? " (" + duplicates + " duplicates)" : "");
+            + (dropped.isEmpty() ? "" : " (" + String.join(", ", dropped) + ")");
         problems.add(problem);
         log.info("{}; asking for {} more", problem, missing);
         feedback = "Thank you. I still need " + missing + " more scenario" + (missing == 1 ? "" : "s")
-            + (duplicates > 0 ? ", different from all earlier ones (" + duplicates + " repeated an earlier task)" : "")
+            + (dropped.isEmpty() ? "" : ", different from all earlier ones and naming no tool ("
+                + String.join(", ", dropped) + ")")
             + ". Reply with exactly " + missing + " new scenario" + (missing == 1 ? "" : "s") + " in the same JSON format.";
       } catch (IllegalArgumentException e) {
         problems.add("attempt " + attempt + ": " + e.getMessage());
@@ -257,6 +269,25 @@ public final class ScenarioGenerator {
       }
     }
     return s;
+  }
+
+  /**
+   * Whether the task spells out the name of a tool that no one would write by chance: names
+   * with {@code _}, {@code -} or an inner capital ({@code get-sum}, {@code unit_convert},
+   * {@code getWeather}). Plain-word names such as {@code add} cannot be told from prose.
+   */
+  static boolean namesATool(String task, List<ToolSpec> tools) {
+    String lower = task.toLowerCase(Locale.ROOT);
+    for (ToolSpec t : tools) {
+      String name = t.name();
+      boolean distinctive = name.contains("_") || name.contains("-") || !name.equals(name.toLowerCase(Locale.ROOT))
+          && !name.substring(1).equals(name.substring(1).toLowerCase(Locale.ROOT));
+      if (distinctive && java.util.regex.Pattern.compile("(?<![\\w-])" + java.util.regex.Pattern.quote(name.toLowerCase(Locale.ROOT))
+          + "(?![\\w-])").matcher(lower).find()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Lower case, letters and digits only, single spaces: "What is 2+2?" and "what is 2 + 2" are the same task. */

@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
  * the model can read and learn from. Results longer than {@code maxResultChars} are cut with a
  * note saying so. Thread-safe: concurrent rollouts may share one toolset.
  *
- * <p>A stdio server's stderr is logged by langchain4j through SLF4J at DEBUG, logger
- * {@code dev.langchain4j.mcp.client.transport.stdio.ProcessStderrHandler}.
+ * <p>A stdio server's stderr goes to SLF4J at INFO, logger
+ * {@code dev.art4j.mcp.toolset.StdioProcessTransport}, each line prefixed with {@code [server name]};
+ * its last lines are added to the error when the server fails to start.
  */
 public final class McpToolset implements Toolset {
 

@@ -14,7 +14,6 @@ import dev.langchain4j.mcp.client.McpTextResourceContents;
 import dev.langchain4j.mcp.client.transport.McpTransport;
 import dev.langchain4j.mcp.client.transport.http.HttpMcpTransport;
 import dev.langchain4j.mcp.client.transport.http.StreamableHttpMcpTransport;
-import dev.langchain4j.mcp.client.transport.stdio.StdioMcpTransport;
 import dev.langchain4j.service.tool.ToolExecutionResult;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,10 +32,10 @@ import org.slf4j.LoggerFactory;
  * what that client lacks: every request bounded by our own time-out, a recognisable time-out
  * answer, and restart of a stdio server whose process has died.
  *
- * <p>langchain4j answers a time-out (and a call to a dead stdio process, once its own time-out
- * runs out) with the plain text of {@code toolExecutionTimeoutErrorMessage}; we set it to
- * {@link #TIMEOUT_SENTINEL} and turn it into an error result. While a call runs we poll the
- * stdio process, so a server that dies mid-call is noticed at once instead of after the time-out.
+ * <p>langchain4j answers a time-out with the plain text of {@code toolExecutionTimeoutErrorMessage};
+ * we set it to {@link #TIMEOUT_SENTINEL} and turn it into an error result. Stdio servers run
+ * under our own {@link StdioProcessTransport}, which fails pending requests as soon as the
+ * process exits; a call that fails on a dead process restarts it and says so.
  */
 final class ServerConnection implements AutoCloseable {
 
@@ -53,9 +52,9 @@ final class ServerConnection implements AutoCloseable {
   private int restarts;
 
   /** A started client and, for stdio, its transport (which owns the process). */
-  private record Live(McpClient client, StdioMcpTransport stdio, int generation) {
+  private record Live(McpClient client, StdioProcessTransport stdio, int generation) {
     Process process() {
-      return stdio == null ? null : stdio.getProcess();
+      return stdio == null ? null : stdio.process();
     }
 
     boolean dead() {
@@ -94,7 +93,7 @@ final class ServerConnection implements AutoCloseable {
   private Live start(int generation) {
     McpTransport transport;
     if (config instanceof McpServerConfig.Stdio s) {
-      transport = StdioMcpTransport.builder().command(s.command()).environment(s.env()).logEvents(false).build();
+      transport = new StdioProcessTransport(s);
     } else if (config instanceof McpServerConfig.StreamableHttp h) {
       transport = StreamableHttpMcpTransport.builder().url(h.url()).customHeaders(h.headers())
           .timeout(callTimeout.plus(listTimeout)).build();
@@ -118,9 +117,12 @@ final class ServerConnection implements AutoCloseable {
         .build();
     try {
       McpClient client = bounded(connect, listTimeout.plusSeconds(2), "connect to");
-      return new Live(client, transport instanceof StdioMcpTransport s ? s : null, generation);
+      return new Live(client, transport instanceof StdioProcessTransport s ? s : null, generation);
     } catch (RuntimeException e) {
       closeQuietly(transport);
+      if (transport instanceof StdioProcessTransport s && !s.stderrTail().isEmpty()) {
+        throw new McpServerException(e.getMessage() + "; last lines of its stderr:\n" + s.stderrTail(), e);
+      }
       throw e;
     }
   }
@@ -182,6 +184,9 @@ final class ServerConnection implements AutoCloseable {
           if (text.equals(TIMEOUT_SENTINEL)) {
             return afterFailure(l, tool, timeoutMessage(tool));
           }
+          if (result.isError() && l.dead()) {
+            return afterFailure(l, tool, text);
+          }
           return result.isError() ? ToolResult.error(text) : ToolResult.ok(text);
         } catch (TimeoutException e) {
           if (l.dead()) {
@@ -196,6 +201,10 @@ final class ServerConnection implements AutoCloseable {
       }
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
+      if (l.dead()) {
+        // the process exit cancelled the pending request
+        return afterFailure(l, tool, null);
+      }
       if (cause instanceof ToolExecutionException || cause instanceof ToolArgumentsException) {
         return ToolResult.error(cause.getMessage() == null ? "Tool `" + tool + "` failed." : cause.getMessage());
       }
@@ -225,6 +234,8 @@ final class ServerConnection implements AutoCloseable {
     } catch (RuntimeException e) {
       restarted = "restarting it failed: " + e.getMessage();
     }
+    log.warn("MCP server `{}` stopped (exit code {}) during a call of `{}`; last lines of its stderr:\n{}",
+        config.name(), exit, tool, l.stdio().stderrTail());
     return ToolResult.error("The MCP server `" + config.name() + "` stopped (exit code " + exit + ") while running tool `"
         + tool + "`; the call did not complete and " + restarted);
   }

@@ -1,6 +1,7 @@
 package dev.art4j.mcp.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.mcp.math.MathServer;
 import dev.art4j.mcp.toolset.McpToolset;
 import dev.langchain4j.model.openai.OpenAiChatModel;
@@ -124,7 +126,8 @@ class ScenarioGeneratorTest {
         "A car uses 6.5 l per 100 km. How much fuel for 340 km?"), set.scenarios().stream().map(Scenario::task).toList());
     request();
     JsonNode second = request();
-    assertEquals("Thank you. I still need 1 more scenario, different from all earlier ones (1 repeated an earlier task). "
+    assertEquals("Thank you. I still need 1 more scenario, different from all earlier ones and naming no tool "
+        + "(1 repeated an earlier task). "
         + "Reply with exactly 1 new scenario in the same JSON format.", lastUserMessage(second));
     // the conversation goes on: the first reply is in the second request
     assertEquals(4, second.get("messages").size());
@@ -162,5 +165,16 @@ class ScenarioGeneratorTest {
     JsonNode request = request();
     assertEquals("[\"task\",\"difficulty\",\"reference_answer\"]",
         request.at("/response_format/json_schema/schema/properties/scenarios/items/required").toString());
+  }
+
+  @Test
+  void tasksThatSpellOutADistinctiveToolNameAreDropped() {
+    List<ToolSpec> specs = List.of(new ToolSpec("get-sum", "", null), new ToolSpec("unit_convert", "", null),
+        new ToolSpec("getWeather", "", null), new ToolSpec("add", "", null));
+    assertTrue(ScenarioGenerator.namesATool("Use get-sum to add 2 and 3", specs));
+    assertTrue(ScenarioGenerator.namesATool("Call UNIT_CONVERT on 5 miles", specs));
+    assertTrue(ScenarioGenerator.namesATool("What does getweather say for Oslo?", specs));
+    assertFalse(ScenarioGenerator.namesATool("Add 2 and 3, then get the sum of squares", specs));
+    assertFalse(ScenarioGenerator.namesATool("my-get-summary is broken", specs));
   }
 }

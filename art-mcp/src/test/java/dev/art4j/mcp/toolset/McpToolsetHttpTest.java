@@ -101,4 +101,14 @@ class McpToolsetHttpTest {
     assertTrue(e.getMessage().endsWith("(command: sleep 30)"), e.getMessage());
     assertTrue(ms < 8000, "took " + ms + " ms");
   }
+
+  @Test
+  void aServerThatFailsToStartReportsItsStderr() {
+    McpServerException e = assertThrows(McpServerException.class, () -> McpToolset.builder()
+        .stdio("broken", List.of("sh", "-c", "echo 'Error: Cannot find module server.js' >&2; exit 3"))
+        .listTimeout(Duration.ofSeconds(5))
+        .build());
+    assertTrue(e.getMessage().startsWith("MCP server `broken`: could not connect to it"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("last lines of its stderr:\nError: Cannot find module server.js"), e.getMessage());
+  }
 }
