@@ -117,11 +117,15 @@ public final class GrpoTrainer implements AutoCloseable {
     double lr = core.learningRate(step);
     double gradNorm;
     Pass pass;
+    long backwardDone;
+    long optimizerDone;
     core.seed(step);
     core.adapter.setTraining(true);
     try (NDManager scope = core.newScope()) {
       pass = accumulate(samples, scope, true);
+      backwardDone = System.nanoTime();
       gradNorm = core.optimizer.step(lr, c, scope);
+      optimizerDone = System.nanoTime();
     } finally {
       core.adapter.setTraining(false);
     }
@@ -142,6 +146,8 @@ public final class GrpoTrainer implements AutoCloseable {
     metrics.put("tokens", (double) pass.trained());
     metrics.put("tokens_per_s", pass.realTokens() / seconds);
     metrics.put("padding_fraction", 1.0 - (double) pass.realTokens() / pass.slots());
+    metrics.put("forward_backward_s", (backwardDone - start) / 1e9);
+    metrics.put("optimizer_s", (optimizerDone - backwardDone) / 1e9);
     metrics.put("seconds", seconds);
     core.finish(step, groups, metrics, null);
     return new TrainResult(step, false, null, metrics);

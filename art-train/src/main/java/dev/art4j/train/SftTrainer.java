@@ -4,10 +4,15 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import dev.art4j.core.chat.Message;
+import dev.art4j.core.chat.Role;
+import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
+import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.trajectory.TokenSequence;
 import dev.art4j.core.trajectory.Trajectory;
 import java.nio.file.Path;
@@ -28,7 +33,8 @@ import java.util.Objects;
  * </pre>
  *
  * <p>The assistant tokens are the {@code sampled} positions of each {@link TokenSequence}
- * (a {@link Trajectory}'s {@code tokens()} marks exactly those). Same optimiser, micro-batching,
+ * (a {@link Trajectory}'s {@code tokens()} marks exactly those; {@link #tokenize} marks the
+ * assistant messages of a plain conversation through the model's chat template). Same optimiser, micro-batching,
  * checkpoints, run store and resume as {@link GrpoTrainer}; the two may share a run (an SFT warm
  * start, then GRPO continuing from its last checkpoint).
  */
@@ -79,11 +85,15 @@ public final class SftTrainer implements AutoCloseable {
     double lr = core.learningRate(step);
     double gradNorm;
     Pass pass;
+    long backwardDone;
+    long optimizerDone;
     core.seed(step);
     core.adapter.setTraining(true);
     try (NDManager scope = core.newScope()) {
       pass = accumulate(samples, scope, true);
+      backwardDone = System.nanoTime();
       gradNorm = core.optimizer.step(lr, c, scope);
+      optimizerDone = System.nanoTime();
     } finally {
       core.adapter.setTraining(false);
     }
@@ -96,9 +106,57 @@ public final class SftTrainer implements AutoCloseable {
     metrics.put("tokens", (double) pass.trained());
     metrics.put("tokens_per_s", pass.realTokens() / seconds);
     metrics.put("padding_fraction", 1.0 - (double) pass.realTokens() / pass.slots());
+    metrics.put("forward_backward_s", (backwardDone - start) / 1e9);
+    metrics.put("optimizer_s", (optimizerDone - backwardDone) / 1e9);
     metrics.put("seconds", seconds);
     core.finish(step, null, metrics, null);
     return new TrainResult(step, false, null, metrics);
+  }
+
+  /**
+   * A conversation as a training sequence: the ids of the whole rendered conversation, with the
+   * tokens of each assistant message (its content through its end-of-turn token) marked as the
+   * ones to train on. Each assistant message {@code i} spans from the tokens of
+   * {@code messages[..i)} rendered with the generation prompt to those of {@code messages[..i]};
+   * trailing tokens after the span's last end-of-turn token (a newline) are not trained.
+   * Log-probs are NaN (there was no sampling).
+   *
+   * @throws IllegalArgumentException if the template renders an earlier part of the conversation
+   *     differently once later messages follow (then no token-exact mask exists)
+   */
+  public static TokenSequence tokenize(ChatTemplate template, Tokenizer tokenizer, List<Message> conversation,
+      List<ToolSpec> tools) {
+    int[] ids = tokenizer.encode(template.render(conversation, tools, false, null));
+    boolean[] sampled = new boolean[ids.length];
+    java.util.Set<Integer> eos = new java.util.HashSet<>(tokenizer.eosTokenIds());
+    for (int i = 0; i < conversation.size(); i++) {
+      if (conversation.get(i).role() != Role.ASSISTANT) {
+        continue;
+      }
+      int[] before = tokenizer.encode(template.render(conversation.subList(0, i), tools, true, null));
+      int[] through = tokenizer.encode(template.render(conversation.subList(0, i + 1), tools, false, null));
+      if (!startsWith(through, before) || !startsWith(ids, through)) {
+        throw new IllegalArgumentException("message " + i + ": the chat template renders the conversation up to"
+            + " this assistant message differently from the whole conversation; cannot mask its tokens");
+      }
+      int end = through.length;
+      for (int t = through.length - 1; t >= before.length; t--) {
+        if (eos.contains(through[t])) {
+          end = t + 1;
+          break;
+        }
+      }
+      for (int t = before.length; t < end; t++) {
+        sampled[t] = true;
+      }
+    }
+    float[] logprobs = new float[ids.length];
+    Arrays.fill(logprobs, Float.NaN);
+    return new TokenSequence(ids, sampled, logprobs);
+  }
+
+  private static boolean startsWith(int[] a, int[] prefix) {
+    return a.length >= prefix.length && Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
   }
 
   record Pass(double loss, long realTokens, long slots, int trained) {}

@@ -11,7 +11,9 @@ import java.util.Map;
  * {@code learning_rate}, {@code reward} and {@code reward_std} (over all trajectories given),
  * {@code groups_skipped} (fraction of groups without signal), {@code trajectories} (trained),
  * {@code tokens} (trained tokens), {@code tokens_per_s} (sequence tokens forwarded, prompts
- * included, per second of the step), {@code padding_fraction}, {@code seconds}, and for GRPO
+ * included, per second of the step), {@code padding_fraction}, {@code forward_backward_s}
+ * (advantages, batching, forward and backward passes), {@code optimizer_s} (clipping and AdamW),
+ * {@code seconds} (the whole step, checkpoint and run-store writes excluded), and for GRPO
  * {@code policy_loss}, {@code kl} (k3 to the base model, when {@code klCoef > 0}),
  * {@code clip_fraction} and {@code ratio_mean}.
  *

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.art4j.core.chat.Message;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
+import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.trajectory.TokenSequence;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,6 +71,44 @@ class SftTrainerTest {
       assertTrue(nll / 12 < 0.05, "policy's own reply NLL " + nll / 12);
       assertEquals(List.of(10, 20, 30, 40), store.checkpointSteps());
       assertEquals(40, store.history().size());
+    }
+  }
+
+  @Test
+  void conversationsThroughTheChatTemplate() throws Exception {
+    Path dir = Tiny.model("tiny-chat");
+    ChatTemplate template = ChatTemplate.fromTokenizerConfig(dir.resolve("tokenizer_config.json"));
+    List<Message> chat = List.of(Message.system("be brief"), Message.user("hi"), Message.assistant("hello"),
+        Message.user("2+2?"), Message.assistant("4"));
+    try (Policy policy = Policy.load(dir)) {
+      Tokenizer tok = policy.tokenizer().orElseThrow();
+      TokenSequence seq = SftTrainer.tokenize(template, tok, chat, null);
+      assertEquals(template.render(chat, null, false, null), tok.decode(seq.ids()));
+      // the trained stretches are exactly each reply and its end-of-turn token
+      List<String> spans = new ArrayList<>();
+      int t = 0;
+      while (t < seq.length()) {
+        if (!seq.sampled()[t]) {
+          t++;
+          continue;
+        }
+        int start = t;
+        while (t < seq.length() && seq.sampled()[t]) {
+          t++;
+        }
+        spans.add(tok.decode(java.util.Arrays.copyOfRange(seq.ids(), start, t)));
+      }
+      assertEquals(List.of("hello<|im_end|>", "4<|im_end|>"), spans);
+
+      try (SftTrainer sft = SftTrainer.builder(policy)
+          .config(TrainConfig.builder().learningRate(1e-2).build()).build()) {
+        double first = sft.train(List.of(seq)).loss();
+        double last = first;
+        for (int s = 0; s < 15; s++) {
+          last = sft.train(List.of(seq)).loss();
+        }
+        assertTrue(last < first / 4, "loss " + first + " -> " + last);
+      }
     }
   }
 

@@ -1,0 +1,254 @@
+package dev.art4j.examples.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.art4j.core.chat.Message;
+import dev.art4j.core.model.LoraConfig;
+import dev.art4j.core.model.ModelConfig;
+import dev.art4j.core.model.Policy;
+import dev.art4j.core.model.Safetensors;
+import dev.art4j.core.model.Transformer;
+import dev.art4j.core.model.TransformerWeights;
+import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.core.trajectory.TrajectoryGroup;
+import dev.art4j.core.trajectory.Turn;
+import dev.art4j.train.GrpoTrainer;
+import dev.art4j.train.LossType;
+import dev.art4j.train.TrainConfig;
+import dev.art4j.train.TrainResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code art4j bench train}: GRPO steps on a random model of Qwen2.5-0.5B's shape (or a given
+ * checkpoint), LoRA rank 8 on all linear layers, one group of {@code --batch} sequences of
+ * {@code --seq} tokens; prints one JSON object with {@code train_tok_s} (sequence tokens per
+ * second of the step), {@code forward_backward_s}, {@code optimizer_s}, {@code peak_rss_mb} and,
+ * for the 1/4 target, {@code prefill_tok_s} of a no-grad forward of the same batch.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Benchmark one GRPO step (LoRA rank 8, all linear layers) and print JSON.")
+public final class BenchTrainCommand implements Callable<Integer> {
+
+  /** Qwen2.5-0.5B's config.json (the fields the model reads). */
+  static final String QWEN25_05B = "{\"model_type\":\"qwen2\",\"vocab_size\":151936,\"hidden_size\":896,"
+      + "\"intermediate_size\":4864,\"num_hidden_layers\":24,\"num_attention_heads\":14,"
+      + "\"num_key_value_heads\":2,\"rms_norm_eps\":1e-6,\"rope_theta\":1000000.0,"
+      + "\"tie_word_embeddings\":true,\"max_position_embeddings\":32768,\"eos_token_id\":151643,"
+      + "\"torch_dtype\":\"float32\"}";
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", paramLabel = "DIR",
+      description = "Checkpoint to train (default: a random Qwen2.5-0.5B-shaped model).")
+  Path model;
+
+  @Option(names = "--batch", defaultValue = "8", description = "Sequences per step (one group; default ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--seq", defaultValue = "512", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
+  int seq;
+
+  @Option(names = "--prompt", defaultValue = "64",
+      description = "Prompt tokens per sequence, not trained on (default ${DEFAULT-VALUE}).")
+  int prompt;
+
+  @Option(names = "--token-budget", defaultValue = "1024",
+      description = "Micro-batch token budget (default ${DEFAULT-VALUE}).")
+  int tokenBudget;
+
+  @Option(names = "--steps", defaultValue = "2",
+      description = "GRPO steps; the figures are the best step's (default ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(names = "--loss", defaultValue = "CISPO", description = "Loss type: ${COMPLETION-CANDIDATES}.")
+  LossType loss;
+
+  @Override
+  public Integer call() throws Exception {
+    CommandLine cmd = spec.commandLine();
+    if (batch < 2 || seq < 2 || prompt < 1 || prompt >= seq || tokenBudget < 1 || steps < 1) {
+      throw new CommandLine.ParameterException(cmd,
+          "need --batch >= 2, --seq >= 2, 1 <= --prompt < --seq, --token-budget >= 1, --steps >= 1");
+    }
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode out = json.createObjectNode();
+    Path tmp = null;
+    Path dir = model;
+    long t0 = System.nanoTime();
+    if (dir == null) {
+      tmp = Files.createTempDirectory("art4j-bench-train");
+      dir = tmp;
+      writeRandomCheckpoint(dir);
+      out.put("model", "random Qwen2.5-0.5B shape");
+      out.put("setup_s", (System.nanoTime() - t0) / 1e9);
+    } else {
+      out.put("model", dir.toString());
+    }
+    try (Policy policy = Policy.load(dir)) {
+      out.put("device", policy.device().toString());
+      out.put("batch", batch);
+      out.put("seq", seq);
+      out.put("prompt", prompt);
+      out.put("token_budget", tokenBudget);
+      out.put("loss", loss.name());
+      int vocab = policy.config().vocabSize();
+      List<TrajectoryGroup> groups = List.of(group(vocab));
+
+      try (GrpoTrainer trainer = GrpoTrainer.builder(policy)
+          .config(TrainConfig.builder().lossType(loss).learningRate(1e-5).tokenBudget(tokenBudget).build())
+          .lora(new LoraConfig(8, 16, 0.0), 1)
+          .build()) {
+        out.put("lora_parameters", trainer.adapter().parameters().stream().mapToLong(NDArray::size).sum());
+        double prefill = prefillSeconds(policy, groups);
+        cmd.getErr().printf("bench train: prefill %.1f s%n", prefill);
+        TrainResult best = null;
+        for (int s = 0; s < steps; s++) {
+          TrainResult r = trainer.train(groups);
+          cmd.getErr().printf("bench train: step %d %.1f s%n", s + 1, r.metric("seconds"));
+          if (best == null || r.metric("seconds") < best.metric("seconds")) {
+            best = r;
+          }
+        }
+        double tokens = (double) batch * seq;
+        out.put("train_tok_s", tokens / best.metric("seconds"));
+        out.put("prefill_tok_s", tokens / prefill);
+        out.put("train_to_prefill", prefill / best.metric("seconds"));
+        out.put("step_s", best.metric("seconds"));
+        out.put("forward_backward_s", best.metric("forward_backward_s"));
+        out.put("optimizer_s", best.metric("optimizer_s"));
+        out.put("trained_tokens", best.metric("tokens"));
+        out.put("padding_fraction", best.metric("padding_fraction"));
+        out.put("loss_value", best.loss());
+        out.put("grad_norm", best.gradNorm());
+      }
+      out.put("peak_rss_mb", peakRssMb());
+    } finally {
+      if (tmp != null) {
+        deleteTree(tmp);
+      }
+    }
+    cmd.getOut().println(json.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    cmd.getOut().flush();
+    return 0;
+  }
+
+  /** One group: random prompt and completion tokens, rewards 0/1 alternating, made-up log-probs. */
+  private TrajectoryGroup group(int vocab) {
+    SplittableRandom random = new SplittableRandom(7);
+    List<Trajectory> ts = new ArrayList<>();
+    for (int i = 0; i < batch; i++) {
+      int[] p = new int[prompt];
+      int[] s = new int[seq - prompt];
+      float[] lp = new float[s.length];
+      for (int j = 0; j < p.length; j++) {
+        p[j] = random.nextInt(vocab);
+      }
+      for (int j = 0; j < s.length; j++) {
+        s[j] = random.nextInt(vocab);
+        lp[j] = (float) (-Math.log(vocab) + random.nextDouble() * 0.2 - 0.1);
+      }
+      ts.add(Trajectory.ofMessages(List.of(Message.user("bench")))
+          .withTurns(List.of(new Turn(p, s, lp))).withReward(i % 2));
+    }
+    return TrajectoryGroup.of(ts);
+  }
+
+  /**
+   * Best of two no-grad forwards of the batch, in chunks of as many sequences as the token
+   * budget holds (every intermediate of a DJL forward lives until its manager closes, so one
+   * forward of the whole batch would need the memory of a training pass), with the LM head on
+   * the last position only, as a prefill.
+   */
+  private double prefillSeconds(Policy policy, List<TrajectoryGroup> groups) {
+    List<Trajectory> rows = groups.get(0).trajectories();
+    int chunk = Math.max(1, tokenBudget / seq);
+    double best = Double.MAX_VALUE;
+    for (int r = 0; r < 2; r++) {
+      long start = System.nanoTime();
+      for (int from = 0; from < rows.size(); from += chunk) {
+        int n = Math.min(chunk, rows.size() - from);
+        long[] ids = new long[n * seq];
+        for (int i = 0; i < n; i++) {
+          int[] t = rows.get(from + i).tokens().ids();
+          for (int j = 0; j < seq; j++) {
+            ids[i * seq + j] = t[j];
+          }
+        }
+        try (NDManager m = policy.manager().newSubManager()) {
+          NDArray input = m.create(ids, new Shape(n, seq));
+          NDArray positions = m.arange(0, seq).toType(ai.djl.ndarray.types.DataType.INT64, false)
+              .reshape(1, seq).repeat(0, n);
+          NDArray hidden = policy.model().hidden(input, positions, null, null, policy.adapter()); // (n, seq, D)
+          policy.model().logits(hidden.get(":, -1, :")).toFloatArray();
+        }
+      }
+      best = Math.min(best, (System.nanoTime() - start) / 1e9);
+    }
+    return best;
+  }
+
+  /** A random Qwen2.5-0.5B-shaped checkpoint in Hugging Face layout. */
+  private static void writeRandomCheckpoint(Path dir) throws IOException {
+    ModelConfig config = ModelConfig.parse(new ObjectMapper().readTree(QWEN25_05B), "Qwen2.5-0.5B");
+    Files.writeString(dir.resolve("config.json"), QWEN25_05B);
+    try (NDManager m = NDManager.newBaseManager(); Transformer t = Transformer.random(config, 1, m)) {
+      TransformerWeights w = t.weights();
+      Map<String, NDArray> tensors = new LinkedHashMap<>();
+      tensors.put("model.embed_tokens.weight", w.embedding());
+      tensors.put("model.norm.weight", w.norm());
+      for (int l = 0; l < w.layers().size(); l++) {
+        TransformerWeights.Layer x = w.layers().get(l);
+        String p = "model.layers." + l + ".";
+        tensors.put(p + "input_layernorm.weight", x.attnNorm());
+        tensors.put(p + "post_attention_layernorm.weight", x.mlpNorm());
+        tensors.put(p + "self_attn.q_proj.weight", x.wq());
+        tensors.put(p + "self_attn.q_proj.bias", x.bq());
+        tensors.put(p + "self_attn.k_proj.weight", x.wk());
+        tensors.put(p + "self_attn.k_proj.bias", x.bk());
+        tensors.put(p + "self_attn.v_proj.weight", x.wv());
+        tensors.put(p + "self_attn.v_proj.bias", x.bv());
+        tensors.put(p + "self_attn.o_proj.weight", x.wo());
+        tensors.put(p + "mlp.gate_proj.weight", x.wGate());
+        tensors.put(p + "mlp.up_proj.weight", x.wUp());
+        tensors.put(p + "mlp.down_proj.weight", x.wDown());
+      }
+      tensors.values().removeIf(java.util.Objects::isNull);
+      Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+    }
+  }
+
+  private static double peakRssMb() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+      }
+    }
+    return Double.NaN;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
