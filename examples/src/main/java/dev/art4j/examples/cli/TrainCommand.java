@@ -79,8 +79,8 @@ final class TrainCommand {
     @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (alpha = 2 x rank; default ${DEFAULT-VALUE}).")
     int loraRank;
 
-    @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature of training rollouts (default ${DEFAULT-VALUE}).")
-    double temperature;
+    @Option(names = "--temperature", description = "Sampling temperature of training rollouts.")
+    Double temperature;
 
     @Option(names = "--max-tokens", defaultValue = "1024", description = "Most tokens in one conversation (default ${DEFAULT-VALUE}).")
     int maxTokens;
@@ -140,7 +140,7 @@ final class TrainCommand {
   }
 
   /** Defaults that differ per task. */
-  record Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate) {}
+  record Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate, double temperature) {}
 
   /** Runs {@code task} with the common options; the exit status. */
   static int train(CommandSpec spec, Common c, Defaults d, RlTask<?> task) {
@@ -154,7 +154,8 @@ final class TrainCommand {
       RlLoop.Options o = new RlLoop.Options(
           c.steps != null ? c.steps : d.steps(), c.groupSize, c.groups != null ? c.groups : d.groups(), c.seed,
           c.evalEvery != null ? c.evalEvery : d.evalEvery(), c.json,
-          c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank, c.temperature, c.maxTokens,
+          c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank,
+          c.temperature != null ? c.temperature : d.temperature(), c.maxTokens,
           c.judge == null ? null : c.judge.build());
       if (o.steps() < 1 || o.groupSize() < 2 || o.groupsPerStep() < 1) {
         throw new BadInput("need --steps >= 1, --group-size >= 2 and --groups >= 1");
@@ -228,7 +229,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(60, 4, 10, 100, 2e-3);
+      Defaults d = new Defaults(150, 4, 10, 100, 3e-3, 0.7);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new MathRl(common.seed, trainSize, val));
     }
@@ -242,7 +243,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(60, 4, 10, 100, 2e-3);
+      Defaults d = new Defaults(150, 4, 10, 100, 3e-3, 1.0);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new TicTacToeRl(common.seed, 5000, val));
     }
@@ -281,7 +282,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(60, 4, 10, 50, 2e-3);
+      Defaults d = new Defaults(100, 4, 10, 50, 3e-3, 1.0);
       if ((file == null) == (hfDataset == null)) {
         spec.commandLine().getErr().println("art4j train dataset: give exactly one of --file and --hf-dataset");
         return 2;
