@@ -73,7 +73,7 @@ class StarterBaseTest {
     ToolCall call = d.get(1).toolCalls().get(0);
     assertEquals("<|im_start|>system\nTools: add subtract multiply division<|im_end|>\n"
         + "<|im_start|>user\n" + d.get(0).content() + "<|im_end|>\n"
-        + "<|im_start|>assistant\n<tool_call>{\"name\": \"" + call.name() + "\", \"arguments\": " + call.argumentsJson()
+        + "<|im_start|>assistant\n" + d.get(1).content() + "<tool_call>{\"name\": \"" + call.name() + "\", \"arguments\": " + call.argumentsJson()
         + "}</tool_call><|im_end|>\n"
         + "<|im_start|>tool\n" + d.get(2).content() + "<|im_end|>\n"
         + "<|im_start|>assistant\n" + d.get(3).content() + "<|im_end|>\n", rendered);
@@ -191,7 +191,7 @@ class StarterBaseTest {
           }
         }
         ToolCall call = d.get(1).toolCalls().get(0);
-        assertEquals(CompactChatMl.toolCallText(call.name(), call.argumentsJson()) + "<|im_end|>|"
+        assertEquals(d.get(1).content() + CompactChatMl.toolCallText(call.name(), call.argumentsJson()) + "<|im_end|>|"
             + d.get(3).content() + "<|im_end|>|", trained.toString(),
             "the two assistant turns, each with its end marker (the final newline is not trained)");
       }
