@@ -116,15 +116,21 @@ public final class ReportWriter {
       sb.append("<p>No step logged yet.</p>\n");
     }
     for (String split : splits) {
+      // a step may have several lines (the trainer's and the task's metrics): show them merged
       HistoryEntry last = null;
+      Map<String, Double> merged = new LinkedHashMap<>();
       for (HistoryEntry h : history) {
         if (h.split().equals(split)) {
+          if (last != null && h.step() != last.step()) {
+            merged.clear();
+          }
+          merged.putAll(h.metrics());
           last = h;
         }
       }
       sb.append("<table class=\"metrics\"><caption>").append(Html.escape(split)).append(" · step ").append(last.step())
           .append(last.time() == null ? "" : " · " + Html.escape(shortTime(last.time()))).append("</caption>");
-      for (Map.Entry<String, Double> m : last.metrics().entrySet()) {
+      for (Map.Entry<String, Double> m : merged.entrySet()) {
         sb.append("<tr><th>").append(Html.escape(m.getKey())).append("</th><td>").append(Html.number(m.getValue()))
             .append("</td></tr>");
       }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolCall;
+import dev.art4j.core.run.HistoryEntry;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
@@ -45,6 +46,7 @@ class ReportWriterTest {
           Map.of("reward_mean", REWARD[step - 1], "success_rate", REWARD[step - 1], "loss", LOSS[step - 1],
               "tokens_per_second", 100.0 + step), step);
     }
+    store.appendHistory(new HistoryEntry(5, "train", Map.of("grad_norm", 0.125), null, null));
     store.log(List.of(), "val", Map.of("success_rate", 0.75), 5);
     // a kill mid-append leaves a torn line: ignored
     Files.writeString(store.historyFile(), "{\"step\":6,\"split\":\"train\",\"metrics\":{\"reward_m",
@@ -93,6 +95,9 @@ class ReportWriterTest {
     assertFalse(html.contains("<b>bold</b>"), "run text is escaped");
     assertTrue(html.contains("reward <b>0.9</b>"), "the step-5 reward in the summary line");
     assertFalse(html.contains("<script"), "no scripts");
+    String table = html.substring(html.indexOf("<caption>train"), html.indexOf("</table>", html.indexOf("<caption>train")));
+    assertTrue(table.contains("<th>grad_norm</th><td>0.125</td>") && table.contains("<th>reward_mean</th><td>0.9</td>"),
+        "the two lines of the last step are shown together: " + table);
   }
 
   @Test

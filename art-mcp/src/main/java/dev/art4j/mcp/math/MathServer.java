@@ -38,11 +38,13 @@ public final class MathServer implements AutoCloseable {
 
   private final Server jetty;
   private final McpSyncServer mcp;
+  private final HttpServletStreamableServerTransportProvider transport;
   private final int port;
 
-  private MathServer(Server jetty, McpSyncServer mcp, int port) {
+  private MathServer(Server jetty, McpSyncServer mcp, HttpServletStreamableServerTransportProvider transport, int port) {
     this.jetty = jetty;
     this.mcp = mcp;
+    this.transport = transport;
     this.port = port;
   }
 
@@ -91,7 +93,11 @@ public final class MathServer implements AutoCloseable {
   /** Starts the server over streamable HTTP on 127.0.0.1; port 0 picks a free port. */
   public static MathServer startHttp(int port, boolean testTools) throws Exception {
     HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider.builder()
-        .jsonMapper(McpJsonDefaults.getMapper()).mcpEndpoint("/mcp").build();
+        .jsonMapper(McpJsonDefaults.getMapper()).mcpEndpoint("/mcp")
+        // no idle-session sweeper: SDK 2.1.0 never disposes its scheduler, a non-daemon thread
+        // that keeps the JVM alive after close(); sessions end when clients close them
+        .sessionSweepInterval(null)
+        .build();
     McpSyncServer mcp = build(McpServer.sync(transport), testTools);
     Server jetty = new Server();
     ServerConnector connector = new ServerConnector(jetty);
@@ -103,7 +109,7 @@ public final class MathServer implements AutoCloseable {
     context.addServlet(new ServletHolder(transport), "/*");
     jetty.setHandler(context);
     jetty.start();
-    return new MathServer(jetty, mcp, connector.getLocalPort());
+    return new MathServer(jetty, mcp, transport, connector.getLocalPort());
   }
 
   private static McpSyncServer build(McpServer.SyncSpecification<?> spec, boolean testTools) {
@@ -129,6 +135,7 @@ public final class MathServer implements AutoCloseable {
   public void close() {
     try {
       mcp.close();
+      transport.closeGracefully().block(java.time.Duration.ofSeconds(5));
       jetty.stop();
     } catch (Exception e) {
       log.warn("stopping the math server: {}", e.toString());

@@ -29,6 +29,8 @@ import java.util.function.Function;
  */
 final class MathTools {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MathTools.class);
+
   static final String CONSTANTS_URI = "math://constants";
 
   private MathTools() {}
@@ -103,6 +105,8 @@ final class MathTools {
           schema(Map.of("seconds", number("how long to wait, at most 60")), "seconds"),
           args -> {
             double seconds = Math.min(60, num(args, "seconds"));
+            // on stderr, so that tests can see the call has arrived
+            log.info("sleep: {} s", format(seconds));
             try {
               Thread.sleep((long) (seconds * 1000));
             } catch (InterruptedException e) {
@@ -116,24 +120,28 @@ final class MathTools {
 
   /** {@value #CONSTANTS_URI}: mathematical constants as JSON. */
   static SyncResourceSpecification constants() {
-    Resource resource = Resource.builder().uri(CONSTANTS_URI).name("constants")
+    Resource resource = Resource.builder(CONSTANTS_URI, "constants")
         .description("Mathematical constants (pi, e, golden ratio, sqrt 2) as JSON.")
         .mimeType("application/json").build();
     String json = "{\"pi\": " + Math.PI + ", \"e\": " + Math.E + ", \"phi\": " + (1 + Math.sqrt(5)) / 2
         + ", \"sqrt2\": " + Math.sqrt(2) + "}";
     return new SyncResourceSpecification(resource, (exchange, request) ->
-        new ReadResourceResult(List.of(new TextResourceContents(CONSTANTS_URI, "application/json", json))));
+        ReadResourceResult.builder(List.of(TextResourceContents.builder(CONSTANTS_URI, json).mimeType("application/json").build()))
+            .build());
   }
 
   /** {@code solve_word_problem}: a user message asking to solve a problem step by step with the tools. */
   static SyncPromptSpecification wordProblemPrompt() {
-    Prompt prompt = new Prompt("solve_word_problem", "Ask to solve a word problem step by step with the math tools.",
-        List.of(new PromptArgument("problem", "the word problem", true)));
+    Prompt prompt = Prompt.builder("solve_word_problem")
+        .description("Ask to solve a word problem step by step with the math tools.")
+        .arguments(List.of(PromptArgument.builder("problem").description("the word problem").required(true).build()))
+        .build();
     return new SyncPromptSpecification(prompt, (exchange, request) -> {
       Object problem = request.arguments() == null ? null : request.arguments().get("problem");
       String text = "Solve this problem step by step. Use the math tools for every calculation "
           + "and finish with the final answer on its own line.\n\n" + (problem == null ? "" : problem);
-      return new GetPromptResult("word problem", List.of(new PromptMessage(McpSchema.Role.USER, new TextContent(text))));
+      return GetPromptResult.builder(List.of(PromptMessage.builder(McpSchema.Role.USER, TextContent.builder(text).build()).build()))
+          .description("word problem").build();
     });
   }
 
@@ -149,7 +157,7 @@ final class MathTools {
 
   private static SyncToolSpecification tool(String name, String description, Map<String, Object> inputSchema,
       Function<Map<String, Object>, String> body) {
-    Tool tool = Tool.builder().name(name).description(description).inputSchema(inputSchema).build();
+    Tool tool = Tool.builder(name, inputSchema).description(description).build();
     return new SyncToolSpecification(tool, (exchange, request) -> {
       Map<String, Object> args = request.arguments() == null ? Map.of() : request.arguments();
       try {

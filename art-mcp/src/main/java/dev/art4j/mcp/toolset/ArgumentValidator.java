@@ -2,7 +2,6 @@ package dev.art4j.mcp.toolset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -74,9 +73,7 @@ final class ArgumentValidator {
         }
       }
       JsonNode additional = schema.get("additionalProperties");
-      Iterator<Map.Entry<String, JsonNode>> fields = value.fields();
-      while (fields.hasNext()) {
-        Map.Entry<String, JsonNode> field = fields.next();
+      for (Map.Entry<String, JsonNode> field : value.properties()) {
         JsonNode fieldSchema = properties == null ? null : properties.get(field.getKey());
         if (fieldSchema != null) {
           if (!(field.getValue().isNull() && isRequired(required, field.getKey()))) {
@@ -194,7 +191,7 @@ final class ArgumentValidator {
 
   private static String fieldList(JsonNode properties) {
     List<String> names = new ArrayList<>();
-    properties.fieldNames().forEachRemaining(n -> names.add("`" + n + "`"));
+    properties.properties().forEach(e -> names.add("`" + e.getKey() + "`"));
     return String.join(", ", names);
   }
 }

@@ -90,6 +90,14 @@ final class ServerConnection implements AutoCloseable {
     return p == null ? -1 : p.pid();
   }
 
+  /** The last lines the stdio server wrote to stderr ("" for HTTP servers). */
+  String stderrTail() {
+    Live l = live;
+    return l.stdio() == null ? "" : l.stdio().stderrTail();
+  }
+
+  // HttpMcpTransport (legacy HTTP+SSE) is deprecated for removal in langchain4j, but servers still speak it
+  @SuppressWarnings("removal")
   private Live start(int generation) {
     McpTransport transport;
     if (config instanceof McpServerConfig.Stdio s) {

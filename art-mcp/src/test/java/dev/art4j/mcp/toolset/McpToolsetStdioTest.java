@@ -116,8 +116,12 @@ class McpToolsetStdioTest {
     ServerConnection math = tools.connection("math");
     int restartsBefore = tools.restarts();
     long pid = math.pid();
-    CompletableFuture<ToolResult> slow = CompletableFuture.supplyAsync(() -> tools.call("sleep", "{\"seconds\": 1.5}"));
-    Thread.sleep(300);
+    CompletableFuture<ToolResult> slow = CompletableFuture.supplyAsync(() -> tools.call("sleep", "{\"seconds\": 1.7}"));
+    // kill it once the server has started the call (it logs "sleep: 1.7 s" to stderr)
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!math.stderrTail().contains("sleep: 1.7 s") && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
     ToolResult r = slow.get(20, TimeUnit.SECONDS);
     assertTrue(r.isError());

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,10 +144,6 @@ public final class AgentLoop {
       }
       transcript.addMessages(results);
     }
-    if (transcript.awaitingReply() && finish.equals("max_turns")) {
-      // the last tool results were added but no turn is left to answer them
-      LOG.debug("rollout ended after {} turns without an answer", maxTurns);
-    }
     metadata.put("finish_reason", finish);
     int turns = transcript.turns().size();
     Map<String, Double> timings = new LinkedHashMap<>();
@@ -177,7 +174,7 @@ public final class AgentLoop {
     }
   }
 
-  static Completion await(java.util.concurrent.CompletableFuture<Completion> future) throws InterruptedException {
+  static Completion await(CompletableFuture<Completion> future) throws InterruptedException {
     try {
       return future.get();
     } catch (InterruptedException e) {

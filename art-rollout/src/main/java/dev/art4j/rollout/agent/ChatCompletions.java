@@ -10,6 +10,7 @@ import dev.art4j.rollout.engine.Completion;
 import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.FinishReason;
 import dev.art4j.rollout.engine.SamplingParams;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -229,7 +230,7 @@ public final class ChatCompletions {
       JsonNode a = CallJson.JSON.readTree(x);
       JsonNode b = CallJson.JSON.readTree(y);
       return a != null && a.equals(b);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return false;
     }
   }

@@ -7,6 +7,7 @@ import dev.art4j.core.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -126,6 +127,6 @@ public final class ChatFormat {
     if (n > 0 && (sampled[n - 1] == endOfTurnId || tokenizer.eosTokenIds().contains(sampled[n - 1]))) {
       n--;
     }
-    return tokenizer.decode(java.util.Arrays.copyOf(sampled, n), false);
+    return tokenizer.decode(Arrays.copyOf(sampled, n), false);
   }
 }

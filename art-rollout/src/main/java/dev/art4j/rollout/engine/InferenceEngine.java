@@ -103,6 +103,10 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     for (int i = 0; i < samplers.length; i++) {
       samplers[i] = new Sampler();
     }
+    if (Kernels.best() instanceof ScalarKernels && !Boolean.getBoolean("art4j.engine.scalar")) {
+      LOG.warn("jdk.incubator.vector is not available: the engine runs its plain-Java kernels, several times "
+          + "slower; start the JVM with --add-modules jdk.incubator.vector");
+    }
     refreshAdapter();
     this.scheduler = new Thread(this::loop, "art4j-engine");
     scheduler.setDaemon(true);

@@ -136,7 +136,7 @@ final class WorkerPool implements AutoCloseable {
         Thread.onSpinWait();
       }
       if (job == seen && !closed) {
-        LockSupport.parkNanos(this, 1_000_000L);
+        LockSupport.park(this); // run() unparks after publishing a job (a permit is never lost)
       }
     }
   }

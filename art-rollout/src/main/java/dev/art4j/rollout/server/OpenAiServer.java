@@ -16,6 +16,7 @@ import dev.art4j.rollout.engine.SamplingParams;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -294,7 +295,7 @@ public final class OpenAiServer implements AutoCloseable {
     } catch (JsonProcessingException e) {
       throw new BadRequestException("the body is not valid JSON: " + e.getOriginalMessage(), null);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 

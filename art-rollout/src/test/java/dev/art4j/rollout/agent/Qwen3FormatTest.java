@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.chat.ToolSpec;
+import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.trajectory.TokenSequence;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.rollout.engine.Completion;
 import dev.art4j.rollout.engine.FinishReason;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -152,5 +154,25 @@ class Qwen3FormatTest {
     // the empty think block the template rendered is not rendered for an older reply; the ids keep it
     assertArrayEquals(c.tokens(), Arrays.copyOfRange(tr.prompt(), before, before + c.tokens().length));
     assertTrue(noThink.tokenizer().decode(tr.prompt()).contains("<think>\n\n</think>\n\nIt is 3 and 12.<|im_end|>\n<|im_start|>user\nThanks. And 2+2?"));
+  }
+
+  @Test
+  void qwen25TemplateWithTheSameVocabularyKeepsTheBookkeepingExact() {
+    Path config = Path.of(System.getProperty("art4j.fixtures", "../art-core/src/test/resources/fixtures"))
+        .resolve("templates/qwen2_5/tokenizer_config.json");
+    ChatFormat qwen25 = ChatFormat.of(ChatTemplate.fromTokenizerConfig(config), qwen3.tokenizer());
+    assertEquals(qwen3.endOfTurnId(), qwen25.endOfTurnId());
+    List<ToolSpec> tools = TestKit.mathToolset().tools();
+    Transcript tr = Transcript.start(qwen25, List.of(Message.user("1+2?")), tools);
+    assertTrue(qwen25.tokenizer().decode(tr.prompt()).startsWith("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud."),
+        "Qwen2.5's default system prompt");
+    int before = tr.length();
+    Completion c = reply("<tool_call>\n{\"name\": \"add\", \"arguments\": {\"a\": 1, \"b\": 2}}\n</tool_call>", true);
+    ParsedReply r = tr.addReply(c, "x");
+    assertEquals("add", r.toolCalls().get(0).name());
+    tr.addMessages(List.of(Message.tool("x0", "add", "3")));
+    int[] next = tr.prompt();
+    assertEquals("\n<|im_start|>user\n<tool_response>\n3\n</tool_response><|im_end|>\n<|im_start|>assistant\n",
+        qwen25.tokenizer().decode(Arrays.copyOfRange(next, before + c.tokens().length, next.length)));
   }
 }

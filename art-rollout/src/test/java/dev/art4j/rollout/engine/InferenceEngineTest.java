@@ -453,6 +453,49 @@ class InferenceEngineTest {
   }
 
   @Test
+  void manyThreadsSubmittingAtOnceGetWhatEachWouldGetAlone() throws Exception {
+    Path dir = Reference.model("tiny-qwen3");
+    try (Transformer model = Transformer.load(dir, manager);
+        InferenceEngine engine = InferenceEngine.builder().model(model).maxBatchSize(6).kvTokenBudget(1024).build()) {
+      int threads = 4;
+      int each = 12;
+      Completion[][] got = new Completion[threads][each];
+      List<Thread> ts = new ArrayList<>();
+      List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+      for (int t = 0; t < threads; t++) {
+        int id = t;
+        Thread th = new Thread(() -> {
+          try {
+            List<CompletableFuture<Completion>> fs = new ArrayList<>();
+            for (int i = 0; i < each; i++) {
+              fs.add(engine.submit(new int[] {id + 1, i + 1, 7}, SamplingParams.builder()
+                  .maxNewTokens(3 + i).ignoreEos(true).seed(id * 100L + i).build()));
+            }
+            for (int i = 0; i < each; i++) {
+              got[id][i] = get(fs.get(i));
+            }
+          } catch (Throwable e) {
+            errors.add(e);
+          }
+        });
+        ts.add(th);
+        th.start();
+      }
+      for (Thread th : ts) {
+        th.join();
+      }
+      assertTrue(errors.isEmpty(), errors.toString());
+      for (int t = 0; t < threads; t++) {
+        for (int i = 0; i < each; i += 5) {
+          Completion alone = get(engine.submit(new int[] {t + 1, i + 1, 7}, SamplingParams.builder()
+              .maxNewTokens(3 + i).ignoreEos(true).seed(t * 100L + i).build()));
+          assertEquals(alone, got[t][i], "thread " + t + " request " + i);
+        }
+      }
+    }
+  }
+
+  @Test
   void aCancelledRequestGivesBackItsRoom() throws Exception {
     Path dir = Reference.model("tiny-qwen2");
     try (Transformer model = Transformer.load(dir, manager);

@@ -75,24 +75,34 @@ class GatherTest {
 
   @Test
   void theBudgetStopsTheRunWhenExceeded() {
+    // scenarios 0 and 1 fail at once (4 failures, budget 2); the others would run until interrupted
     List<Integer> scenarios = IntStream.range(0, 6).boxed().toList();
-    AtomicInteger started = new AtomicInteger();
+    AtomicInteger interrupted = new AtomicInteger();
+    long start = System.nanoTime();
     GatherException e = assertThrows(GatherException.class,
         () -> Gather.builder(scenarios, (Integer s) -> {
-              started.incrementAndGet();
-              return rollout(s, List.of(1, 4));
+              if (s < 2) {
+                throw new IllegalStateException("tool server down for scenario " + s);
+              }
+              try {
+                Thread.sleep(60_000);
+              } catch (InterruptedException ie) {
+                interrupted.incrementAndGet();
+                throw ie;
+              }
+              return rollout(s, List.of());
             })
             .groupSize(2)
             .maxExceptions(2)
-            .concurrency(1)
             .progress(null)
             .build()
             .run());
     assertEquals(3, e.failures(), "stops at the first failure past the budget");
-    assertTrue(e.getMessage().contains("over the budget of maxExceptions=2"), e.getMessage());
-    assertTrue(e.getCause().getMessage().contains("scenario 1"), "the first failure is the cause");
+    assertTrue(e.getMessage().contains("3 of 12 rollouts failed, over the budget of maxExceptions=2"), e.getMessage());
+    assertTrue(e.getCause().getMessage().contains("tool server down"), "the first failure is the cause");
     assertEquals(2, e.getSuppressed().length);
-    assertTrue(started.get() < 12, "the remaining rollouts were not all started: " + started.get());
+    assertTrue((System.nanoTime() - start) / 1e9 < 30, "the run did not wait for the rollouts in flight");
+    assertEquals(8, interrupted.get(), "the rollouts in flight were interrupted");
   }
 
   @Test

@@ -204,4 +204,26 @@ class OpenAiServerTest {
       assertTrue(prompt.endsWith("<|im_start|>assistant\n<tool_call>\n{\"name\": \"add\", \"arguments\": "), prompt);
     }
   }
+
+  @Test
+  void concurrentClientsAreServedTogether() throws Exception {
+    try (OpenAiServer server = OpenAiServer.builder(engine, format).port(0).modelName("tiny-chat").start()) {
+      List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"question " + i + "\"}],\"max_tokens\":8}";
+        pending.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      for (var f : pending) {
+        HttpResponse<String> r = f.get();
+        assertEquals(200, r.statusCode(), r.body());
+      }
+      List<Trajectory> kept = server.trajectories();
+      assertEquals(6, kept.size());
+      assertEquals(6, kept.stream().map(t -> t.messages().get(0).content()).distinct().count());
+      assertEquals(6, server.drainTrajectories().size());
+      assertTrue(server.trajectories().isEmpty());
+    }
+  }
 }

@@ -35,6 +35,10 @@ public final class BenchCommand {
 
     @Override
     public Integer call() throws Exception {
+      if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+        spec.commandLine().getErr().println("art4j bench decode: warning: jdk.incubator.vector is not loaded, the engine "
+            + "runs its plain-Java kernels; run with ART4J_JAVA_OPTS=\"-Xmx3g --add-modules jdk.incubator.vector\"");
+      }
       Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens);
       ObjectMapper mapper = new ObjectMapper();
       String text = json ? mapper.writeValueAsString(result) : mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result);

@@ -18,7 +18,7 @@ import dev.art4j.rollout.gather.Gather;
 import dev.art4j.train.GrpoTrainer;
 import dev.art4j.train.TrainConfig;
 import dev.art4j.train.TrainResult;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -65,10 +65,10 @@ final class RlLoop<S> {
 
   private final RlTask<S> task;
   private final Options o;
-  private final PrintStream out;
+  private final PrintWriter out;
   private final long start = System.nanoTime();
 
-  RlLoop(RlTask<S> task, Options options, PrintStream out) {
+  RlLoop(RlTask<S> task, Options options, PrintWriter out) {
     this.task = task;
     this.o = options;
     this.out = out;
@@ -90,13 +90,17 @@ final class RlLoop<S> {
       int first = trainer.step() + 1;
       double valSuccess = Double.NaN;
       if (first > o.steps()) {
-        out.println(o.json() ? "" : "run already at step " + trainer.step() + " (>= --steps " + o.steps() + "); nothing to train");
+        if (!o.json()) {
+          out.println("run already at step " + trainer.step() + " (>= --steps " + o.steps() + "); nothing to train");
+          out.flush();
+        }
         return valSuccess;
       }
       if (first == 1) {
         valSuccess = evaluate(greedy, store, 0);
       } else if (!o.json()) {
         out.printf(Locale.ROOT, "resuming %s at step %d%n", store.dir(), first);
+        out.flush();
       }
       List<S> order = new ArrayList<>(task.train());
       Collections.shuffle(order, new Random(o.seed()));

@@ -13,7 +13,7 @@ import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.openai.OpenAiChatModel;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,8 +79,8 @@ final class TrainCommand {
     @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (alpha = 2 x rank; default ${DEFAULT-VALUE}).")
     int loraRank;
 
-    @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature of training rollouts (default ${DEFAULT-VALUE}).")
-    double temperature;
+    @Option(names = "--temperature", description = "Sampling temperature of training rollouts.")
+    Double temperature;
 
     @Option(names = "--max-tokens", defaultValue = "1024", description = "Most tokens in one conversation (default ${DEFAULT-VALUE}).")
     int maxTokens;
@@ -140,11 +140,11 @@ final class TrainCommand {
   }
 
   /** Defaults that differ per task. */
-  record Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate) {}
+  record Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate, double temperature) {}
 
   /** Runs {@code task} with the common options; the exit status. */
   static int train(CommandSpec spec, Common c, Defaults d, RlTask<?> task) {
-    PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true);
+    PrintWriter out = spec.commandLine().getOut();
     try (task) {
       Path modelDir = resolveModel(c, task);
       String name = c.name != null ? c.name
@@ -154,19 +154,22 @@ final class TrainCommand {
       RlLoop.Options o = new RlLoop.Options(
           c.steps != null ? c.steps : d.steps(), c.groupSize, c.groups != null ? c.groups : d.groups(), c.seed,
           c.evalEvery != null ? c.evalEvery : d.evalEvery(), c.json,
-          c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank, c.temperature, c.maxTokens,
+          c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank,
+          c.temperature != null ? c.temperature : d.temperature(), c.maxTokens,
           c.judge == null ? null : c.judge.build());
       if (o.steps() < 1 || o.groupSize() < 2 || o.groupsPerStep() < 1) {
         throw new BadInput("need --steps >= 1, --group-size >= 2 and --groups >= 1");
       }
       if (!c.json) {
         out.printf("art4j train %s: model %s, run %s%n", task.name(), modelDir, store.dir());
+        out.flush();
       }
       try (Policy policy = Policy.load(modelDir)) {
         ChatFormat format = ChatFormat.load(modelDir);
         double success = new RlLoop<>(task, o, out).run(policy, format, store);
         if (!c.json) {
           out.printf("held-out success %.1f%%; report: %s%n", 100 * success, store.dir().resolve("report.html"));
+          out.flush();
         }
       }
       return 0;
@@ -226,7 +229,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(60, 4, 10, 100, 2e-3);
+      Defaults d = new Defaults(150, 4, 10, 100, 3e-3, 0.7);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new MathRl(common.seed, trainSize, val));
     }
@@ -240,7 +243,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(60, 4, 10, 100, 2e-3);
+      Defaults d = new Defaults(150, 4, 10, 100, 3e-3, 1.0);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new TicTacToeRl(common.seed, 5000, val));
     }
@@ -279,7 +282,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(60, 4, 10, 50, 2e-3);
+      Defaults d = new Defaults(100, 4, 10, 50, 3e-3, 1.0);
       if ((file == null) == (hfDataset == null)) {
         spec.commandLine().getErr().println("art4j train dataset: give exactly one of --file and --hf-dataset");
         return 2;

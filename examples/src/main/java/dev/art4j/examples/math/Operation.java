@@ -5,21 +5,28 @@ import java.util.List;
 
 /** The four arithmetic operations of the math task, each answered by the math MCP server's tool of that name. */
 public enum Operation {
-  ADD("add", List.of("What is {a} plus {b}?", "Add {a} and {b}.", "What is the sum of {a} and {b}?",
+  ADD("add", "+", List.of("What is {a} plus {b}?", "Add {a} and {b}.", "What is the sum of {a} and {b}?",
       "Compute {a} + {b}.", "How much is {a} plus {b}?")),
-  SUBTRACT("subtract", List.of("What is {a} minus {b}?", "Compute {a} - {b}.",
+  SUBTRACT("subtract", "-", List.of("What is {a} minus {b}?", "Compute {a} - {b}.",
       "What is the difference of {a} and {b}?", "How much is {a} minus {b}?", "Take {a} minus {b}.")),
-  MULTIPLY("multiply", List.of("What is {a} times {b}?", "Multiply {a} by {b}.", "What is the product of {a} and {b}?",
+  MULTIPLY("multiply", "*", List.of("What is {a} times {b}?", "Multiply {a} by {b}.", "What is the product of {a} and {b}?",
       "Compute {a} * {b}.", "How much is {a} times {b}?")),
-  DIVISION("division", List.of("What is {a} divided by {b}?", "Divide {a} by {b}.",
+  DIVISION("division", "/", List.of("What is {a} divided by {b}?", "Divide {a} by {b}.",
       "What is the quotient of {a} and {b}?", "Compute {a} / {b}.", "How much is {a} divided by {b}?"));
 
   private final String tool;
+  private final String symbol;
   private final List<String> phrasings;
 
-  Operation(String tool, List<String> phrasings) {
+  Operation(String tool, String symbol, List<String> phrasings) {
     this.tool = tool;
+    this.symbol = symbol;
     this.phrasings = phrasings;
+  }
+
+  /** The operator sign ({@code + - * /}). */
+  public String symbol() {
+    return symbol;
   }
 
   /** The math MCP server's tool that computes this operation. */

@@ -50,7 +50,7 @@ public final class Starter {
   private static final Logger log = LoggerFactory.getLogger(Starter.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   /** Bumped whenever the build recipe changes, so old caches are not reused. */
-  static final int RECIPE = 1;
+  static final int RECIPE = 3;
 
   private Starter() {}
 

@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
 final class WarmStart {
 
   private static final Logger log = LoggerFactory.getLogger(WarmStart.class);
-  static final int BATCH = 16;
-  static final double LEARNING_RATE = 2e-3;
+  static final int BATCH = 24;
+  /** Learning rate per phase, and where each phase ends (fraction of the steps). */
+  static final double[] PHASES = {2e-3, 1e-3, 3e-4};
+  static final double[] PHASE_ENDS = {0.6, 0.85, 1.0};
 
   private WarmStart() {}
 
@@ -67,35 +69,45 @@ final class WarmStart {
         seqs.add(Supervision.tokens(d, spec.tools(), tok));
       }
       int rank = spec.shape().hidden();
-      TrainConfig config = TrainConfig.builder().learningRate(LEARNING_RATE).linearWarmup(20).weightDecay(0.0)
-          .maxGradNorm(1.0).seed(spec.seed()).build();
-      try (SftTrainer sft = SftTrainer.builder(policy).config(config)
-          .lora(new LoraConfig(rank, rank, 0.0), spec.seed()).checkpointEvery(0).build()) {
-        Random order = new Random(spec.seed() + 1);
-        List<Integer> perm = new ArrayList<>();
-        int next = 0;
-        for (int step = 1; step <= spec.sftSteps(); step++) {
-          List<TokenSequence> batch = new ArrayList<>(BATCH);
-          for (int i = 0; i < BATCH; i++) {
-            if (next == perm.size()) {
-              perm.clear();
-              for (int j = 0; j < seqs.size(); j++) {
-                perm.add(j);
+      LoraConfig lora = new LoraConfig(rank, rank, 0.0);
+      Random order = new Random(spec.seed() + 1);
+      List<Integer> perm = new ArrayList<>();
+      int next = 0;
+      int step = 0;
+      // a step-wise decaying learning rate: one trainer per phase, all on the policy's one adapter
+      // (the first trainer creates it; later ones continue it with fresh optimiser moments)
+      for (int phase = 0; phase < PHASES.length; phase++) {
+        int phaseEnd = phase == PHASES.length - 1 ? spec.sftSteps() : (int) Math.round(spec.sftSteps() * PHASE_ENDS[phase]);
+        TrainConfig config = TrainConfig.builder().learningRate(PHASES[phase]).weightDecay(0.0).maxGradNorm(1.0)
+            .seed(spec.seed() + phase).build();
+        if (phase == 0) {
+          config = config.toBuilder().linearWarmup(20).build();
+        }
+        try (SftTrainer sft = SftTrainer.builder(policy).config(config).lora(lora, spec.seed()).checkpointEvery(0).build()) {
+          for (; step < phaseEnd; step++) {
+            List<TokenSequence> batch = new ArrayList<>(BATCH);
+            for (int i = 0; i < BATCH; i++) {
+              if (next == perm.size()) {
+                perm.clear();
+                for (int j = 0; j < seqs.size(); j++) {
+                  perm.add(j);
+                }
+                Collections.shuffle(perm, order);
+                next = 0;
               }
-              Collections.shuffle(perm, order);
-              next = 0;
+              batch.add(seqs.get(perm.get(next++)));
             }
-            batch.add(seqs.get(perm.get(next++)));
-          }
-          TrainResult r = sft.train(batch);
-          losses.add(r.loss());
-          if (step % 5 == 0 || step == 1) {
-            log.info("starter '{}' warm start: step {}/{} loss {} ({} s)", spec.name(), step, spec.sftSteps(),
-                String.format("%.4f", r.loss()), String.format("%.0f", (System.nanoTime() - t0) / 1e9));
+            TrainResult r = sft.train(batch);
+            losses.add(r.loss());
+            if ((step + 1) % 50 == 0 || step == 0) {
+              log.info("starter '{}' warm start: step {}/{} lr {} loss {} ({} s)", spec.name(), step + 1,
+                  spec.sftSteps(), PHASES[phase], String.format("%.4f", r.loss()),
+                  String.format("%.0f", (System.nanoTime() - t0) / 1e9));
+            }
           }
         }
-        merged = merge(spec, policy, sft.adapter());
       }
+      merged = merge(spec, policy, policy.adapter());
     }
     Path tmp = dir.resolve("model.safetensors.tmp");
     RandomQwen2.writeSafetensors(tmp, merged, new ObjectMapper());
@@ -103,7 +115,7 @@ final class WarmStart {
     int tail = Math.min(20, losses.size());
     info.put("status", "done");
     info.put("lora_rank", spec.shape().hidden());
-    info.put("learning_rate", LEARNING_RATE);
+    info.put("learning_rates", java.util.Arrays.toString(PHASES));
     info.put("batch", BATCH);
     info.put("first_loss", losses.get(0));
     info.put("final_loss", losses.subList(losses.size() - tail, losses.size()).stream()

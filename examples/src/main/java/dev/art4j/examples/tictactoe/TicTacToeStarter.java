@@ -27,7 +27,7 @@ public final class TicTacToeStarter {
         "Game over: you win.", "Game over: you lose.", "Unknown tool; the only tool is move.",
         "Argument `row` is missing.", "The game is over (you win). Do not call move again.");
     return new StarterSpec("tictactoe", seed, List.of(TicTacToeGame.moveSpec()), TicTacToeStarter::demonstration,
-        extra, new StarterSpec.Shape(128, 4, 4, 2, 384, 1024), 3000, 400);
+        extra, new StarterSpec.Shape(128, 4, 4, 2, 384, 1024), 3000, 300);
   }
 
   /** One game with random legal moves, as a conversation. */

@@ -18,6 +18,7 @@ import java.util.Map;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Transformer;
 import dev.art4j.core.tokenizer.Tokenizer;
+import dev.art4j.core.trajectory.TokenSequence;
 import dev.art4j.examples.math.MathStarter;
 import dev.art4j.examples.math.Operation;
 import java.io.IOException;
@@ -72,7 +73,7 @@ class StarterBaseTest {
     ToolCall call = d.get(1).toolCalls().get(0);
     assertEquals("<|im_start|>system\nTools: add subtract multiply division<|im_end|>\n"
         + "<|im_start|>user\n" + d.get(0).content() + "<|im_end|>\n"
-        + "<|im_start|>assistant\n<tool_call>{\"name\": \"" + call.name() + "\", \"arguments\": " + call.argumentsJson()
+        + "<|im_start|>assistant\n" + d.get(1).content() + "<tool_call>{\"name\": \"" + call.name() + "\", \"arguments\": " + call.argumentsJson()
         + "}</tool_call><|im_end|>\n"
         + "<|im_start|>tool\n" + d.get(2).content() + "<|im_end|>\n"
         + "<|im_start|>assistant\n" + d.get(3).content() + "<|im_end|>\n", rendered);
@@ -172,6 +173,43 @@ class StarterBaseTest {
         Files.readAllBytes(other.resolve("model.safetensors"))));
     assertNotEquals(Starter.hash(spec), Starter.hash(spec8));
     assertEquals(Starter.hash(spec), Starter.hash(MathStarter.spec(7)), "the hash is a function of the spec");
+  }
+
+  @Test
+  void supervisionTrainsExactlyTheAssistantTurnsAndTokenisesLikeTheWhole() throws IOException {
+    try (Tokenizer tok = Tokenizer.load(dir)) {
+      for (List<Message> d : demos.subList(0, 50)) {
+        TokenSequence seq = Supervision.tokens(d, spec.tools(), tok);
+        String full = CompactChatMl.render(d, spec.tools(), false);
+        assertArrayEquals(tok.encode(full), seq.ids(), "piecewise tokens equal the whole text's tokens");
+        StringBuilder trained = new StringBuilder();
+        for (int i = 0; i < seq.ids().length; i++) {
+          if (seq.sampled()[i]) {
+            trained.append(tok.decode(new int[] {seq.ids()[i]}));
+          } else if (i > 0 && seq.sampled()[i - 1]) {
+            trained.append('|');
+          }
+        }
+        ToolCall call = d.get(1).toolCalls().get(0);
+        assertEquals(d.get(1).content() + CompactChatMl.toolCallText(call.name(), call.argumentsJson()) + "<|im_end|>|"
+            + d.get(3).content() + "<|im_end|>|", trained.toString(),
+            "the two assistant turns, each with its end marker (the final newline is not trained)");
+      }
+    }
+  }
+
+  @Test
+  void ticTacToeDemonstrationsAreWholeLegalGames() {
+    StarterSpec ttt = dev.art4j.examples.tictactoe.TicTacToeStarter.spec(1);
+    for (List<Message> d : Starter.demonstrations(ttt, 100)) {
+      assertEquals("Good game.", d.get(d.size() - 1).content());
+      String last = d.get(d.size() - 2).content();
+      assertTrue(last.endsWith("Game over: you win.") || last.endsWith("Game over: you lose.")
+          || last.endsWith("Game over: draw."), last);
+      for (Message m : d) {
+        assertFalse(m.content().startsWith("Illegal move"), "random legal moves only: " + m.content());
+      }
+    }
   }
 
   @Test
