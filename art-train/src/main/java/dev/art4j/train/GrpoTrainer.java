@@ -182,7 +182,7 @@ public final class GrpoTrainer implements AutoCloseable {
       try (NDManager m = scope.newSubManager()) {
         MicroBatch.Tensors t = mb.tensors(m, c.lossType() == LossType.GSPO);
         // reference pass outside the collector: grad mode off, no graph kept
-        NDArray ref = c.klCoef() > 0 ? t.logprobs(core.policy.model(), null) : null;
+        NDArray ref = c.klCoef() > 0 ? t.referenceLogprobs(core.policy.model(), m) : null;
         PolicyLoss.Output out;
         if (backward) {
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -320,7 +320,11 @@ public final class GrpoTrainer implements AutoCloseable {
       return this;
     }
 
-    /** Whether to continue from the run store's latest checkpoint (default true). */
+    /**
+     * Whether to continue from the run store's latest checkpoint (default true). Resuming loads
+     * the checkpoint's adapter and puts it in use with {@link Policy#setAdapter}; an adapter the
+     * policy had before is left to its owner (it lives until the policy closes).
+     */
     public Builder resume(boolean resume) {
       options.resume = resume;
       return this;

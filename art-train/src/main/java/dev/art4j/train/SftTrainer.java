@@ -266,7 +266,11 @@ public final class SftTrainer implements AutoCloseable {
       return this;
     }
 
-    /** Whether to continue from the run store's latest checkpoint (default true). */
+    /**
+     * Whether to continue from the run store's latest checkpoint (default true). Resuming loads
+     * the checkpoint's adapter and puts it in use with {@link Policy#setAdapter}; an adapter the
+     * policy had before is left to its owner (it lives until the policy closes).
+     */
     public Builder resume(boolean resume) {
       options.resume = resume;
       return this;
