@@ -62,6 +62,13 @@ public final class BenchLoopCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--lr", defaultValue = "3e-3", description = "Learning rate (default ${DEFAULT-VALUE}, as train math).")
+  double learningRate;
+
+  @Option(names = "--temperature", defaultValue = "0.7",
+      description = "Sampling temperature (default ${DEFAULT-VALUE}, as train math).")
+  double temperature;
+
   @Override
   public Integer call() throws Exception {
     CommandLine cmd = spec.commandLine();
@@ -93,14 +100,14 @@ public final class BenchLoopCommand implements Callable<Integer> {
     try (McpToolset tools = McpToolset.builder().stdio("math", MathRl.bundledMathServer()).allow(MathStarter.TOOLS).build();
          Policy policy = Policy.load(modelDir);
          GrpoTrainer trainer = GrpoTrainer.builder(policy)
-             .config(TrainConfig.builder().learningRate(2e-3).maxGradNorm(1.0).seed(seed).build())
+             .config(TrainConfig.builder().learningRate(learningRate).maxGradNorm(1.0).seed(seed).build())
              .runStore(RunStore.open(runDir)).checkpointEvery(0)
              .lora(new LoraConfig(8, 16, 0.0), seed).build();
          InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(seed).build()) {
       engine.refreshAdapter();
       ChatFormat format = ChatFormat.load(modelDir);
       AgentLoop agent = AgentLoop.builder(engine, format).maxTurns(3).maxTokens(1024)
-          .sampling(SamplingParams.builder().temperature(1.0).maxNewTokens(48).build()).build();
+          .sampling(SamplingParams.builder().temperature(temperature).maxNewTokens(48).build()).build();
       wallStart = System.nanoTime();
       for (int step = 1; step <= steps; step++) {
         List<MathProblem> batch = new ArrayList<>();
@@ -148,6 +155,8 @@ public final class BenchLoopCommand implements Callable<Integer> {
     out.put("model", "math starter " + modelDir.getFileName());
     out.put("steps", steps);
     out.put("rollouts_per_step", groups * groupSize);
+    out.put("learning_rate", learningRate);
+    out.put("temperature", temperature);
     out.put("setup_s", round(setup));
     out.put("wall_s", round(wall));
     out.put("rollout_s", round(rollout));
