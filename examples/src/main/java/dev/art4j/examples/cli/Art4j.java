@@ -16,12 +16,14 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       ScoreCommand.class,
       GenerateCommand.class,
-      RulerCommand.class,
-      TemplateCommand.class,
       McpCommand.class,
       ScenariosCommand.class,
-      BenchCommand.class,
+      RulerCommand.class,
       ServeCommand.class,
+      BenchCommand.class,
+      TrainCommand.class,
+      ReportCommand.class,
+      TemplateCommand.class,
     })
 public final class Art4j {
 

@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 /** {@code art4j bench}: speed measurements printed as JSON. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks (results as one JSON object on stdout).",
-    subcommands = {BenchCommand.Decode.class})
+    subcommands = {BenchCommand.Decode.class, BenchTrainCommand.class, BenchLoopCommand.class, BenchSoakCommand.class})
 public final class BenchCommand {
 
   /**

@@ -1,0 +1,85 @@
+package dev.art4j.examples.cli;
+
+import dev.art4j.core.chat.Message;
+import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.examples.math.MathProblem;
+import dev.art4j.examples.math.MathProblems;
+import dev.art4j.examples.math.MathReward;
+import dev.art4j.examples.math.MathStarter;
+import dev.art4j.examples.starter.StarterSpec;
+import dev.art4j.mcp.toolset.McpToolset;
+import dev.art4j.rollout.agent.AgentLoop;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The math quickstart as an {@link RlTask}: generated arithmetic questions, the bundled math MCP
+ * server over stdio (a child JVM) with an allow-list of the four arithmetic tools, the rule-based
+ * reward of {@link MathReward}.
+ */
+final class MathRl implements RlTask<MathProblem> {
+
+  private final MathProblems.Split split;
+  private final McpToolset tools;
+
+  MathRl(long seed, int trainSize, int valSize) {
+    this.split = MathProblems.split(seed, trainSize, valSize);
+    this.tools = McpToolset.builder()
+        .stdio("math", bundledMathServer())
+        .allow(MathStarter.TOOLS)
+        .build();
+  }
+
+  /** The command that starts the bundled math MCP server with this JVM's class path. */
+  static List<String> bundledMathServer() {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        "dev.art4j.mcp.math.MathServer");
+  }
+
+  @Override
+  public String name() {
+    return "math";
+  }
+
+  @Override
+  public StarterSpec starter(long seed) {
+    return MathStarter.spec(seed);
+  }
+
+  @Override
+  public List<MathProblem> train() {
+    return split.train();
+  }
+
+  @Override
+  public List<MathProblem> val() {
+    return split.val();
+  }
+
+  @Override
+  public Trajectory rollout(AgentLoop agent, MathProblem p) throws InterruptedException {
+    Trajectory t = agent.run(List.of(Message.user(p.question())), tools);
+    t = MathReward.score(t, p);
+    for (Map.Entry<String, Object> e : p.metadata().entrySet()) {
+      t = t.withMetadata(e.getKey(), e.getValue());
+    }
+    return t;
+  }
+
+  @Override
+  public int maxTurns() {
+    return 3;
+  }
+
+  @Override
+  public int maxNewTokens() {
+    return 48;
+  }
+
+  @Override
+  public void close() {
+    tools.close();
+  }
+}

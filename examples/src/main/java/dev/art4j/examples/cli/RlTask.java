@@ -1,0 +1,39 @@
+package dev.art4j.examples.cli;
+
+import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.examples.starter.StarterSpec;
+import dev.art4j.rollout.agent.AgentLoop;
+import java.util.List;
+
+/**
+ * What {@link RlLoop} needs from one example task: its scenarios, how one rollout runs and is
+ * scored, and the starter model it comes with.
+ *
+ * @param <S> the scenario type
+ */
+interface RlTask<S> extends AutoCloseable {
+
+  /** The task's name: the run store's project and the starter's name. */
+  String name();
+
+  /** The embedded starter for this task, built from {@code seed}. */
+  StarterSpec starter(long seed);
+
+  /** Training scenarios. */
+  List<S> train();
+
+  /** Held-out scenarios. */
+  List<S> val();
+
+  /** Runs one scenario with {@code agent} and returns the scored trajectory (reward and a {@code success} metric). */
+  Trajectory rollout(AgentLoop agent, S scenario) throws InterruptedException;
+
+  /** Most assistant replies in one rollout. */
+  int maxTurns();
+
+  /** Most tokens in one reply. */
+  int maxNewTokens();
+
+  @Override
+  default void close() {}
+}

@@ -1,0 +1,57 @@
+package dev.art4j.examples.cli;
+
+import dev.art4j.core.chat.Message;
+import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.examples.starter.StarterSpec;
+import dev.art4j.examples.tictactoe.TicTacToeGame;
+import dev.art4j.examples.tictactoe.TicTacToeScenario;
+import dev.art4j.examples.tictactoe.TicTacToeStarter;
+import dev.art4j.rollout.agent.AgentLoop;
+import java.util.List;
+
+/** Tic-tac-toe against a random opponent as an {@link RlTask}: one fresh game (a toolset) per rollout. */
+final class TicTacToeRl implements RlTask<TicTacToeScenario> {
+
+  private final List<List<TicTacToeScenario>> split;
+
+  TicTacToeRl(long seed, int trainSize, int valSize) {
+    this.split = TicTacToeScenario.split(seed, trainSize, valSize);
+  }
+
+  @Override
+  public String name() {
+    return "tictactoe";
+  }
+
+  @Override
+  public StarterSpec starter(long seed) {
+    return TicTacToeStarter.spec(seed);
+  }
+
+  @Override
+  public List<TicTacToeScenario> train() {
+    return split.get(0);
+  }
+
+  @Override
+  public List<TicTacToeScenario> val() {
+    return split.get(1);
+  }
+
+  @Override
+  public Trajectory rollout(AgentLoop agent, TicTacToeScenario s) throws InterruptedException {
+    TicTacToeGame game = new TicTacToeGame(s);
+    Trajectory t = agent.run(List.of(Message.user(game.openingMessage())), game);
+    return game.score(t).withMetadata("scenario", s.id());
+  }
+
+  @Override
+  public int maxTurns() {
+    return 7;
+  }
+
+  @Override
+  public int maxNewTokens() {
+    return 40;
+  }
+}

@@ -1,0 +1,319 @@
+package dev.art4j.examples.cli;
+
+import dev.art4j.core.hub.HubClient;
+import dev.art4j.core.hub.RepoType;
+import dev.art4j.core.model.Policy;
+import dev.art4j.core.run.RunStore;
+import dev.art4j.examples.dataset.DatasetReader;
+import dev.art4j.examples.dataset.DatasetTask;
+import dev.art4j.examples.math.MathStarter;
+import dev.art4j.examples.starter.Starter;
+import dev.art4j.mcp.toolset.McpToolset;
+import dev.art4j.reward.ruler.Ruler;
+import dev.art4j.rollout.agent.ChatFormat;
+import dev.langchain4j.model.chat.Capability;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code art4j train math|tictactoe|dataset}: the examples' RL runs (see {@link RlLoop}). Without
+ * {@code --model} each runs on its embedded starter, built on first use and cached.
+ * Exit status: 0 done, 1 the run failed, 2 bad input.
+ */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = "Train an agent with GRPO on an example task.",
+    subcommands = {TrainCommand.MathTrain.class, TrainCommand.TicTacToeTrain.class, TrainCommand.DatasetTrain.class})
+final class TrainCommand {
+
+  /** Options every task shares. */
+  static final class Common {
+    @Option(names = "--model", paramLabel = "DIR|ORG/NAME",
+        description = "A checkpoint folder, or a Hugging Face model id resolved from the local cache "
+            + "(default: the task's embedded starter).")
+    String model;
+
+    @Option(names = "--download", description = "Download --model ORG/NAME into the Hugging Face cache if it is not there.")
+    boolean download;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seeds scenarios, LoRA init and sampling (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--starter-seed", defaultValue = "0", description = "Seed of the embedded starter (default ${DEFAULT-VALUE}).")
+    long starterSeed;
+
+    @Option(names = "--steps", description = "Train until this step (a resumed run continues up to it).")
+    Integer steps;
+
+    @Option(names = "--group-size", defaultValue = "8", description = "Rollouts per scenario (default ${DEFAULT-VALUE}).")
+    int groupSize;
+
+    @Option(names = "--groups", description = "Scenarios per step.")
+    Integer groups;
+
+    @Option(names = "--eval-every", description = "Held-out evaluation every N steps (also before the first and after the last).")
+    Integer evalEvery;
+
+    @Option(names = "--val-size", description = "Held-out scenarios.")
+    Integer valSize;
+
+    @Option(names = "--lr", description = "Learning rate of the LoRA adapter.")
+    Double learningRate;
+
+    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (alpha = 2 x rank; default ${DEFAULT-VALUE}).")
+    int loraRank;
+
+    @Option(names = "--temperature", description = "Sampling temperature of training rollouts.")
+    Double temperature;
+
+    @Option(names = "--max-tokens", defaultValue = "1024", description = "Most tokens in one conversation (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--run-dir", paramLabel = "DIR",
+        description = "Run store folder (default .art/<task>/models/<name>); an existing one resumes.")
+    Path runDir;
+
+    @Option(names = "--name", description = "Model name in the run store (default: from the model and seed).")
+    String name;
+
+    @Option(names = "--json", description = "One JSON object per step on stdout.")
+    boolean json;
+
+    @Option(names = "--torch-threads", description = "PyTorch intra-op threads (default: 1 for the tiny starter, "
+        + "whose ops are too small to split; PyTorch's own default for --model).")
+    Integer torchThreads;
+
+    @ArgGroup(exclusive = false, heading = "RULER (an LLM judge replaces the rule-based reward):%n")
+    Judge judge;
+  }
+
+  /** RULER options. */
+  static final class Judge {
+    @Option(names = "--ruler", required = true, description = "Score each group with RULER.")
+    boolean ruler;
+
+    @Option(names = "--judge-base-url", required = true, paramLabel = "URL", description = "OpenAI-compatible API base.")
+    String baseUrl;
+
+    @Option(names = "--judge-model", required = true, paramLabel = "NAME", description = "The judge model.")
+    String model;
+
+    @Option(names = "--judge-api-key-env", paramLabel = "VAR", description = "Environment variable holding the judge's API key.")
+    String apiKeyEnv;
+
+    Ruler build() {
+      OpenAiChatModel.OpenAiChatModelBuilder b = OpenAiChatModel.builder().baseUrl(baseUrl).modelName(model)
+          .timeout(Duration.ofSeconds(120)).maxRetries(0)
+          .supportedCapabilities(Capability.RESPONSE_FORMAT_JSON_SCHEMA).strictJsonSchema(true);
+      if (apiKeyEnv != null) {
+        String key = System.getenv(apiKeyEnv);
+        if (key == null || key.isBlank()) {
+          throw new BadInput("environment variable " + apiKeyEnv + " (--judge-api-key-env) is not set");
+        }
+        b.apiKey(key);
+      }
+      return Ruler.builder().judge(b.build()).maxRetries(2).swallowExceptions(true).build();
+    }
+  }
+
+  /** Bad command-line input: exit status 2 with this message. */
+  static final class BadInput extends RuntimeException {
+    BadInput(String message) {
+      super(message);
+    }
+  }
+
+  /** Defaults that differ per task. */
+  record Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate, double temperature) {}
+
+  /** Runs {@code task} with the common options; the exit status. */
+  static int train(CommandSpec spec, Common c, Defaults d, RlTask<?> task) {
+    PrintWriter out = spec.commandLine().getOut();
+    try (task) {
+      Path modelDir = resolveModel(c, task);
+      String name = c.name != null ? c.name
+          : (c.model == null ? "starter" : modelDir.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_"))
+              + "-seed" + c.seed;
+      RunStore store = c.runDir != null ? RunStore.open(c.runDir) : RunStore.open(Path.of(".art"), task.name(), name);
+      RlLoop.Options o = new RlLoop.Options(
+          c.steps != null ? c.steps : d.steps(), c.groupSize, c.groups != null ? c.groups : d.groups(), c.seed,
+          c.evalEvery != null ? c.evalEvery : d.evalEvery(), c.json,
+          c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank,
+          c.temperature != null ? c.temperature : d.temperature(), c.maxTokens,
+          c.judge == null ? null : c.judge.build());
+      if (o.steps() < 1 || o.groupSize() < 2 || o.groupsPerStep() < 1) {
+        throw new BadInput("need --steps >= 1, --group-size >= 2 and --groups >= 1");
+      }
+      if (!c.json) {
+        out.printf("art4j train %s: model %s, run %s%n", task.name(), modelDir, store.dir());
+        out.flush();
+      }
+      try (Policy policy = Policy.load(modelDir)) {
+        ChatFormat format = ChatFormat.load(modelDir);
+        double success = new RlLoop<>(task, o, out).run(policy, format, store);
+        if (!c.json) {
+          out.printf("held-out success %.1f%%; report: %s%n", 100 * success, store.dir().resolve("report.html"));
+          out.flush();
+        }
+      }
+      return 0;
+    } catch (BadInput e) {
+      spec.commandLine().getErr().println("art4j train: " + e.getMessage());
+      return 2;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } catch (Exception e) {
+      spec.commandLine().getErr().println("art4j train " + task.name() + " failed: " + e);
+      return 1;
+    }
+  }
+
+  /** The checkpoint folder: --model as a folder or a cached Hub id, else the task's starter (built if needed). */
+  static Path resolveModel(Common c, RlTask<?> task) {
+    if (c.model == null) {
+      if (c.torchThreads == null && System.getProperty("ai.djl.pytorch.num_threads") == null) {
+        System.setProperty("ai.djl.pytorch.num_threads", "1");
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+      }
+      return Starter.ensure(task.starter(c.starterSeed));
+    }
+    if (c.torchThreads != null) {
+      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(c.torchThreads));
+    }
+    Path dir = Path.of(c.model);
+    if (Files.isDirectory(dir)) {
+      if (!Files.isRegularFile(dir.resolve("config.json"))) {
+        throw new BadInput(dir + " has no config.json: not a Hugging Face checkpoint folder");
+      }
+      return dir;
+    }
+    if (!c.model.matches("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      throw new BadInput("--model " + c.model + ": no such folder, and not a Hugging Face id (Org/Name)");
+    }
+    HubClient hub = HubClient.fromEnvironment();
+    try {
+      return c.download
+          ? hub.cached(c.model, RepoType.MODEL, "main").orElseGet(() -> hub.download(c.model, RepoType.MODEL, "main",
+              List.of("*.json", "*.safetensors", "*.txt", "*.model", "*.jinja")))
+          : hub.resolveModel(c.model);
+    } catch (RuntimeException e) {
+      throw new BadInput(e.getMessage());
+    }
+  }
+
+  @Command(name = "math", mixinStandardHelpOptions = true,
+      description = "The quickstart: learn which math MCP tool answers which question, from reward alone.")
+  static final class MathTrain implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin Common common = new Common();
+
+    @Option(names = "--train-size", defaultValue = "2000", description = "Training scenarios (default ${DEFAULT-VALUE}).")
+    int trainSize;
+
+    @Override
+    public Integer call() {
+      Defaults d = new Defaults(150, 4, 10, 100, 3e-3, 0.7);
+      int val = common.valSize != null ? common.valSize : d.valSize();
+      return train(spec, common, d, new MathRl(common.seed, trainSize, val));
+    }
+  }
+
+  @Command(name = "tictactoe", mixinStandardHelpOptions = true,
+      description = "Play tic-tac-toe against a random opponent; reward from the game result.")
+  static final class TicTacToeTrain implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin Common common = new Common();
+
+    @Override
+    public Integer call() {
+      Defaults d = new Defaults(150, 4, 10, 100, 3e-3, 1.0);
+      int val = common.valSize != null ? common.valSize : d.valSize();
+      return train(spec, common, d, new TicTacToeRl(common.seed, 5000, val));
+    }
+  }
+
+  @Command(name = "dataset", mixinStandardHelpOptions = true,
+      description = "Questions with reference answers from a JSONL/JSON/CSV file or a cached Hugging Face dataset.")
+  static final class DatasetTrain implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin Common common = new Common();
+
+    @Option(names = "--file", paramLabel = "FILE", description = "A .jsonl, .json or .csv file of questions and answers.")
+    Path file;
+
+    @Option(names = "--hf-dataset", paramLabel = "ORG/NAME", description = "A dataset in the local Hugging Face cache.")
+    String hfDataset;
+
+    @Option(names = "--split", defaultValue = "train", description = "Which files of --hf-dataset (path contains it; default ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--question-field", description = "The question column (default: found by name).")
+    String questionField;
+
+    @Option(names = "--answer-field", description = "The reference-answer column (default: found by name).")
+    String answerField;
+
+    @Option(names = "--stdio", paramLabel = "CMD", description = "An MCP server to use as tools (default: the bundled math server).")
+    String stdio;
+
+    @Option(names = "--allow", split = ",", description = "Tool allow-list (default: add, subtract, multiply, division "
+        + "for the bundled server; every tool for --stdio).")
+    List<String> allow;
+
+    @Option(names = "--system", description = "A system prompt.")
+    String system;
+
+    @Override
+    public Integer call() {
+      Defaults d = new Defaults(100, 4, 10, 50, 3e-3, 1.0);
+      if ((file == null) == (hfDataset == null)) {
+        spec.commandLine().getErr().println("art4j train dataset: give exactly one of --file and --hf-dataset");
+        return 2;
+      }
+      List<DatasetTask> all;
+      try {
+        DatasetReader.Fields fields = new DatasetReader.Fields(questionField, answerField, null);
+        all = file != null ? DatasetReader.read(file, fields)
+            : DatasetReader.fromHubCache(HubClient.fromEnvironment(), hfDataset, split, fields);
+      } catch (RuntimeException e) {
+        spec.commandLine().getErr().println("art4j train dataset: " + e.getMessage());
+        return 2;
+      }
+      List<DatasetTask> shuffled = new ArrayList<>(all);
+      Collections.shuffle(shuffled, new Random(common.seed));
+      int val = Math.min(common.valSize != null ? common.valSize : d.valSize(), shuffled.size() / 5);
+      if (shuffled.size() - val < 1) {
+        spec.commandLine().getErr().println("art4j train dataset: need at least 2 rows, got " + shuffled.size());
+        return 2;
+      }
+      McpToolset.Builder tools = McpToolset.builder();
+      if (stdio != null) {
+        tools.stdio("tools", Arrays.asList(stdio.trim().split("\\s+")));
+        if (allow != null) {
+          tools.allow(allow);
+        }
+      } else {
+        tools.stdio("math", MathRl.bundledMathServer()).allow(allow != null ? allow : MathStarter.TOOLS);
+      }
+      return train(spec, common, d, new DatasetRl(List.copyOf(shuffled.subList(val, shuffled.size())),
+          List.copyOf(shuffled.subList(0, Math.max(val, 1))), tools.build(), system));
+    }
+  }
+}

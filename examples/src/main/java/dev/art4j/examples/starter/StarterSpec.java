@@ -1,0 +1,68 @@
+package dev.art4j.examples.starter;
+
+import dev.art4j.core.chat.Message;
+import dev.art4j.core.chat.ToolSpec;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import java.util.function.Function;
+
+/**
+ * What an embedded starter model is made of: its task's tools and demonstrations, the model's
+ * shape, and how long the SFT warm start runs. Everything is derived from {@code seed}, so one
+ * spec always builds the same starter (and the cache folder's name is a hash of the spec).
+ *
+ * @param name           folder-name prefix, e.g. {@code math}
+ * @param seed           seeds the demonstrations, the tokenizer corpus, the weights and the SFT
+ * @param tools          the tools the system prompt lists (names only)
+ * @param demonstration  one demonstration conversation (user task, assistant tool call, tool
+ *                       result, assistant answer) drawn from the given random source
+ * @param extraCorpus    more texts whose words must be single tokens (e.g. scenario phrasings
+ *                       that demonstrations might not all show)
+ * @param shape          the Qwen2 model's size
+ * @param demonstrations how many demonstrations the SFT warm start trains on
+ * @param sftSteps       how many SFT optimizer steps the warm start runs
+ */
+public record StarterSpec(
+    String name,
+    long seed,
+    List<ToolSpec> tools,
+    Function<Random, List<Message>> demonstration,
+    List<String> extraCorpus,
+    Shape shape,
+    int demonstrations,
+    int sftSteps) {
+
+  public StarterSpec {
+    Objects.requireNonNull(name, "name");
+    if (!name.matches("[a-z0-9-]+")) {
+      throw new IllegalArgumentException("starter name must be lower-case letters, digits and '-': " + name);
+    }
+    tools = List.copyOf(tools);
+    Objects.requireNonNull(demonstration, "demonstration");
+    extraCorpus = extraCorpus == null ? List.of() : List.copyOf(extraCorpus);
+    Objects.requireNonNull(shape, "shape");
+    if (demonstrations < 1 || sftSteps < 0) {
+      throw new IllegalArgumentException("need demonstrations >= 1 and sftSteps >= 0");
+    }
+  }
+
+  /**
+   * The Qwen2 model's size.
+   *
+   * @param hidden       hidden size (a multiple of {@code heads})
+   * @param layers       decoder layers
+   * @param heads        attention heads
+   * @param kvHeads      key/value heads (grouped-query attention; divides {@code heads})
+   * @param intermediate SwiGLU MLP width
+   * @param maxPositions longest sequence the config declares
+   */
+  public record Shape(int hidden, int layers, int heads, int kvHeads, int intermediate, int maxPositions) {
+    public Shape {
+      if (hidden % heads != 0 || heads % kvHeads != 0 || layers < 1) {
+        throw new IllegalArgumentException("inconsistent model shape: hidden " + hidden + ", heads " + heads
+            + ", kv heads " + kvHeads + ", layers " + layers);
+      }
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package dev.art4j.examples.starter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.art4j.core.chat.Message;
+import dev.art4j.core.model.Lora;
+import dev.art4j.core.model.LoraConfig;
+import dev.art4j.core.model.Policy;
+import dev.art4j.core.model.Projection;
+import dev.art4j.core.tokenizer.Tokenizer;
+import dev.art4j.core.trajectory.TokenSequence;
+import dev.art4j.train.SftTrainer;
+import dev.art4j.train.TrainConfig;
+import dev.art4j.train.TrainResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SFT warm start of a starter: teaches the random model the format (a tool call, then the
+ * tool's result as the answer) on the spec's demonstrations, then <em>merges</em> the trained
+ * adapter into the weights and rewrites {@code model.safetensors}.
+ *
+ * <p>Why a merged full-rank LoRA rather than a saved adapter: the model starts random, so the
+ * warm start must change every projection substantially. A LoRA of rank = hidden size over all
+ * seven projections can express any update of those matrices (SFT through the library's own
+ * {@link SftTrainer}, no second training code path), and merging it
+ * ({@code W' = W + (alpha / r) * B A}) leaves a plain checkpoint: RL then trains its own small
+ * adapter on top, exactly as it would on a downloaded model. Embeddings and norms stay as
+ * initialised, which is why {@link RandomQwen2} draws the output head wide enough for confident
+ * logits.
+ */
+final class WarmStart {
+
+  private static final Logger log = LoggerFactory.getLogger(WarmStart.class);
+  static final int BATCH = 24;
+  /** Learning rate per phase, and where each phase ends (fraction of the steps). */
+  static final double[] PHASES = {2e-3, 1e-3, 3e-4};
+  static final double[] PHASE_ENDS = {0.6, 0.85, 1.0};
+
+  private WarmStart() {}
+
+  /** Runs the warm start in {@code dir}; returns its figures for {@code starter.json}. */
+  static ObjectNode run(StarterSpec spec, List<List<Message>> demos, Path dir) throws IOException {
+    ObjectNode info = JsonNodeFactory.instance.objectNode();
+    info.put("steps", spec.sftSteps());
+    if (spec.sftSteps() == 0) {
+      info.put("status", "skipped (sftSteps = 0): random weights");
+      return info;
+    }
+    long t0 = System.nanoTime();
+    Map<String, RandomQwen2.Tensor> merged;
+    List<Double> losses = new ArrayList<>();
+    try (Policy policy = Policy.load(dir)) {
+      Tokenizer tok = policy.tokenizer().orElseThrow(() -> new IllegalStateException("starter without tokenizer"));
+      List<TokenSequence> seqs = new ArrayList<>(demos.size());
+      for (List<Message> d : demos) {
+        seqs.add(Supervision.tokens(d, spec.tools(), tok));
+      }
+      int rank = spec.shape().hidden();
+      LoraConfig lora = new LoraConfig(rank, rank, 0.0);
+      Random order = new Random(spec.seed() + 1);
+      List<Integer> perm = new ArrayList<>();
+      int next = 0;
+      int step = 0;
+      // a step-wise decaying learning rate: one trainer per phase, all on the policy's one adapter
+      // (the first trainer creates it; later ones continue it with fresh optimiser moments)
+      for (int phase = 0; phase < PHASES.length; phase++) {
+        int phaseEnd = phase == PHASES.length - 1 ? spec.sftSteps() : (int) Math.round(spec.sftSteps() * PHASE_ENDS[phase]);
+        TrainConfig config = TrainConfig.builder().learningRate(PHASES[phase]).weightDecay(0.0).maxGradNorm(1.0)
+            .seed(spec.seed() + phase).build();
+        if (phase == 0) {
+          config = config.toBuilder().linearWarmup(20).build();
+        }
+        try (SftTrainer sft = SftTrainer.builder(policy).config(config).lora(lora, spec.seed()).checkpointEvery(0).build()) {
+          for (; step < phaseEnd; step++) {
+            List<TokenSequence> batch = new ArrayList<>(BATCH);
+            for (int i = 0; i < BATCH; i++) {
+              if (next == perm.size()) {
+                perm.clear();
+                for (int j = 0; j < seqs.size(); j++) {
+                  perm.add(j);
+                }
+                Collections.shuffle(perm, order);
+                next = 0;
+              }
+              batch.add(seqs.get(perm.get(next++)));
+            }
+            TrainResult r = sft.train(batch);
+            losses.add(r.loss());
+            if ((step + 1) % 50 == 0 || step == 0) {
+              log.info("starter '{}' warm start: step {}/{} lr {} loss {} ({} s)", spec.name(), step + 1,
+                  spec.sftSteps(), PHASES[phase], String.format("%.4f", r.loss()),
+                  String.format("%.0f", (System.nanoTime() - t0) / 1e9));
+            }
+          }
+        }
+      }
+      merged = merge(spec, policy, policy.adapter());
+    }
+    Path tmp = dir.resolve("model.safetensors.tmp");
+    RandomQwen2.writeSafetensors(tmp, merged, new ObjectMapper());
+    Files.move(tmp, dir.resolve("model.safetensors"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    int tail = Math.min(20, losses.size());
+    info.put("status", "done");
+    info.put("lora_rank", spec.shape().hidden());
+    info.put("learning_rates", java.util.Arrays.toString(PHASES));
+    info.put("batch", BATCH);
+    info.put("first_loss", losses.get(0));
+    info.put("final_loss", losses.subList(losses.size() - tail, losses.size()).stream()
+        .mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
+    info.put("seconds", (System.nanoTime() - t0) / 1e9);
+    return info;
+  }
+
+  /** The base tensors with {@code scaling * B A} added to every adapted projection. */
+  private static Map<String, RandomQwen2.Tensor> merge(StarterSpec spec, Policy policy, Lora lora) {
+    int vocab = policy.config().vocabSize();
+    Map<String, RandomQwen2.Tensor> base = RandomQwen2.weights(spec.shape(), vocab, Starter.weightSeed(spec));
+    float scaling = lora.scaling();
+    try (NDManager m = NDManager.newBaseManager()) {
+      for (int layer = 0; layer < spec.shape().layers(); layer++) {
+        for (Projection p : Projection.values()) {
+          if (!lora.config().targets(p)) {
+            continue;
+          }
+          NDArray a = lora.a(layer, p).duplicate();
+          NDArray b = lora.b(layer, p).duplicate();
+          a.attach(m);
+          b.attach(m);
+          float[] delta = b.matMul(a).mul(scaling).toFloatArray(); // (out, in)
+          float[] w = base.get(p.path(layer) + ".weight").data();
+          if (w.length != delta.length) {
+            throw new IllegalStateException("LoRA shape differs from " + p.path(layer));
+          }
+          for (int i = 0; i < w.length; i++) {
+            w[i] += delta[i];
+          }
+        }
+      }
+    }
+    return base;
+  }
+}

@@ -1,0 +1,91 @@
+package dev.art4j.examples.tictactoe;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A 3x3 tic-tac-toe board: {@code X} is the agent, {@code O} the opponent, {@code .} empty.
+ * Rows and columns are numbered 1 to 3 as the model sees them.
+ */
+final class Board {
+
+  static final char EMPTY = '.';
+  private static final int[][] LINES = {
+      {0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {0, 3, 6}, {1, 4, 7}, {2, 5, 8}, {0, 4, 8}, {2, 4, 6}};
+
+  private final char[] cells = new char[9];
+
+  Board() {
+    java.util.Arrays.fill(cells, EMPTY);
+  }
+
+  char at(int row, int col) {
+    return cells[index(row, col)];
+  }
+
+  boolean isFree(int row, int col) {
+    return at(row, col) == EMPTY;
+  }
+
+  void place(int row, int col, char mark) {
+    if (!isFree(row, col)) {
+      throw new IllegalStateException("cell " + row + " " + col + " is taken");
+    }
+    cells[index(row, col)] = mark;
+  }
+
+  /** The free cells as {row, col} pairs, in reading order. */
+  List<int[]> freeCells() {
+    List<int[]> out = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      if (cells[i] == EMPTY) {
+        out.add(new int[] {i / 3 + 1, i % 3 + 1});
+      }
+    }
+    return out;
+  }
+
+  /** {@code X} or {@code O} if that mark has three in a line, else {@link #EMPTY}. */
+  char winner() {
+    for (int[] l : LINES) {
+      char c = cells[l[0]];
+      if (c != EMPTY && c == cells[l[1]] && c == cells[l[2]]) {
+        return c;
+      }
+    }
+    return EMPTY;
+  }
+
+  boolean isFull() {
+    for (char c : cells) {
+      if (c == EMPTY) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Three lines of three marks separated by spaces, e.g. {@code "X . O\n. X .\n. . ."}. */
+  String render() {
+    StringBuilder sb = new StringBuilder(17);
+    for (int r = 0; r < 3; r++) {
+      for (int c = 0; c < 3; c++) {
+        sb.append(cells[r * 3 + c]);
+        if (c < 2) {
+          sb.append(' ');
+        }
+      }
+      if (r < 2) {
+        sb.append('\n');
+      }
+    }
+    return sb.toString();
+  }
+
+  private static int index(int row, int col) {
+    if (row < 1 || row > 3 || col < 1 || col > 3) {
+      throw new IllegalArgumentException("row and col must be 1 to 3, got " + row + " " + col);
+    }
+    return (row - 1) * 3 + (col - 1);
+  }
+}

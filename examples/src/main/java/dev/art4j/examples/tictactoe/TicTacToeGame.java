@@ -1,0 +1,179 @@
+package dev.art4j.examples.tictactoe;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.art4j.core.chat.ToolResult;
+import dev.art4j.core.chat.ToolSpec;
+import dev.art4j.core.chat.Toolset;
+import dev.art4j.core.trajectory.Trajectory;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * One game of tic-tac-toe as a {@link Toolset}: the agent plays X with the tool
+ * {@code move {"row": 1-3, "col": 1-3}}; after each legal move the opponent (O) answers with a
+ * random legal move drawn from the scenario's seed, and the tool result shows both moves and the
+ * board. An illegal move (a taken cell, a row or column outside 1-3, missing or non-whole
+ * arguments, an unknown tool) ends the game as a loss, and the result says exactly why.
+ *
+ * <p>One instance per rollout; not thread-safe.
+ */
+public final class TicTacToeGame implements Toolset {
+
+  /** The tool's name. */
+  public static final String MOVE = "move";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final TicTacToeScenario scenario;
+  private final Board board = new Board();
+  private final Random opponent;
+  private Outcome outcome = Outcome.ONGOING;
+  private String openingMove = null;
+  private int agentMoves;
+
+  public TicTacToeGame(TicTacToeScenario scenario) {
+    this.scenario = scenario;
+    this.opponent = new Random(scenario.seed());
+    if (!scenario.agentStarts()) {
+      openingMove = opponentMove();
+    }
+  }
+
+  /** The tool spec of {@code move}. */
+  public static ToolSpec moveSpec() {
+    ObjectNode schema = JSON.createObjectNode().put("type", "object");
+    ObjectNode props = schema.putObject("properties");
+    props.putObject("row").put("type", "integer").put("minimum", 1).put("maximum", 3).put("description", "row 1 to 3, top to bottom");
+    props.putObject("col").put("type", "integer").put("minimum", 1).put("maximum", 3).put("description", "column 1 to 3, left to right");
+    schema.putArray("required").add("row").add("col");
+    return new ToolSpec(MOVE, "Put your X on the empty cell at row, col.", schema);
+  }
+
+  @Override
+  public List<ToolSpec> tools() {
+    return List.of(moveSpec());
+  }
+
+  /** The user's first message: the rules in one line, the opponent's opening move if any, the board. */
+  public String openingMessage() {
+    return "Tic-tac-toe. You are X. Call move with row and col (1-3).\n"
+        + (openingMove == null ? "" : "Opponent played " + openingMove + ".\n")
+        + board.render() + "\nYour move.";
+  }
+
+  @Override
+  public ToolResult call(String name, String argumentsJson) {
+    if (outcome.isOver()) {
+      return ToolResult.error("The game is over (" + describe(outcome) + "). Do not call " + MOVE + " again.");
+    }
+    if (!MOVE.equals(name)) {
+      return illegal("Unknown tool `" + name + "`; the only tool is `" + MOVE + "`.");
+    }
+    int row;
+    int col;
+    try {
+      JsonNode args = JSON.readTree(argumentsJson);
+      row = whole(args, "row");
+      col = whole(args, "col");
+    } catch (IllegalArgumentException e) {
+      return illegal(e.getMessage());
+    } catch (java.io.IOException e) {
+      return illegal("The arguments are not valid JSON: " + argumentsJson);
+    }
+    if (row < 1 || row > 3 || col < 1 || col > 3) {
+      return illegal("Row and col must be 1 to 3; you sent row " + row + ", col " + col + ".");
+    }
+    if (!board.isFree(row, col)) {
+      return illegal("Cell " + row + " " + col + " is already taken by " + board.at(row, col) + ".");
+    }
+    board.place(row, col, 'X');
+    agentMoves++;
+    StringBuilder text = new StringBuilder("You played ").append(row).append(' ').append(col).append('.');
+    if (board.winner() == 'X') {
+      outcome = Outcome.WIN;
+    } else if (board.isFull()) {
+      outcome = Outcome.DRAW;
+    } else {
+      text.append(" Opponent played ").append(opponentMove()).append('.');
+      if (board.winner() == 'O') {
+        outcome = Outcome.LOSS;
+      } else if (board.isFull()) {
+        outcome = Outcome.DRAW;
+      }
+    }
+    text.append('\n').append(board.render()).append('\n');
+    text.append(outcome.isOver() ? "Game over: " + describe(outcome) + "." : "Your move.");
+    return ToolResult.ok(text.toString());
+  }
+
+  /** The state of the game. */
+  public Outcome outcome() {
+    return outcome;
+  }
+
+  /** How many legal moves the agent made. */
+  public int agentMoves() {
+    return agentMoves;
+  }
+
+  /**
+   * The trajectory with its reward (win 1, draw 0.5, loss, illegal move or unfinished game 0) and
+   * the metrics {@code win}, {@code draw}, {@code loss}, {@code illegal}, {@code win_or_draw} and
+   * {@code success} (= win_or_draw).
+   */
+  public Trajectory score(Trajectory t) {
+    boolean winOrDraw = outcome == Outcome.WIN || outcome == Outcome.DRAW;
+    return t.withReward(outcome.reward())
+        .withMetric("win", outcome == Outcome.WIN ? 1 : 0)
+        .withMetric("draw", outcome == Outcome.DRAW ? 1 : 0)
+        .withMetric("loss", outcome == Outcome.LOSS ? 1 : 0)
+        .withMetric("illegal", outcome == Outcome.ILLEGAL_MOVE ? 1 : 0)
+        .withMetric("unfinished", outcome == Outcome.ONGOING ? 1 : 0)
+        .withMetric("win_or_draw", winOrDraw ? 1 : 0)
+        .withMetric("success", winOrDraw ? 1 : 0)
+        .withMetadata("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
+        .withMetadata("final_board", board.render());
+  }
+
+  /** The board as three lines. */
+  public String board() {
+    return board.render();
+  }
+
+  private ToolResult illegal(String why) {
+    outcome = Outcome.ILLEGAL_MOVE;
+    return ToolResult.error("Illegal move: " + why + " You lose.\n" + board.render() + "\nGame over: you lose.");
+  }
+
+  private String opponentMove() {
+    List<int[]> free = board.freeCells();
+    int[] cell = free.get(opponent.nextInt(free.size()));
+    board.place(cell[0], cell[1], 'O');
+    return cell[0] + " " + cell[1];
+  }
+
+  private static int whole(JsonNode args, String field) {
+    JsonNode v = args == null ? null : args.get(field);
+    if (v == null || v.isNull()) {
+      throw new IllegalArgumentException("Argument `" + field + "` is missing.");
+    }
+    if (v.isIntegralNumber() || (v.isNumber() && v.asDouble() == Math.rint(v.asDouble()))) {
+      return v.asInt();
+    }
+    if (v.isTextual() && v.asText().strip().matches("-?\\d+")) {
+      return Integer.parseInt(v.asText().strip());
+    }
+    throw new IllegalArgumentException("Argument `" + field + "` must be a whole number 1 to 3, got " + v + ".");
+  }
+
+  private static String describe(Outcome o) {
+    return switch (o) {
+      case WIN -> "you win";
+      case DRAW -> "draw";
+      case LOSS, ILLEGAL_MOVE -> "you lose";
+      case ONGOING -> "ongoing";
+    };
+  }
+}

@@ -1,0 +1,87 @@
+package dev.art4j.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.core.run.HistoryEntry;
+import dev.art4j.core.run.RunStore;
+import dev.art4j.examples.starter.Starter;
+import dev.art4j.examples.starter.StarterSpec;
+import dev.art4j.examples.tictactoe.TicTacToeStarter;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code art4j train tictactoe --json} end to end on a starter without warm start (random
+ * weights, so it builds in seconds): the JSON lines the issue specifies, the run store, the
+ * report, and a resumed run that continues where the first stopped.
+ */
+class TrainCommandTest {
+
+  @TempDir static Path tmp;
+  static Path model;
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void starter() {
+    StarterSpec full = TicTacToeStarter.spec(3);
+    StarterSpec quick = new StarterSpec(full.name(), full.seed(), full.tools(), full.demonstration(),
+        full.extraCorpus(), full.shape(), 200, 0);
+    model = Starter.ensure(quick, tmp.resolve("starters"));
+  }
+
+  @Test
+  void jsonLinesRunStoreReportAndResume() throws Exception {
+    Path run = tmp.resolve("run");
+    List<JsonNode> first = train(run, 2);
+    assertEquals(List.of("val 0", "train 1", "train 2", "val 2"), kinds(first));
+    for (JsonNode line : first) {
+      assertTrue(line.has("success_rate") && line.has("reward_mean") && line.has("seconds"), line.toString());
+      double s = line.get("success_rate").asDouble();
+      assertTrue(s >= 0 && s <= 1);
+    }
+    assertTrue(first.get(1).get("seconds").asDouble() <= first.get(2).get("seconds").asDouble(), "seconds since start");
+
+    RunStore store = RunStore.open(run);
+    assertEquals(List.of(1, 2), store.checkpointSteps());
+    List<HistoryEntry> val = store.history("val");
+    assertEquals(List.of(0, 2), val.stream().map(HistoryEntry::step).toList());
+    assertEquals(2, store.trajectories("val", 2).size(), "one group per held-out game");
+    assertTrue(Files.readString(run.resolve("report.html")).contains("<polyline"));
+
+    List<JsonNode> resumed = train(run, 3);
+    assertEquals(List.of("train 3", "val 3"), kinds(resumed), "resumes at step 3, no second step-0 evaluation");
+    assertEquals(List.of(1, 2, 3), RunStore.open(run).checkpointSteps());
+  }
+
+  private static List<JsonNode> train(Path run, int steps) throws Exception {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = new CommandLine(new Art4j()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+        .execute("train", "tictactoe", "--model", model.toString(), "--run-dir", run.toString(), "--json",
+            "--steps", Integer.toString(steps), "--group-size", "2", "--groups", "1", "--val-size", "2",
+            "--eval-every", "0", "--max-tokens", "200", "--torch-threads", "1");
+    assertEquals(0, code, "stderr: " + err);
+    List<JsonNode> lines = new ArrayList<>();
+    for (String l : out.toString().split("\n")) {
+      if (!l.isBlank()) {
+        lines.add(JSON.readTree(l));
+      }
+    }
+    return lines;
+  }
+
+  private static List<String> kinds(List<JsonNode> lines) {
+    return lines.stream().map(l -> l.get("split").asText() + " " + l.get("step").asInt()).toList();
+  }
+}
