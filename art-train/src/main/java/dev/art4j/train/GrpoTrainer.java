@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.TokenSequence;
@@ -50,15 +49,14 @@ import org.slf4j.LoggerFactory;
  * <p>Not thread-safe; do not sample from the policy while a step runs (the adapter changes in
  * place at the end of the step).
  */
-public final class GrpoTrainer implements AutoCloseable {
+public final class GrpoTrainer extends LoraTrainer {
 
   private static final Logger log = LoggerFactory.getLogger(GrpoTrainer.class);
 
-  private final LoraTraining core;
   private final PolicyLoss loss;
 
   private GrpoTrainer(LoraTraining core) {
-    this.core = core;
+    super(core);
     this.loss = new PolicyLoss(core.config);
   }
 
@@ -66,24 +64,9 @@ public final class GrpoTrainer implements AutoCloseable {
     return new Builder(policy);
   }
 
-  /** The number of steps taken (including skipped ones and those before a resume). */
-  public int step() {
-    return core.step();
-  }
 
-  public TrainConfig config() {
-    return core.config;
-  }
 
-  /** The adapter being trained (also {@code policy.adapter()}). */
-  public Lora adapter() {
-    return core.adapter;
-  }
 
-  /** Writes a checkpoint of the current step now (the trainer writes one after every step by default). */
-  public Path checkpoint() {
-    return core.checkpoint();
-  }
 
   /**
    * One GRPO step on {@code groups}.
@@ -271,16 +254,7 @@ public final class GrpoTrainer implements AutoCloseable {
     return "no trajectory with a non-zero advantage has sampled tokens";
   }
 
-  /** Frees the optimiser state (the adapter belongs to the policy). */
-  @Override
-  public void close() {
-    core.close();
-  }
 
-  /** Package-private access for tests. */
-  LoraTraining core() {
-    return core;
-  }
 
   /** Options of a {@link GrpoTrainer}: see {@link TrainerBuilder}. */
   public static final class Builder extends TrainerBuilder<GrpoTrainer, Builder> {

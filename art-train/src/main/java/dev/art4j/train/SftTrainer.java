@@ -7,13 +7,11 @@ import ai.djl.training.GradientCollector;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolSpec;
-import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.trajectory.TokenSequence;
 import dev.art4j.core.trajectory.Trajectory;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -36,34 +34,20 @@ import java.util.Objects;
  * checkpoints, run store and resume as {@link GrpoTrainer}; the two may share a run (an SFT warm
  * start, then GRPO continuing from its last checkpoint).
  */
-public final class SftTrainer implements AutoCloseable {
+public final class SftTrainer extends LoraTrainer {
 
-  private final LoraTraining core;
 
   private SftTrainer(LoraTraining core) {
-    this.core = core;
+    super(core);
   }
 
   public static Builder builder(Policy policy) {
     return new Builder(policy);
   }
 
-  public int step() {
-    return core.step();
-  }
 
-  public TrainConfig config() {
-    return core.config;
-  }
 
-  public Lora adapter() {
-    return core.adapter;
-  }
 
-  /** Writes a checkpoint of the current step now. */
-  public Path checkpoint() {
-    return core.checkpoint();
-  }
 
   /** One step on the assistant tokens of {@code trajectories} ({@link Trajectory#tokens()}). */
   public TrainResult trainTrajectories(List<Trajectory> trajectories) {
@@ -222,15 +206,7 @@ public final class SftTrainer implements AutoCloseable {
     return out;
   }
 
-  /** Frees the optimiser state (the adapter belongs to the policy). */
-  @Override
-  public void close() {
-    core.close();
-  }
 
-  LoraTraining core() {
-    return core;
-  }
 
   /** Options of an {@link SftTrainer} (the loss-type fields of the config are ignored): see {@link TrainerBuilder}. */
   public static final class Builder extends TrainerBuilder<SftTrainer, Builder> {
