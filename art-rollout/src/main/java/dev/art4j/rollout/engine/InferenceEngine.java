@@ -78,6 +78,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   private final List<Sequence> finished = new ArrayList<>();
   private static final int MAX_FINISHED = 256;
   private final boolean prefixCache;
+  private AdapterSnapshot lastAdapter;
   private final Thread scheduler;
   private final Sampler[] samplers;
   private volatile boolean closed;
@@ -261,6 +262,18 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
   /** Moves waiting requests into the batch while the batch and the KV budget allow. */
   private void admit() {
+    AdapterSnapshot current = adapter;
+    if (current != lastAdapter) {
+      // cached prefixes of an older adapter are useless to new requests and pin its weights
+      finished.removeIf(s -> {
+        if (s.adapter != current) {
+          release(s);
+          return true;
+        }
+        return false;
+      });
+      lastAdapter = current;
+    }
     Iterator<Sequence> it = waiting.iterator();
     while (it.hasNext() && live.size() < maxBatchSize) {
       Sequence s = it.next();
@@ -525,6 +538,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   /** Milliseconds per decoder step by kind of operation, averaged since the last reset. */
   Map<Profile.Op, Double> profile() {
     return decoder.profile().millisPerStep();
+  }
+
+  /** A copy of the decoder's profile (read while the engine is idle). */
+  Profile profileSnapshot() {
+    return decoder.profile().copy();
   }
 
   void resetProfile() {

@@ -37,6 +37,28 @@ interface Kernels {
   /** {@code sum_i a[off + i]} for {@code i < len} (the memory-bandwidth probe). */
   float sum(float[] a, int off, int len);
 
+  /**
+   * Runs every kernel on small inputs until the JIT has compiled it. Until then Vector API code
+   * runs interpreted, allocating every vector on the heap: a first decode step over a large
+   * model would otherwise make gigabytes of garbage (and run slowly).
+   */
+  default void warmUp() {
+    int cols = 64;
+    int rows = 16;
+    java.nio.ByteBuffer w = java.nio.ByteBuffer.allocateDirect(rows * cols * 4).order(java.nio.ByteOrder.nativeOrder());
+    float[] x = new float[8 * cols];
+    float[] y = new float[8 * rows];
+    for (int i = 0; i < 20_000; i++) {
+      int n = 1 + (i & 7);
+      matmul(w, cols, x, cols, n, y, rows, 0, rows);
+      dot(x, 0, x, cols, cols);
+      axpy(0.5f, x, 0, y, 0, rows);
+      swiglu(x, y, 0, rows);
+      expShifted(x, 0, cols, 0f, 1f, y);
+      sum(x, 0, cols);
+    }
+  }
+
   /** The Vector API kernels when {@code jdk.incubator.vector} is readable, else the scalar ones. */
   static Kernels best() {
     return Holder.BEST;
@@ -45,6 +67,10 @@ interface Kernels {
   /** Lazily picks the implementation so that the Vector API classes load only when present. */
   final class Holder {
     static final Kernels BEST = pick();
+
+    static {
+      BEST.warmUp();
+    }
 
     private Holder() {}
 

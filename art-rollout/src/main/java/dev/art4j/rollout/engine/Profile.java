@@ -19,6 +19,20 @@ final class Profile {
     return now;
   }
 
+  /** Adds another profile's times and steps to this one. */
+  void addAll(Profile other) {
+    for (int i = 0; i < nanos.length; i++) {
+      nanos[i] += other.nanos[i];
+    }
+    steps += other.steps;
+  }
+
+  Profile copy() {
+    Profile p = new Profile();
+    p.addAll(this);
+    return p;
+  }
+
   void reset() {
     java.util.Arrays.fill(nanos, 0);
     steps = 0;

@@ -16,14 +16,13 @@ final class Sampler {
 
   private final Kernels kernels = Kernels.best();
   private float[] probs = new float[0];
-  private Integer[] order = new Integer[0];
-  private int[] kept = new int[0];
+  private long[] keys = new long[0];
 
   /** Samples from {@code logits[off .. off+vocab)}; writes the log-prob to {@code logprob[0]}. */
   int sample(float[] logits, int off, int vocab, SamplingParams p, SplittableRandom rng, float[] logprob) {
     if (probs.length < vocab) {
       probs = new float[vocab];
-      kept = new int[vocab];
+      keys = new long[vocab];
     }
     double temperature = p.temperature() == 0 ? 1.0 : p.temperature();
     float max = Float.NEGATIVE_INFINITY;
@@ -72,48 +71,47 @@ final class Sampler {
     double floor = p.topK() == 0 ? (1 - p.topP()) / vocab * sum : 0;
     int n = 0;
     for (int i = 0; i < vocab; i++) {
-      if (probs[i] >= floor && probs[i] > 0) {
-        kept[n++] = i;
+      float v = probs[i];
+      if (v >= floor && v > 0) {
+        // a primitive sort key: a non-negative float's bits order like its value; among equal
+        // values the smaller id sorts later, so it comes first in the descending walk below
+        keys[n++] = ((long) Float.floatToRawIntBits(v) << 32) | (0xFFFFFFFFL - i);
       }
     }
-    if (order.length < n) {
-      order = new Integer[Math.max(n, 2 * order.length)];
-    }
-    for (int i = 0; i < n; i++) {
-      order[i] = kept[i];
-    }
-    float[] pr = probs;
-    // descending probability, ties by id (stable and deterministic)
-    Arrays.sort(order, 0, n, (x, y) -> pr[x] != pr[y] ? Float.compare(pr[y], pr[x]) : Integer.compare(x, y));
-    if (p.topK() > 0) {
-      n = Math.min(n, p.topK());
-    }
+    Arrays.sort(keys, 0, n);
+    // keys[n-1], keys[n-2], ... is descending probability
+    int keep = p.topK() > 0 ? Math.min(n, p.topK()) : n;
     double mass = 0;
-    for (int i = 0; i < n; i++) {
-      mass += pr[order[i]];
+    for (int j = 0; j < keep; j++) {
+      mass += probs[id(keys[n - 1 - j])];
     }
     if (p.topP() < 1) {
       double need = p.topP() * mass;
       double c = 0;
-      int keep = 0;
-      while (keep < n) {
-        c += pr[order[keep]];
-        keep++;
+      int k = 0;
+      while (k < keep) {
+        c += probs[id(keys[n - 1 - k])];
+        k++;
         if (c >= need) {
           break;
         }
       }
-      n = keep;
+      keep = k;
       mass = c;
     }
     double target = rng.nextDouble() * mass;
     double c = 0;
-    for (int i = 0; i < n; i++) {
-      c += pr[order[i]];
+    for (int j = 0; j < keep; j++) {
+      int token = id(keys[n - 1 - j]);
+      c += probs[token];
       if (c > target) {
-        return order[i];
+        return token;
       }
     }
-    return order[n - 1];
+    return id(keys[n - keep]);
+  }
+
+  private static int id(long key) {
+    return (int) (0xFFFFFFFFL - (key & 0xFFFFFFFFL));
   }
 }

@@ -23,6 +23,12 @@ final class VectorKernels implements Kernels {
     int upper = S.loopBound(cols);
     int rowBytes = cols * 4;
     int r = r0;
+    if (n == 1) {
+      // batch 1 is pure streaming: eight weight rows in flight keep more misses outstanding
+      for (; r + 8 <= r1; r += 8) {
+        gemv8(w, r * rowBytes, rowBytes, x, y, r, upper, cols);
+      }
+    }
     for (; r + 4 <= r1; r += 4) {
       int w0 = r * rowBytes;
       int w1 = w0 + rowBytes;
@@ -58,14 +64,14 @@ final class VectorKernels implements Kernels {
         }
         int y0 = b * yStride + r;
         int y1 = y0 + yStride;
-        y[y0] = finish(a00, w, w0, x, x0, upper, cols);
-        y[y1] = finish(a01, w, w0, x, x1, upper, cols);
-        y[y0 + 1] = finish(a10, w, w1, x, x0, upper, cols);
-        y[y1 + 1] = finish(a11, w, w1, x, x1, upper, cols);
-        y[y0 + 2] = finish(a20, w, w2, x, x0, upper, cols);
-        y[y1 + 2] = finish(a21, w, w2, x, x1, upper, cols);
-        y[y0 + 3] = finish(a30, w, w3, x, x0, upper, cols);
-        y[y1 + 3] = finish(a31, w, w3, x, x1, upper, cols);
+        y[y0] = tail(a00.reduceLanes(VectorOperators.ADD), w, w0, x, x0, upper, cols);
+        y[y1] = tail(a01.reduceLanes(VectorOperators.ADD), w, w0, x, x1, upper, cols);
+        y[y0 + 1] = tail(a10.reduceLanes(VectorOperators.ADD), w, w1, x, x0, upper, cols);
+        y[y1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), w, w1, x, x1, upper, cols);
+        y[y0 + 2] = tail(a20.reduceLanes(VectorOperators.ADD), w, w2, x, x0, upper, cols);
+        y[y1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), w, w2, x, x1, upper, cols);
+        y[y0 + 3] = tail(a30.reduceLanes(VectorOperators.ADD), w, w3, x, x0, upper, cols);
+        y[y1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), w, w3, x, x1, upper, cols);
       }
       for (; b < n; b++) {
         int x0 = b * xStride;
@@ -80,10 +86,10 @@ final class VectorKernels implements Kernels {
           a3 = FloatVector.fromByteBuffer(S, w, w3 + o, ORDER).fma(c0, a3);
         }
         int y0 = b * yStride + r;
-        y[y0] = finish(a0, w, w0, x, x0, upper, cols);
-        y[y0 + 1] = finish(a1, w, w1, x, x0, upper, cols);
-        y[y0 + 2] = finish(a2, w, w2, x, x0, upper, cols);
-        y[y0 + 3] = finish(a3, w, w3, x, x0, upper, cols);
+        y[y0] = tail(a0.reduceLanes(VectorOperators.ADD), w, w0, x, x0, upper, cols);
+        y[y0 + 1] = tail(a1.reduceLanes(VectorOperators.ADD), w, w1, x, x0, upper, cols);
+        y[y0 + 2] = tail(a2.reduceLanes(VectorOperators.ADD), w, w2, x, x0, upper, cols);
+        y[y0 + 3] = tail(a3.reduceLanes(VectorOperators.ADD), w, w3, x, x0, upper, cols);
       }
     }
     for (; r < r1; r++) {
@@ -94,9 +100,35 @@ final class VectorKernels implements Kernels {
         for (int i = 0; i < upper; i += L) {
           a0 = FloatVector.fromByteBuffer(S, w, w0 + 4 * i, ORDER).fma(FloatVector.fromArray(S, x, x0 + i), a0);
         }
-        y[b * yStride + r] = finish(a0, w, w0, x, x0, upper, cols);
+        y[b * yStride + r] = tail(a0.reduceLanes(VectorOperators.ADD), w, w0, x, x0, upper, cols);
       }
     }
+  }
+
+  /** Eight weight rows (from byte offset w0) times one input row, into y[r..r+8). */
+  private static void gemv8(ByteBuffer w, int w0, int rowBytes, float[] x, float[] y, int r, int upper, int cols) {
+    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+    FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += L) {
+      FloatVector c = FloatVector.fromArray(S, x, i);
+      int o = w0 + 4 * i;
+      a0 = FloatVector.fromByteBuffer(S, w, o, ORDER).fma(c, a0);
+      a1 = FloatVector.fromByteBuffer(S, w, o + rowBytes, ORDER).fma(c, a1);
+      a2 = FloatVector.fromByteBuffer(S, w, o + 2 * rowBytes, ORDER).fma(c, a2);
+      a3 = FloatVector.fromByteBuffer(S, w, o + 3 * rowBytes, ORDER).fma(c, a3);
+      a4 = FloatVector.fromByteBuffer(S, w, o + 4 * rowBytes, ORDER).fma(c, a4);
+      a5 = FloatVector.fromByteBuffer(S, w, o + 5 * rowBytes, ORDER).fma(c, a5);
+      a6 = FloatVector.fromByteBuffer(S, w, o + 6 * rowBytes, ORDER).fma(c, a6);
+      a7 = FloatVector.fromByteBuffer(S, w, o + 7 * rowBytes, ORDER).fma(c, a7);
+    }
+    y[r] = tail(a0.reduceLanes(VectorOperators.ADD), w, w0, x, 0, upper, cols);
+    y[r + 1] = tail(a1.reduceLanes(VectorOperators.ADD), w, w0 + rowBytes, x, 0, upper, cols);
+    y[r + 2] = tail(a2.reduceLanes(VectorOperators.ADD), w, w0 + 2 * rowBytes, x, 0, upper, cols);
+    y[r + 3] = tail(a3.reduceLanes(VectorOperators.ADD), w, w0 + 3 * rowBytes, x, 0, upper, cols);
+    y[r + 4] = tail(a4.reduceLanes(VectorOperators.ADD), w, w0 + 4 * rowBytes, x, 0, upper, cols);
+    y[r + 5] = tail(a5.reduceLanes(VectorOperators.ADD), w, w0 + 5 * rowBytes, x, 0, upper, cols);
+    y[r + 6] = tail(a6.reduceLanes(VectorOperators.ADD), w, w0 + 6 * rowBytes, x, 0, upper, cols);
+    y[r + 7] = tail(a7.reduceLanes(VectorOperators.ADD), w, w0 + 7 * rowBytes, x, 0, upper, cols);
   }
 
   /** Four weight rows (from byte offset w0) times four input rows (from x0), into y from y0. */
@@ -142,27 +174,29 @@ final class VectorKernels implements Kernels {
     int y1 = y0 + yStride;
     int y2 = y1 + yStride;
     int y3 = y2 + yStride;
-    y[y0] = finish(a00, w, w0, x, x0, upper, cols);
-    y[y1] = finish(a01, w, w0, x, x1, upper, cols);
-    y[y2] = finish(a02, w, w0, x, x2, upper, cols);
-    y[y3] = finish(a03, w, w0, x, x3, upper, cols);
-    y[y0 + 1] = finish(a10, w, w1, x, x0, upper, cols);
-    y[y1 + 1] = finish(a11, w, w1, x, x1, upper, cols);
-    y[y2 + 1] = finish(a12, w, w1, x, x2, upper, cols);
-    y[y3 + 1] = finish(a13, w, w1, x, x3, upper, cols);
-    y[y0 + 2] = finish(a20, w, w2, x, x0, upper, cols);
-    y[y1 + 2] = finish(a21, w, w2, x, x1, upper, cols);
-    y[y2 + 2] = finish(a22, w, w2, x, x2, upper, cols);
-    y[y3 + 2] = finish(a23, w, w2, x, x3, upper, cols);
-    y[y0 + 3] = finish(a30, w, w3, x, x0, upper, cols);
-    y[y1 + 3] = finish(a31, w, w3, x, x1, upper, cols);
-    y[y2 + 3] = finish(a32, w, w3, x, x2, upper, cols);
-    y[y3 + 3] = finish(a33, w, w3, x, x3, upper, cols);
+    y[y0] = tail(a00.reduceLanes(VectorOperators.ADD), w, w0, x, x0, upper, cols);
+    y[y1] = tail(a01.reduceLanes(VectorOperators.ADD), w, w0, x, x1, upper, cols);
+    y[y2] = tail(a02.reduceLanes(VectorOperators.ADD), w, w0, x, x2, upper, cols);
+    y[y3] = tail(a03.reduceLanes(VectorOperators.ADD), w, w0, x, x3, upper, cols);
+    y[y0 + 1] = tail(a10.reduceLanes(VectorOperators.ADD), w, w1, x, x0, upper, cols);
+    y[y1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), w, w1, x, x1, upper, cols);
+    y[y2 + 1] = tail(a12.reduceLanes(VectorOperators.ADD), w, w1, x, x2, upper, cols);
+    y[y3 + 1] = tail(a13.reduceLanes(VectorOperators.ADD), w, w1, x, x3, upper, cols);
+    y[y0 + 2] = tail(a20.reduceLanes(VectorOperators.ADD), w, w2, x, x0, upper, cols);
+    y[y1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), w, w2, x, x1, upper, cols);
+    y[y2 + 2] = tail(a22.reduceLanes(VectorOperators.ADD), w, w2, x, x2, upper, cols);
+    y[y3 + 2] = tail(a23.reduceLanes(VectorOperators.ADD), w, w2, x, x3, upper, cols);
+    y[y0 + 3] = tail(a30.reduceLanes(VectorOperators.ADD), w, w3, x, x0, upper, cols);
+    y[y1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), w, w3, x, x1, upper, cols);
+    y[y2 + 3] = tail(a32.reduceLanes(VectorOperators.ADD), w, w3, x, x2, upper, cols);
+    y[y3 + 3] = tail(a33.reduceLanes(VectorOperators.ADD), w, w3, x, x3, upper, cols);
   }
 
-  /** Reduces the lanes, then adds the columns past the last full vector. */
-  private static float finish(FloatVector acc, ByteBuffer w, int wo, float[] x, int xo, int upper, int cols) {
-    float s = acc.reduceLanes(VectorOperators.ADD);
+  /**
+   * Adds the columns past the last full vector to a reduced sum. (The caller reduces: a vector
+   * passed to a method that is not inlined would be boxed on the heap, per output.)
+   */
+  private static float tail(float s, ByteBuffer w, int wo, float[] x, int xo, int upper, int cols) {
     for (int i = upper; i < cols; i++) {
       s += w.getFloat(wo + 4 * i) * x[xo + i];
     }

@@ -172,34 +172,75 @@ class InferenceEngineTest {
       for (CompletableFuture<Completion> f : fs) {
         counts[get(f).tokens()[0]]++;
       }
-      // Pearson's chi-square over ids expected >= 5 times, the rest pooled in one bin
-      double chi = 0;
-      int bins = 0;
-      double restExpected = 0;
-      int restCount = 0;
+      double[] expected = new double[lp.length];
       for (int t = 0; t < lp.length; t++) {
-        double e = n * Math.exp(lp[t]);
-        if (e >= 5) {
-          chi += (counts[t] - e) * (counts[t] - e) / e;
-          bins++;
-        } else {
-          restExpected += e;
-          restCount += counts[t];
+        expected[t] = Math.exp(lp[t]);
+      }
+      assertChiSquare(dir + " T=1", counts, expected, n);
+
+      // top-k 40 then top-p 0.9: the renormalised nucleus, computed independently
+      SamplingParams truncated = SamplingParams.builder().maxNewTokens(1).topK(40).topP(0.9).build();
+      fs.clear();
+      for (int i = 0; i < n; i++) {
+        fs.add(engine.submit(prompt, truncated));
+      }
+      int[] counts2 = new int[lp.length];
+      for (CompletableFuture<Completion> f : fs) {
+        counts2[get(f).tokens()[0]]++;
+      }
+      Integer[] order = new Integer[lp.length];
+      for (int t = 0; t < order.length; t++) {
+        order[t] = t;
+      }
+      java.util.Arrays.sort(order, (a, b) -> Float.compare(lp[b], lp[a]));
+      double topK = 0;
+      for (int j = 0; j < 40; j++) {
+        topK += expected[order[j]];
+      }
+      double[] nucleus = new double[lp.length];
+      double c = 0;
+      for (int j = 0; j < 40 && c < 0.9 * topK; j++) {
+        nucleus[order[j]] = expected[order[j]];
+        c += expected[order[j]];
+      }
+      for (int t = 0; t < nucleus.length; t++) {
+        nucleus[t] /= c;
+        if (nucleus[t] == 0) {
+          assertEquals(0, counts2[t], "token " + t + " is outside the nucleus");
         }
       }
-      if (restExpected > 0) {
-        chi += (restCount - restExpected) * (restCount - restExpected) / restExpected;
-        bins++;
-      }
-      int df = bins - 1;
-      // Wilson-Hilferty: the 99.9% quantile of chi-square with df degrees of freedom
-      double z = 3.09;
-      double limit = df * Math.pow(1 - 2.0 / (9 * df) + z * Math.sqrt(2.0 / (9 * df)), 3);
-      assertTrue(bins > 10, dir + ": the test needs a spread distribution, got " + bins + " bins");
-      assertTrue(chi < limit, "chi-square " + chi + " over " + df + " degrees of freedom exceeds " + limit);
+      assertChiSquare(dir + " top-k 40, top-p 0.9", counts2, nucleus, n);
       assertTrue(engine.kvBlocksAllocated() <= 16, "the cache never grows past its budget of 16 blocks over "
           + n + " requests: " + engine.kvBlocksAllocated());
     }
+  }
+
+  /** Pearson's chi-square over ids expected >= 5 times (the rest pooled), at the 99.9% level. */
+  private static void assertChiSquare(String what, int[] counts, double[] p, int n) {
+    double chi = 0;
+    int bins = 0;
+    double restExpected = 0;
+    int restCount = 0;
+    for (int t = 0; t < p.length; t++) {
+      double e = n * p[t];
+      if (e >= 5) {
+        chi += (counts[t] - e) * (counts[t] - e) / e;
+        bins++;
+      } else {
+        restExpected += e;
+        restCount += counts[t];
+      }
+    }
+    if (restExpected > 0) {
+      chi += (restCount - restExpected) * (restCount - restExpected) / (restExpected + 1e-9);
+      bins++;
+    }
+    int df = bins - 1;
+    assertTrue(df >= 2, what + ": the test needs a spread distribution, got " + bins + " bins");
+    // Wilson-Hilferty approximation of the chi-square quantile
+    double z = 3.09;
+    double limit = df * Math.pow(1 - 2.0 / (9 * df) + z * Math.sqrt(2.0 / (9 * df)), 3);
+    assertTrue(chi < limit, what + ": chi-square " + chi + " over " + df + " degrees of freedom exceeds " + limit);
   }
 
   @Test

@@ -29,9 +29,13 @@ public final class BenchCommand {
     @Option(names = "--json", description = "Print compact JSON (default: indented).")
     boolean json;
 
-    @Option(names = "--new-tokens", defaultValue = "64", paramLabel = "N",
-        description = "Tokens decoded per sequence in the timed runs (default ${DEFAULT-VALUE}).")
+    @Option(names = "--new-tokens", defaultValue = "32", paramLabel = "N",
+        description = "Tokens decoded per sequence in each timed run (default ${DEFAULT-VALUE}).")
     int newTokens;
+
+    @Option(names = "--rounds", defaultValue = "5", paramLabel = "R",
+        description = "Rounds of bandwidth probe + batch-1 + batch-8 decode; figures are the best round (default ${DEFAULT-VALUE}).")
+    int rounds;
 
     @Override
     public Integer call() throws Exception {
@@ -39,7 +43,7 @@ public final class BenchCommand {
         spec.commandLine().getErr().println("art4j bench decode: warning: jdk.incubator.vector is not loaded, the engine "
             + "runs its plain-Java kernels; run with ART4J_JAVA_OPTS=\"-Xmx3g --add-modules jdk.incubator.vector\"");
       }
-      Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens);
+      Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens, rounds);
       ObjectMapper mapper = new ObjectMapper();
       String text = json ? mapper.writeValueAsString(result) : mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result);
       spec.commandLine().getOut().println(text);
