@@ -1,6 +1,7 @@
 package dev.art4j.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -81,23 +82,20 @@ final class AdamW implements AutoCloseable {
     steps++;
     double bc1 = 1 - Math.pow(c.beta1(), steps);
     double bc2 = 1 - Math.pow(c.beta2(), steps);
-    float b1 = (float) c.beta1();
-    float b2 = (float) c.beta2();
+    // libtorch's fused update (one native call per parameter instead of ~12 ops, which matters
+    // when each op costs a thread hand-off) computes
+    //   p -= lr * wd * p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  p -= lrHat * m / (sqrt(v) + epsHat)
+    // which is torch's AdamW with lrHat = lr * sqrt(bc2) / bc1 and epsHat = eps * sqrt(bc2);
+    // it zeroes the gradient afterwards
+    float lrHat = (float) (lr * Math.sqrt(bc2) / bc1);
+    float epsHat = (float) (c.adamEps() * Math.sqrt(bc2));
     for (int i = 0; i < params.size(); i++) {
       NDArray p = params.get(i);
       NDArray g = grad(p, scope);
-      if (clip != 1f) {
-        g = g.mul(clip);
-      }
-      if (c.weightDecay() != 0) {
-        p.muli(scalar(scope, 1 - lr * c.weightDecay()));
-      }
-      expAvg[i].muli(scalar(scope, b1)).addi(g.mul(1 - b1));
-      expAvgSq[i].muli(scalar(scope, b2)).addi(g.square().mul(1 - b2));
-      NDArray denom = in(scope, expAvgSq[i].sqrt()).div((float) Math.sqrt(bc2)).add((float) c.adamEps());
-      p.subi(in(scope, expAvg[i].div(denom)).mul((float) (lr / bc1)));
+      p.getNDArrayInternal().adamUpdate(new NDList(p, g, expAvg[i], expAvgSq[i]), new NDList(p),
+          (float) lr, lrHat, (float) c.weightDecay(), clip, -1f, (float) c.beta1(), (float) c.beta2(), epsHat,
+          false, true);
     }
-    zeroGradients(scope);
     return norm;
   }
 
@@ -156,10 +154,6 @@ final class AdamW implements AutoCloseable {
   private static NDArray in(NDManager scope, NDArray a) {
     a.attach(scope);
     return a;
-  }
-
-  private static NDArray scalar(NDManager scope, double v) {
-    return scope.create((float) v);
   }
 
   @Override

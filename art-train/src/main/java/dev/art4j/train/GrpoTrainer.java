@@ -122,7 +122,13 @@ public final class GrpoTrainer implements AutoCloseable {
     core.seed(step);
     core.adapter.setTraining(true);
     try (NDManager scope = core.newScope()) {
-      pass = accumulate(samples, scope, true);
+      try {
+        pass = accumulate(samples, scope, true);
+      } catch (RuntimeException e) {
+        // a failed pass must not leave half a step's gradients for the next one to add to
+        core.optimizer.zeroGradients(scope);
+        throw e;
+      }
       backwardDone = System.nanoTime();
       gradNorm = core.optimizer.step(lr, c, scope);
       optimizerDone = System.nanoTime();
@@ -176,7 +182,7 @@ public final class GrpoTrainer implements AutoCloseable {
       try (NDManager m = scope.newSubManager()) {
         MicroBatch.Tensors t = mb.tensors(m, c.lossType() == LossType.GSPO);
         // reference pass outside the collector: grad mode off, no graph kept
-        NDArray ref = c.klCoef() > 0 ? t.logprobs(core.policy.model(), null) : null;
+        NDArray ref = c.klCoef() > 0 ? t.referenceLogprobs(core.policy.model(), m) : null;
         PolicyLoss.Output out;
         if (backward) {
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -215,6 +221,7 @@ public final class GrpoTrainer implements AutoCloseable {
       } catch (IllegalStateException e) {
         throw new IllegalStateException("group " + s.group() + " trajectory " + s.index() + ": " + e.getMessage(), e);
       }
+      Sample.checkIds(seq.ids(), core.policy.config().vocabSize(), "group " + s.group() + " trajectory " + s.index());
       int[] pos = Sample.trainedPositions(seq.sampled());
       if (pos.length == 0) {
         log.warn("group {} trajectory {} has no sampled tokens; not trained", s.group(), s.index());
@@ -313,7 +320,11 @@ public final class GrpoTrainer implements AutoCloseable {
       return this;
     }
 
-    /** Whether to continue from the run store's latest checkpoint (default true). */
+    /**
+     * Whether to continue from the run store's latest checkpoint (default true). Resuming loads
+     * the checkpoint's adapter and puts it in use with {@link Policy#setAdapter}; an adapter the
+     * policy had before is left to its owner (it lives until the policy closes).
+     */
     public Builder resume(boolean resume) {
       options.resume = resume;
       return this;

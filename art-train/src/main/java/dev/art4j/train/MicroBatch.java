@@ -150,6 +150,24 @@ final class MicroBatch {
       return logits.logSoftmax(-1).gather(targets, 1).reshape(-1); // (K)
     }
 
+    /**
+     * {@link #logprobs} of the base model (adapter off) without gradients, computed in a
+     * manager of its own and closed at once: every intermediate of a DJL forward lives as long
+     * as the manager of its input ids, and only the (K) result is needed afterwards.
+     *
+     * @return (K), attached to {@code parent}
+     */
+    NDArray referenceLogprobs(Transformer model, NDManager parent) {
+      try (NDManager r = parent.newSubManager()) {
+        NDArray ids = inputIds.duplicate();
+        ids.attach(r);
+        NDArray out = new Tensors(ids, positionIds, attention, index, targets, null, null, null, null, null, null, null)
+            .logprobs(model, null);
+        out.attach(parent);
+        return out;
+      }
+    }
+
     /** The arrays as the loss wants them. */
     PolicyLoss.Inputs lossInputs(NDArray newLogp, NDArray refLogp) {
       return new PolicyLoss.Inputs(newLogp, oldLogp, advantage, weight, segments, seqAdvantage, seqWeight,

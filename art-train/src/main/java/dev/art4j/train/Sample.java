@@ -23,6 +23,21 @@ record Sample(int[] ids, int[] positions, float[] oldLogprobs, float[] weights, 
     return positions.length;
   }
 
+  /**
+   * Checks every id against the vocabulary (an out-of-range id would otherwise fail deep inside
+   * the forward pass, half-way through a step).
+   *
+   * @param what names the sequence in the error ("group 2 trajectory 5")
+   */
+  static void checkIds(int[] ids, int vocabSize, String what) {
+    for (int t = 0; t < ids.length; t++) {
+      if (ids[t] < 0 || ids[t] >= vocabSize) {
+        throw new IllegalArgumentException(what + ": token id " + ids[t] + " at position " + t
+            + " is outside the model's vocabulary [0, " + vocabSize + ")");
+      }
+    }
+  }
+
   /** Positions {@code t >= 1} with {@code sampled[t]}. */
   static int[] trainedPositions(boolean[] sampled) {
     int n = 0;

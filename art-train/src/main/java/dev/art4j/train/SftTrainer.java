@@ -81,6 +81,9 @@ public final class SftTrainer implements AutoCloseable {
     long start = System.nanoTime();
     TrainConfig c = core.config;
     int step = core.step() + 1;
+    for (int i = 0; i < batch.size(); i++) {
+      Sample.checkIds(batch.get(i).ids(), core.policy.config().vocabSize(), "sequence " + i);
+    }
     List<Sample> samples = samples(batch);
     double lr = core.learningRate(step);
     double gradNorm;
@@ -90,7 +93,13 @@ public final class SftTrainer implements AutoCloseable {
     core.seed(step);
     core.adapter.setTraining(true);
     try (NDManager scope = core.newScope()) {
-      pass = accumulate(samples, scope, true);
+      try {
+        pass = accumulate(samples, scope, true);
+      } catch (RuntimeException e) {
+        // a failed pass must not leave half a step's gradients for the next one to add to
+        core.optimizer.zeroGradients(scope);
+        throw e;
+      }
       backwardDone = System.nanoTime();
       gradNorm = core.optimizer.step(lr, c, scope);
       optimizerDone = System.nanoTime();
@@ -257,7 +266,11 @@ public final class SftTrainer implements AutoCloseable {
       return this;
     }
 
-    /** Whether to continue from the run store's latest checkpoint (default true). */
+    /**
+     * Whether to continue from the run store's latest checkpoint (default true). Resuming loads
+     * the checkpoint's adapter and puts it in use with {@link Policy#setAdapter}; an adapter the
+     * policy had before is left to its owner (it lives until the policy closes).
+     */
     public Builder resume(boolean resume) {
       options.resume = resume;
       return this;

@@ -111,6 +111,18 @@ class GrpoLearningTest {
     }
   }
 
+  @Test
+  void outOfVocabularyTokenIsRejectedBeforeTheStep() throws Exception {
+    try (Policy policy = Tiny.qwen2(); GrpoTrainer trainer = GrpoTrainer.builder(policy).build()) {
+      List<TrajectoryGroup> bad = List.of(TrajectoryGroup.of(List.of(
+          Tiny.trajectory(PROMPT, new int[] {5, 300}, new float[] {-1f, -1f}, 1.0),
+          Tiny.trajectory(PROMPT, new int[] {6, 7}, new float[] {-1f, -1f}, 0.0))));
+      var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> trainer.train(bad));
+      assertTrue(e.getMessage().contains("group 0 trajectory 0: token id 300 at position 6"), e.getMessage());
+      assertEquals(0, trainer.step());
+    }
+  }
+
   static List<byte[]> snapshot(List<NDArray> arrays) {
     List<byte[]> out = new ArrayList<>();
     for (NDArray a : arrays) {

@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * and checked: a reply that is not JSON or has a malformed entry is rejected and the model is
  * told what was wrong; near-duplicates (same words, case and punctuation aside) and tasks that
  * spell out a distinctive tool name ({@code get-sum}, {@code unit_convert}) are dropped;
- * extra entries are cut; missing ones are asked for again. After {@code maxAttempts} replies
- * without reaching {@code n}, {@link #generate} fails with every problem seen.
+ * extra entries are cut; missing ones are asked for again. Large sets are written in batches of
+ * {@code batchSize}, each request quoting the tasks written so far. After {@code maxAttempts}
+ * replies without completing a batch, {@link #generate} fails with every problem seen.
  *
  * <pre>{@code
  * ScenarioSet set = ScenarioGenerator.builder(chatModel)
@@ -60,12 +61,16 @@ public final class ScenarioGenerator {
   private final String customInstructions;
   private final int maxAttempts;
   private final boolean referenceAnswers;
+  private final int batchSize;
+  /** Earlier tasks quoted in a later batch's request, the most recent ones. */
+  private static final int MAX_EARLIER_SHOWN = 100;
 
   private ScenarioGenerator(Builder b) {
     this.model = b.model;
     this.customInstructions = b.customInstructions;
     this.maxAttempts = b.maxAttempts;
     this.referenceAnswers = b.referenceAnswers;
+    this.batchSize = b.batchSize;
   }
 
   public static Builder builder(ChatModel model) {
@@ -85,15 +90,35 @@ public final class ScenarioGenerator {
     if (tools.isEmpty()) {
       throw new IllegalArgumentException("no tools to write scenarios for");
     }
-    List<ChatMessage> messages = new ArrayList<>();
-    messages.add(SystemMessage.from(systemPrompt()));
-    messages.add(UserMessage.from(userPrompt(tools, resources, n)));
     List<Scenario> accepted = new ArrayList<>();
     Set<String> seen = new HashSet<>();
-    List<String> problems = new ArrayList<>();
+    while (accepted.size() < n) {
+      int batch = Math.min(batchSize, n - accepted.size());
+      List<String> problems = new ArrayList<>();
+      if (!generateBatch(tools, resources, batch, accepted, seen, problems)) {
+        throw new ScenarioGenerationException("got " + accepted.size() + " of " + n + " scenarios after " + maxAttempts
+            + " attempts: " + String.join("; ", problems));
+      }
+      if (accepted.size() < n) {
+        log.info("{} of {} scenarios so far", accepted.size(), n);
+      }
+    }
+    return new ScenarioSet(accepted);
+  }
+
+  /**
+   * One conversation that asks for {@code batch} more scenarios, adding them to {@code accepted};
+   * false when {@code maxAttempts} replies were not enough.
+   */
+  private boolean generateBatch(List<ToolSpec> tools, List<McpResourceInfo> resources, int batch,
+      List<Scenario> accepted, Set<String> seen, List<String> problems) {
+    List<ChatMessage> messages = new ArrayList<>();
+    messages.add(SystemMessage.from(systemPrompt()));
+    messages.add(UserMessage.from(userPrompt(tools, resources, batch, accepted)));
+    int target = accepted.size() + batch;
     boolean useSchema = true;
-    for (int attempt = 1; attempt <= maxAttempts && accepted.size() < n; attempt++) {
-      int wanted = n - accepted.size();
+    for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+      int wanted = target - accepted.size();
       String reply;
       try {
         reply = ask(messages, useSchema);
@@ -125,10 +150,10 @@ public final class ScenarioGenerator {
         if (parsed.size() > wanted) {
           log.info("attempt {}: got {} scenarios, asked for {}; keeping the first", attempt, parsed.size(), wanted);
         }
-        if (accepted.size() >= n) {
-          break;
+        if (accepted.size() >= target) {
+          return true;
         }
-        int missing = n - accepted.size();
+        int missing = target - accepted.size();
         List<String> dropped = new ArrayList<>();
         if (duplicates > 0) {
           dropped.add(duplicates + " repeated an earlier task");
@@ -152,11 +177,7 @@ public final class ScenarioGenerator {
       }
       messages.add(UserMessage.from(feedback));
     }
-    if (accepted.size() < n) {
-      throw new ScenarioGenerationException("got " + accepted.size() + " of " + n + " scenarios after " + maxAttempts
-          + " attempts: " + String.join("; ", problems));
-    }
-    return new ScenarioSet(accepted);
+    return false;
   }
 
   private String ask(List<ChatMessage> messages, boolean useSchema) {
@@ -193,7 +214,7 @@ public final class ScenarioGenerator {
         + "give the answer in the task. Answer with JSON only.";
   }
 
-  private String userPrompt(List<ToolSpec> tools, List<McpResourceInfo> resources, int n) {
+  private String userPrompt(List<ToolSpec> tools, List<McpResourceInfo> resources, int n, List<Scenario> earlier) {
     ArrayNode toolJson = JSON.createArrayNode();
     for (ToolSpec t : tools) {
       ObjectNode o = toolJson.addObject().put("name", t.name()).put("description", t.description());
@@ -214,6 +235,13 @@ public final class ScenarioGenerator {
         .append("combining several tools. Spread the difficulties over the whole range and vary the topics and wording.\n");
     if (referenceAnswers) {
       sb.append("For each task also give reference_answer: the correct final answer, short.\n");
+    }
+    if (!earlier.isEmpty()) {
+      sb.append("These tasks are written already; write different ones:\n");
+      for (Scenario e : earlier.subList(Math.max(0, earlier.size() - MAX_EARLIER_SHOWN), earlier.size())) {
+        String task = e.task().replace('\n', ' ');
+        sb.append("- ").append(task.length() > 200 ? task.substring(0, 200) + "..." : task).append('\n');
+      }
     }
     sb.append("Reply with a JSON object {\"scenarios\": [{\"task\": \"...\", \"difficulty\": 1")
         .append(referenceAnswers ? ", \"reference_answer\": \"...\"" : "").append("}, ...]} with exactly ")
@@ -301,6 +329,7 @@ public final class ScenarioGenerator {
     private String customInstructions;
     private int maxAttempts = 3;
     private boolean referenceAnswers;
+    private int batchSize = 25;
 
     private Builder(ChatModel model) {
       this.model = Objects.requireNonNull(model, "model");
@@ -312,7 +341,19 @@ public final class ScenarioGenerator {
       return this;
     }
 
-    /** How many replies to ask for at most (default 3). */
+    /**
+     * Scenarios asked for per conversation (default 25): larger sets are written in batches, each
+     * request listing the tasks written so far so that the next batch differs.
+     */
+    public Builder batchSize(int size) {
+      if (size < 1) {
+        throw new IllegalArgumentException("batchSize must be at least 1, got " + size);
+      }
+      this.batchSize = size;
+      return this;
+    }
+
+    /** How many replies to ask for at most, per batch (default 3). */
     public Builder maxAttempts(int attempts) {
       if (attempts < 1) {
         throw new IllegalArgumentException("maxAttempts must be at least 1, got " + attempts);

@@ -1,5 +1,7 @@
 package dev.art4j.mcp.toolset;
 
+import dev.art4j.core.chat.ArgumentValidator;
+import dev.art4j.core.chat.ClosestNames;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -177,4 +177,24 @@ class ScenarioGeneratorTest {
     assertFalse(ScenarioGenerator.namesATool("Add 2 and 3, then get the sum of squares", specs));
     assertFalse(ScenarioGenerator.namesATool("my-get-summary is broken", specs));
   }
+
+  @Test
+  void largeSetsComeInBatchesThatQuoteTheEarlierTasks() throws Exception {
+    reply(scenarios("What is 3 + 4?", 1, "What is 10 / 4?", 1));
+    reply(scenarios("What is 9 * 9?", 1, "What is 2 ^ 10?", 2));
+    reply(scenarios("What is 100 - 58?", 1));
+    ScenarioSet set = ScenarioGenerator.builder(model).batchSize(2).build().generate(tools.tools(), 5);
+
+    assertEquals(List.of("What is 3 + 4?", "What is 10 / 4?", "What is 9 * 9?", "What is 2 ^ 10?", "What is 100 - 58?"),
+        set.scenarios().stream().map(Scenario::task).toList());
+    String first = lastUserMessage(request());
+    assertTrue(first.contains("Write 2 distinct") && !first.contains("written already"), first);
+    request();
+    JsonNode third = request();
+    assertEquals(2, third.get("messages").size(), "each batch is a fresh conversation");
+    String prompt = lastUserMessage(third);
+    assertTrue(prompt.contains("Write 1 distinct"), prompt);
+    assertTrue(prompt.contains("These tasks are written already; write different ones:\n- What is 3 + 4?\n- What is 10 / 4?\n"
+        + "- What is 9 * 9?\n- What is 2 ^ 10?\n"), prompt);
+  }
 }

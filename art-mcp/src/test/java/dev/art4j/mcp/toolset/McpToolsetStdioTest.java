@@ -139,4 +139,21 @@ class McpToolsetStdioTest {
     assertEquals(ToolResult.ok("1"), tools.call("subtract", "{\"a\": 3, \"b\": 2}"));
     assertEquals(restartsBefore + 2, tools.restarts());
   }
+
+  @Test
+  void concurrentCallsFromAGroupOfRolloutsGetTheirOwnAnswers() throws Exception {
+    List<CompletableFuture<ToolResult>> results = new java.util.ArrayList<>();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      for (int i = 0; i < 64; i++) {
+        int a = i;
+        results.add(CompletableFuture.supplyAsync(() -> tools.call("multiply", "{\"a\": " + a + ", \"b\": 3}"), pool));
+      }
+      for (int i = 0; i < 64; i++) {
+        assertEquals(ToolResult.ok(Integer.toString(3 * i)), results.get(i).get(30, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
 }

@@ -1,5 +1,7 @@
 package dev.art4j.rollout.agent;
 
+import dev.art4j.core.chat.ArgumentValidator;
+import dev.art4j.core.chat.ClosestNames;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.art4j.core.chat.ToolCall;
@@ -32,7 +34,7 @@ public final class ToolCallChecker {
     if (spec == null) {
       List<String> names = tools.stream().map(ToolSpec::name).toList();
       StringBuilder sb = new StringBuilder("Error: unknown tool '").append(call.name()).append("'.");
-      List<String> close = ClosestNames.of(call.name(), names, 3);
+      List<String> close = ClosestNames.closest(call.name(), names, 3);
       if (!close.isEmpty()) {
         sb.append(" Did you mean ").append(quotedList(close, " or ")).append('?');
       }
@@ -52,7 +54,7 @@ public final class ToolCallChecker {
     if (args == null || args.isMissingNode()) {
       args = CallJson.JSON.createObjectNode();
     }
-    List<String> problems = SchemaCheck.problems(args, spec.parameters());
+    List<String> problems = ArgumentValidator.validate(spec.parameters(), args);
     if (problems.isEmpty()) {
       return null;
     }

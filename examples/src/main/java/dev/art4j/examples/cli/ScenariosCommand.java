@@ -50,6 +50,9 @@ public final class ScenariosCommand implements Callable<Integer> {
   @Option(names = "--reference-answers", description = "Also ask for each task's expected answer.")
   boolean referenceAnswers;
 
+  @Option(names = "--batch-size", defaultValue = "25", paramLabel = "B", description = "Scenarios per request (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
   @Option(names = "--max-attempts", defaultValue = "3", paramLabel = "K", description = "Model replies to try at most (default: ${DEFAULT-VALUE}).")
   int maxAttempts;
 
@@ -65,7 +68,7 @@ public final class ScenariosCommand implements Callable<Integer> {
     ScenarioSet set;
     try (McpToolset tools = server.connect()) {
       set = ScenarioGenerator.builder(chat).customInstructions(instructions).referenceAnswers(referenceAnswers)
-          .maxAttempts(maxAttempts).build()
+          .maxAttempts(maxAttempts).batchSize(batchSize).build()
           .generate(tools.tools(), tools.resources(), n);
     }
     set.write(out);

@@ -1,4 +1,4 @@
-package dev.art4j.mcp.toolset;
+package dev.art4j.core.chat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

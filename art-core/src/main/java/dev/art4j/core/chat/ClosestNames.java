@@ -1,4 +1,4 @@
-package dev.art4j.mcp.toolset;
+package dev.art4j.core.chat;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,12 +12,12 @@ import java.util.Locale;
  * ({@code devide} to {@code division}: 5 / 8), and one that contains the other
  * ({@code mod}, {@code modulo}) counts as 0.3. Only names within 0.1 of the closest one are offered.
  */
-final class ClosestNames {
+public final class ClosestNames {
 
   private ClosestNames() {}
 
   /** Up to {@code limit} close names, nearest first. */
-  static List<String> closest(String wanted, List<String> names, int limit) {
+  public static List<String> closest(String wanted, List<String> names, int limit) {
     String w = wanted.toLowerCase(Locale.ROOT);
     record Scored(String name, double score) {}
     List<Scored> scored = new ArrayList<>();
@@ -38,7 +38,7 @@ final class ClosestNames {
   }
 
   /** Levenshtein distance, two rows of the DP table. */
-  static int distance(String a, String b) {
+  public static int distance(String a, String b) {
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

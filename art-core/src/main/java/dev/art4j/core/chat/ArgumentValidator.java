@@ -1,4 +1,4 @@
-package dev.art4j.mcp.toolset;
+package dev.art4j.core.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -10,14 +10,15 @@ import java.util.Map;
  * {@code type} (a name or a list of names), {@code properties}, {@code required},
  * {@code additionalProperties: false}, {@code enum}, {@code items}, and {@code anyOf}/{@code oneOf}
  * (valid when one branch is). Other keywords are ignored: the server still has the last word.
- * Every problem names the field at fault ({@code a}, {@code numbers[2]}, {@code options.mode}).
+ * Both MCP toolsets and the agent loop check calls with it, so the model gets the same message
+ * wherever a tool lives. Every problem names the field at fault ({@code a}, {@code numbers[2]}, {@code options.mode}).
  */
-final class ArgumentValidator {
+public final class ArgumentValidator {
 
   private ArgumentValidator() {}
 
   /** The problems found, empty when the arguments fit the schema. */
-  static List<String> validate(JsonNode schema, JsonNode arguments) {
+  public static List<String> validate(JsonNode schema, JsonNode arguments) {
     List<String> problems = new ArrayList<>();
     check(schema, arguments, "", problems);
     return problems;

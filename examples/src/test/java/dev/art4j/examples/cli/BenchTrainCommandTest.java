@@ -1,0 +1,47 @@
+package dev.art4j.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code bench train} in-process on a fixture checkpoint (the 0.5B shape is for the real run). */
+class BenchTrainCommandTest {
+
+  static int run(StringWriter out, StringWriter err, String... args) {
+    CommandLine cmd = new CommandLine(new BenchTrainCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+    cmd.setOut(new PrintWriter(out));
+    cmd.setErr(new PrintWriter(err));
+    return cmd.execute(args);
+  }
+
+  @Test
+  void printsTheFiguresAsJson() throws Exception {
+    Path model = Path.of(System.getProperty("art4j.fixtures")).resolve("models").resolve("tiny-qwen2");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int status = run(out, err, "--model", model.toString(), "--batch", "4", "--seq", "16", "--prompt", "4",
+        "--token-budget", "32", "--steps", "2", "--loss", "gspo");
+    assertEquals(0, status, err.toString());
+    JsonNode json = new ObjectMapper().readTree(out.toString());
+    assertEquals("GSPO", json.get("loss").asText());
+    assertEquals(4 * 12, json.get("trained_tokens").asInt(), "sampled tokens of 4 sequences");
+    for (String field : new String[] {"train_tok_s", "prefill_tok_s", "forward_backward_s", "optimizer_s", "peak_rss_mb"}) {
+      assertTrue(json.get(field).asDouble() > 0, field + " = " + json.get(field));
+    }
+    assertTrue(json.get("step_s").asDouble() >= json.get("forward_backward_s").asDouble());
+  }
+
+  @Test
+  void badSizesAreRejected() {
+    StringWriter err = new StringWriter();
+    assertEquals(2, run(new StringWriter(), err, "--seq", "8", "--prompt", "8"));
+    assertTrue(err.toString().contains("--prompt < --seq"), err.toString());
+  }
+}
