@@ -229,7 +229,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(150, 4, 10, 100, 3e-3, 0.7);
+      Defaults d = new Defaults(150, 4, 10, 100, 2e-3, 1.0);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new MathRl(common.seed, trainSize, val));
     }
@@ -243,7 +243,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(150, 4, 10, 100, 3e-3, 1.0);
+      Defaults d = new Defaults(150, 4, 10, 100, 2e-3, 1.0);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new TicTacToeRl(common.seed, 5000, val));
     }
@@ -282,7 +282,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(100, 4, 10, 50, 3e-3, 1.0);
+      Defaults d = new Defaults(100, 4, 10, 50, 2e-3, 1.0);
       if ((file == null) == (hfDataset == null)) {
         spec.commandLine().getErr().println("art4j train dataset: give exactly one of --file and --hf-dataset");
         return 2;

@@ -72,9 +72,8 @@ public final class MathStarter {
    * What the assistant writes before its tool call: the question read as an expression,
    * {@code 37 * 12}. Reading the task is part of the format the warm start teaches; which tool
    * computes a {@code *} is not (the demonstrated tool is random), and RL learns it from reward.
-   * With the operator sign right before the tool name, that choice hangs on one nearby token,
-   * which a small LoRA learns in a few dozen steps; without it the tiny model never carried the
-   * operator to the tool-name position (held-out success stayed at the greedy starter's 31%).
+   * The sign sits a few tokens before the tool name so that the choice can hang on one nearby
+   * token (measured: it was not enough for GRPO to learn the choice; see examples/README.md).
    */
   public static String restatement(MathProblem p) {
     return p.a() + " " + p.operation().symbol() + " " + p.b();

@@ -216,6 +216,7 @@ class StarterBaseTest {
   void demonstrationsCallARandomToolAndAnswerWithItsResult() {
     int matching = 0;
     Set<String> toolsSeen = new HashSet<>();
+    Set<String> pairs = new HashSet<>();
     for (List<Message> d : demos) {
       assertEquals(4, d.size());
       String tool = d.get(1).toolCalls().get(0).name();
@@ -237,9 +238,13 @@ class StarterBaseTest {
       if (asked.tool().equals(tool)) {
         matching++;
       }
+      pairs.add(asked.tool() + " -> " + tool);
+      assertEquals(d.get(0).content().replaceAll("\\D+", " ").strip(), d.get(1).content().replaceAll("\\D+", " ").strip(),
+          "the restatement repeats the question's numbers");
       assertEquals("The answer is " + d.get(2).content() + ".", d.get(3).content(), "answers with the tool result");
     }
     assertEquals(Set.of("add", "subtract", "multiply", "division"), toolsSeen);
+    assertEquals(16, pairs.size(), "every operation is demonstrated with every tool: " + pairs);
     double rate = matching / (double) demos.size();
     assertTrue(rate > 0.18 && rate < 0.32, "tool chosen at random, about 1 in 4 matches the question: " + rate);
   }
