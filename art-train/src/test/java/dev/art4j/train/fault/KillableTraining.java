@@ -89,7 +89,7 @@ public final class KillableTraining {
     int start = store.history().size();
     for (int i = 0; count == 0 || i < count; i++) {
       Map<String, Double> metrics = new LinkedHashMap<>();
-      for (int k = 0; k < 5_000; k++) {
+      for (int k = 0; k < 1_000; k++) {
         metrics.put("metric_" + k, (double) (start + i) * k);
       }
       store.appendHistory(new HistoryEntry(start + i + 1, "train", metrics, null, Instant.now().toString()));
