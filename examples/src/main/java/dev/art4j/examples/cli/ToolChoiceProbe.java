@@ -64,7 +64,17 @@ final class ToolChoiceProbe {
             pool.add(p);
           }
         }
-        boolean checked = false;
+        if (mode.equals("balanced")) {
+          pool.clear();
+          List<List<MathProblem>> byOp = new ArrayList<>();
+          for (Operation op : Operation.values()) {
+            byOp.add(task.train().stream().filter(p -> p.operation() == op).toList());
+          }
+          for (int i = 0; i < 400; i++) {
+            pool.add(byOp.get(i % 4).get(i / 4));
+          }
+        }
+        boolean checked = mode.equals("balanced");
         for (int step = 1; step <= steps; step++) {
           List<MathProblem> batch = pool.subList((step - 1) * groups, step * groups);
           List<TrajectoryGroup> gs = Gather.builder(batch, (MathProblem s) -> task.rollout(sampler, s))
