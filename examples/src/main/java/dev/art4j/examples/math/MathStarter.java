@@ -35,6 +35,8 @@ public final class MathStarter {
       }
     }
     extra.add("The answer is -1.5.");
+    // the plain call prefix stays tokenised word by word: demonstrations only show it fused
+    extra.add(CALL_PREFIX + "add\", \"arguments\": {\"a\": 1, \"b\": 2}}</tool_call>");
     return new StarterSpec("math", seed, toolSpecs(), MathStarter::demonstration, extra,
         new StarterSpec.Shape(128, 4, 4, 2, 384, 1024), 4000, 400, fusedTokens());
   }
