@@ -21,12 +21,10 @@ import dev.art4j.train.TrainResult;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.UnaryOperator;
 
 /**
@@ -102,8 +100,7 @@ final class RlLoop<S> {
         out.printf(Locale.ROOT, "resuming %s at step %d%n", store.dir(), first);
         out.flush();
       }
-      List<S> order = new ArrayList<>(task.train());
-      Collections.shuffle(order, new Random(o.seed()));
+      List<S> order = task.trainOrder(o.seed());
       // a group the judge failed on is left out of training (emptied here, removed below): its
       // rule-based rewards must not be mixed with the judge's scores of the other groups
       UnaryOperator<TrajectoryGroup> judge = o.ruler() == null ? g -> g

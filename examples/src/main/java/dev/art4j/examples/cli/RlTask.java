@@ -36,4 +36,11 @@ interface RlTask<S> extends AutoCloseable {
 
   @Override
   default void close() {}
+
+  /** The order training scenarios are used in (cycled): by default {@link #train()} shuffled with {@code seed}. */
+  default List<S> trainOrder(long seed) {
+    List<S> order = new java.util.ArrayList<>(train());
+    java.util.Collections.shuffle(order, new java.util.Random(seed));
+    return order;
+  }
 }

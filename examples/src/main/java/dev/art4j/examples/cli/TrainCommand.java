@@ -229,7 +229,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(150, 4, 10, 100, 2e-3, 1.0);
+      Defaults d = new Defaults(100, 16, 10, 100, 1e-3, 1.0);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new MathRl(common.seed, trainSize, val));
     }

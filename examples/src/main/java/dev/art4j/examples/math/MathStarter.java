@@ -35,9 +35,27 @@ public final class MathStarter {
       }
     }
     extra.add("The answer is -1.5.");
+    // the plain call prefix stays tokenised word by word: demonstrations only show it fused
+    extra.add(CALL_PREFIX + "add\", \"arguments\": {\"a\": 1, \"b\": 2}}</tool_call>");
     return new StarterSpec("math", seed, toolSpecs(), MathStarter::demonstration, extra,
-        new StarterSpec.Shape(128, 4, 4, 2, 384, 1024), 4000, 400);
+        new StarterSpec.Shape(128, 4, 4, 2, 384, 1024), 4000, 400, fusedTokens());
   }
+
+  /**
+   * One added token per operation: the sign fused with the call prefix,
+   * {@code " *<tool_call>{\"name\": \""}. The restatement ends with the sign, so the token right
+   * before the tool name is the operation itself; see {@link #restatement}.
+   */
+  static List<String> fusedTokens() {
+    List<String> out = new ArrayList<>();
+    for (Operation op : Operation.values()) {
+      out.add(" " + op.symbol() + CALL_PREFIX);
+    }
+    return out;
+  }
+
+  /** How the compact template opens a tool call, up to the tool name. */
+  static final String CALL_PREFIX = "<tool_call>{\"name\": \"";
 
   /** Tool specs matching the bundled math server's arithmetic tools (names, descriptions, a/b schema). */
   public static List<ToolSpec> toolSpecs() {
@@ -76,7 +94,7 @@ public final class MathStarter {
    * token (measured: it was not enough for GRPO to learn the choice; see examples/README.md).
    */
   public static String restatement(MathProblem p) {
-    return p.a() + " " + p.operation().symbol() + " " + p.b();
+    return p.a() + " " + p.operation().symbol() + " " + p.b() + ": " + p.operation().symbol();
   }
 
   /** How the starter phrases its final answer. */

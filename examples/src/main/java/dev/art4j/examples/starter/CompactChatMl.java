@@ -41,6 +41,11 @@ final class CompactChatMl {
 
   /** Added tokens in id order, each with whether it is special (skipped by skip_special_tokens). */
   static LinkedHashMap<String, Boolean> addedTokens() {
+    return addedTokens(List.of());
+  }
+
+  /** {@link #addedTokens()} followed by a spec's fused tokens (not special). */
+  static LinkedHashMap<String, Boolean> addedTokens(List<String> fused) {
     LinkedHashMap<String, Boolean> t = new LinkedHashMap<>();
     t.put(END_OF_TEXT, true);
     t.put(IM_START, true);
@@ -48,6 +53,9 @@ final class CompactChatMl {
     // as in Qwen2.5: not special, so decoded text keeps the markup the tool-call parser looks for
     t.put(TOOL_CALL, false);
     t.put(TOOL_CALL_END, false);
+    for (String f : fused) {
+      t.put(f, false);
+    }
     return t;
   }
 

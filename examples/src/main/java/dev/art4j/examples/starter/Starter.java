@@ -140,14 +140,14 @@ public final class Starter {
       corpus.add(CompactChatMl.render(d, spec.tools(), false));
     }
     corpus.addAll(spec.extraCorpus());
-    List<String> added = new ArrayList<>(CompactChatMl.addedTokens().keySet());
+    List<String> added = new ArrayList<>(CompactChatMl.addedTokens(spec.fusedTokens()).keySet());
     ByteLevelBpe bpe = ByteLevelBpe.learn(corpus, added);
     int firstAdded = bpe.baseVocabSize();
     int vocab = firstAdded + added.size();
     int eos = firstAdded + added.indexOf(CompactChatMl.IM_END);
     int pad = firstAdded + added.indexOf(CompactChatMl.END_OF_TEXT);
 
-    write(dir.resolve("tokenizer.json"), bpe.tokenizerJson(JSON, CompactChatMl.addedTokens()));
+    write(dir.resolve("tokenizer.json"), bpe.tokenizerJson(JSON, CompactChatMl.addedTokens(spec.fusedTokens())));
     write(dir.resolve("tokenizer_config.json"), CompactChatMl.tokenizerConfig(JSON, firstAdded));
     write(dir.resolve("config.json"), RandomQwen2.config(JSON, spec.shape(), vocab, eos, pad));
     ObjectNode gen = JSON.createObjectNode();
@@ -179,6 +179,9 @@ public final class Starter {
     sb.append("recipe ").append(RECIPE).append('\n').append(spec.name()).append('\n').append(spec.seed()).append('\n')
         .append(spec.shape()).append('\n').append(spec.demonstrations()).append(' ').append(spec.sftSteps()).append('\n')
         .append(CompactChatMl.TEMPLATE).append('\n').append(String.join("\n", spec.extraCorpus())).append('\n');
+    if (!spec.fusedTokens().isEmpty()) {
+      sb.append("fused ").append(String.join("\n", spec.fusedTokens())).append('\n');
+    }
     for (List<Message> d : demonstrations(spec, 16)) {
       sb.append(CompactChatMl.render(d, spec.tools(), false));
     }

@@ -22,6 +22,9 @@ import java.util.function.Function;
  * @param shape          the Qwen2 model's size
  * @param demonstrations how many demonstrations the SFT warm start trains on
  * @param sftSteps       how many SFT optimizer steps the warm start runs
+ * @param fusedTokens    extra added tokens (not special), e.g. {@code " *<tool_call>{\"name\": \""}: text
+ *                       fused with the call prefix so that the token right before a tool name
+ *                       carries what the task is about (see {@code MathStarter#restatement})
  */
 public record StarterSpec(
     String name,
@@ -31,9 +34,17 @@ public record StarterSpec(
     List<String> extraCorpus,
     Shape shape,
     int demonstrations,
-    int sftSteps) {
+    int sftSteps,
+    List<String> fusedTokens) {
+
+  /** A spec without fused tokens. */
+  public StarterSpec(String name, long seed, List<ToolSpec> tools, Function<Random, List<Message>> demonstration,
+      List<String> extraCorpus, Shape shape, int demonstrations, int sftSteps) {
+    this(name, seed, tools, demonstration, extraCorpus, shape, demonstrations, sftSteps, List.of());
+  }
 
   public StarterSpec {
+    fusedTokens = fusedTokens == null ? List.of() : List.copyOf(fusedTokens);
     Objects.requireNonNull(name, "name");
     if (!name.matches("[a-z0-9-]+")) {
       throw new IllegalArgumentException("starter name must be lower-case letters, digits and '-': " + name);

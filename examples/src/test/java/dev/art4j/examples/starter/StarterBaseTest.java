@@ -119,7 +119,7 @@ class StarterBaseTest {
       for (int d = 0; d <= 9; d++) {
         assertEquals(1, tok.encode(Integer.toString(d)).length);
       }
-      for (String special : CompactChatMl.addedTokens().keySet()) {
+      for (String special : CompactChatMl.addedTokens(spec.fusedTokens()).keySet()) {
         int[] ids = tok.encode(special);
         assertEquals(1, ids.length, special);
         assertEquals(tok.tokenToId(special), ids[0]);
