@@ -115,7 +115,7 @@ final class ToolChoiceProbe {
     try (NDManager m = policy.manager().newSubManager()) {
       for (MathProblem q : val) {
         List<Message> conv = List.of(Message.user(q.question()));
-        String prompt = dev.art4j.examples.starter.CompactChatMlAccess.render(conv, MathStarter.toolSpecs());
+        String prompt = format.template().render(conv, MathStarter.toolSpecs(), true, java.util.Map.of()); // the checkpoint's own template
         int[] a = tok.encode(prompt);
         int[] b = tok.encode(MathStarter.restatement(q) + "<tool_call>{\"name\": \"");
         long[] ids = new long[a.length + b.length];
