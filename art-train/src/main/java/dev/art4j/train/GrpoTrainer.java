@@ -97,26 +97,11 @@ public final class GrpoTrainer extends LoraTrainer {
     }
 
     double lr = core.learningRate(step);
-    double gradNorm;
-    Pass pass;
-    long backwardDone;
-    long optimizerDone;
-    core.seed(step);
-    core.adapter.setTraining(true);
-    try (NDManager scope = core.newScope()) {
-      try {
-        pass = accumulate(samples, scope, true);
-      } catch (RuntimeException e) {
-        // a failed pass must not leave half a step's gradients for the next one to add to
-        core.optimizer.zeroGradients(scope);
-        throw e;
-      }
-      backwardDone = System.nanoTime();
-      gradNorm = core.optimizer.step(lr, c, scope);
-      optimizerDone = System.nanoTime();
-    } finally {
-      core.adapter.setTraining(false);
-    }
+    LoraTraining.Update<Pass> update = core.update(step, lr, scope -> accumulate(samples, scope, true));
+    Pass pass = update.pass();
+    double gradNorm = update.gradNorm();
+    long backwardDone = update.backwardDone();
+    long optimizerDone = update.optimizerDone();
     if (!Double.isFinite(gradNorm)) {
       log.warn("step {}: gradient norm {}, update skipped", step, gradNorm);
     }

@@ -174,4 +174,33 @@ final class LoraTraining implements AutoCloseable {
   public void close() {
     optimizer.close();
   }
+
+  /**
+   * One optimiser step: seeds the step's dropout, runs {@code accumulate} (forward and backward of
+   * every micro-batch) in a scope closed afterwards, then clips and applies AdamW at {@code lr}.
+   * A pass that throws leaves no gradients behind for the next step to add to.
+   *
+   * @param <P> what the pass sums up (loss, token counts)
+   */
+  <P> Update<P> update(int step, double lr, java.util.function.Function<NDManager, P> accumulate) {
+    seed(step);
+    adapter.setTraining(true);
+    try (NDManager scope = newScope()) {
+      P pass;
+      try {
+        pass = accumulate.apply(scope);
+      } catch (RuntimeException e) {
+        optimizer.zeroGradients(scope);
+        throw e;
+      }
+      long backwardDone = System.nanoTime();
+      double gradNorm = optimizer.step(lr, config, scope);
+      return new Update<>(pass, gradNorm, backwardDone, System.nanoTime());
+    } finally {
+      adapter.setTraining(false);
+    }
+  }
+
+  /** The result of {@link #update}: the pass's sums, the gradient norm, and when each phase ended. */
+  record Update<P>(P pass, double gradNorm, long backwardDone, long optimizerDone) {}
 }

@@ -61,33 +61,17 @@ public final class SftTrainer extends LoraTrainer {
    */
   public TrainResult train(List<TokenSequence> batch) {
     long start = System.nanoTime();
-    TrainConfig c = core.config;
     int step = core.step() + 1;
     for (int i = 0; i < batch.size(); i++) {
       Sample.checkIds(batch.get(i).ids(), core.policy.config().vocabSize(), "sequence " + i);
     }
     List<Sample> samples = samples(batch);
     double lr = core.learningRate(step);
-    double gradNorm;
-    Pass pass;
-    long backwardDone;
-    long optimizerDone;
-    core.seed(step);
-    core.adapter.setTraining(true);
-    try (NDManager scope = core.newScope()) {
-      try {
-        pass = accumulate(samples, scope, true);
-      } catch (RuntimeException e) {
-        // a failed pass must not leave half a step's gradients for the next one to add to
-        core.optimizer.zeroGradients(scope);
-        throw e;
-      }
-      backwardDone = System.nanoTime();
-      gradNorm = core.optimizer.step(lr, c, scope);
-      optimizerDone = System.nanoTime();
-    } finally {
-      core.adapter.setTraining(false);
-    }
+    LoraTraining.Update<Pass> update = core.update(step, lr, scope -> accumulate(samples, scope, true));
+    Pass pass = update.pass();
+    double gradNorm = update.gradNorm();
+    long backwardDone = update.backwardDone();
+    long optimizerDone = update.optimizerDone();
     double seconds = (System.nanoTime() - start) / 1e9;
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("loss", pass.loss());
