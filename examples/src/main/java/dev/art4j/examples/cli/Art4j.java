@@ -1,5 +1,6 @@
 package dev.art4j.examples.cli;
 
+import dev.art4j.examples.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -1,4 +1,4 @@
-package dev.art4j.examples.cli;
+package dev.art4j.examples.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.rollout.engine.DecodeBenchmark;

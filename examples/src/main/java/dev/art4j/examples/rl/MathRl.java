@@ -1,4 +1,4 @@
-package dev.art4j.examples.cli;
+package dev.art4j.examples.rl;
 
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.trajectory.Trajectory;
@@ -22,12 +22,12 @@ import java.util.Map;
  * server over stdio (a child JVM) with an allow-list of the four arithmetic tools, the rule-based
  * reward of {@link MathReward}.
  */
-final class MathRl implements RlTask<MathProblem> {
+public final class MathRl implements RlTask<MathProblem> {
 
   private final MathProblems.Split split;
   private final McpToolset tools;
 
-  MathRl(long seed, int trainSize, int valSize) {
+  public MathRl(long seed, int trainSize, int valSize) {
     this.split = MathProblems.split(seed, trainSize, valSize);
     this.tools = McpToolset.builder()
         .stdio("math", bundledMathServer())
@@ -36,7 +36,7 @@ final class MathRl implements RlTask<MathProblem> {
   }
 
   /** The command that starts the bundled math MCP server with this JVM's class path. */
-  static List<String> bundledMathServer() {
+  public static List<String> bundledMathServer() {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
         "dev.art4j.mcp.math.MathServer");

@@ -1,4 +1,4 @@
-package dev.art4j.examples.cli;
+package dev.art4j.examples.rl;
 
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.trajectory.Trajectory;
@@ -10,11 +10,11 @@ import dev.art4j.rollout.agent.AgentLoop;
 import java.util.List;
 
 /** Tic-tac-toe against a random opponent as an {@link RlTask}: one fresh game (a toolset) per rollout. */
-final class TicTacToeRl implements RlTask<TicTacToeScenario> {
+public final class TicTacToeRl implements RlTask<TicTacToeScenario> {
 
   private final List<List<TicTacToeScenario>> split;
 
-  TicTacToeRl(long seed, int trainSize, int valSize) {
+  public TicTacToeRl(long seed, int trainSize, int valSize) {
     this.split = TicTacToeScenario.split(seed, trainSize, valSize);
   }
 

@@ -1,4 +1,4 @@
-package dev.art4j.examples.cli;
+package dev.art4j.examples.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

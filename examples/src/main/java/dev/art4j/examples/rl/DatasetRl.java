@@ -1,4 +1,4 @@
-package dev.art4j.examples.cli;
+package dev.art4j.examples.rl;
 
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.Toolset;
@@ -17,14 +17,14 @@ import java.util.Map;
  * given tools; reward 1 when its final answer matches the reference (numerically when the
  * reference is a number, else as text ignoring case and spacing).
  */
-final class DatasetRl implements RlTask<DatasetTask> {
+public final class DatasetRl implements RlTask<DatasetTask> {
 
   private final List<DatasetTask> train;
   private final List<DatasetTask> val;
   private final Toolset tools;
   private final String systemPrompt;
 
-  DatasetRl(List<DatasetTask> train, List<DatasetTask> val, Toolset tools, String systemPrompt) {
+  public DatasetRl(List<DatasetTask> train, List<DatasetTask> val, Toolset tools, String systemPrompt) {
     this.train = train;
     this.val = val;
     this.tools = tools;

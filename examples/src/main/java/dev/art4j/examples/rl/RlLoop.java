@@ -1,4 +1,4 @@
-package dev.art4j.examples.cli;
+package dev.art4j.examples.rl;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -39,7 +39,7 @@ import java.util.function.UnaryOperator;
  * <p>Per step it prints {@code reward_mean}, {@code success_rate}, the rollouts' sampled
  * tokens per second and the seconds since start; with {@code json}, one JSON object per line.
  */
-final class RlLoop<S> {
+public final class RlLoop<S> {
 
   /**
    * Loop options.
@@ -56,7 +56,7 @@ final class RlLoop<S> {
    * @param maxTokens     most tokens in one conversation
    * @param ruler         an LLM judge that replaces the rule-based reward, or null
    */
-  record Options(int steps, int groupSize, int groupsPerStep, long seed, int evalEvery, boolean json,
+  public record Options(int steps, int groupSize, int groupsPerStep, long seed, int evalEvery, boolean json,
       double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,14 +66,14 @@ final class RlLoop<S> {
   private final PrintWriter out;
   private final long start = System.nanoTime();
 
-  RlLoop(RlTask<S> task, Options options, PrintWriter out) {
+  public RlLoop(RlTask<S> task, Options options, PrintWriter out) {
     this.task = task;
     this.o = options;
     this.out = out;
   }
 
   /** Trains {@code policy} in {@code store}; returns the last held-out success rate. */
-  double run(Policy policy, ChatFormat format, RunStore store) throws InterruptedException {
+  public double run(Policy policy, ChatFormat format, RunStore store) throws InterruptedException {
     TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).seed(o.seed()).build();
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();

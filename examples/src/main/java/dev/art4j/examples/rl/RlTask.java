@@ -1,4 +1,4 @@
-package dev.art4j.examples.cli;
+package dev.art4j.examples.rl;
 
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.examples.starter.StarterSpec;
@@ -11,7 +11,7 @@ import java.util.List;
  *
  * @param <S> the scenario type
  */
-interface RlTask<S> extends AutoCloseable {
+public interface RlTask<S> extends AutoCloseable {
 
   /** The task's name: the run store's project and the starter's name. */
   String name();

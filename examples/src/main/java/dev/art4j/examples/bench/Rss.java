@@ -1,4 +1,4 @@
-package dev.art4j.examples.cli;
+package dev.art4j.examples.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

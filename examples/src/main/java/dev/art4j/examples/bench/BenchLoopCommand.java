@@ -1,4 +1,4 @@
-package dev.art4j.examples.cli;
+package dev.art4j.examples.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,6 +12,7 @@ import dev.art4j.examples.math.MathProblem;
 import dev.art4j.examples.math.MathProblems;
 import dev.art4j.examples.math.MathReward;
 import dev.art4j.examples.math.MathStarter;
+import dev.art4j.examples.rl.MathRl;
 import dev.art4j.examples.starter.Starter;
 import dev.art4j.mcp.toolset.McpToolset;
 import dev.art4j.rollout.agent.AgentLoop;
