@@ -99,29 +99,14 @@ public final class GrpoTrainer extends LoraTrainer {
     double lr = core.learningRate(step);
     LoraTraining.Update<Pass> update = core.update(step, lr, scope -> accumulate(samples, scope, true));
     Pass pass = update.pass();
-    double gradNorm = update.gradNorm();
-    long backwardDone = update.backwardDone();
-    long optimizerDone = update.optimizerDone();
-    if (!Double.isFinite(gradNorm)) {
-      log.warn("step {}: gradient norm {}, update skipped", step, gradNorm);
-    }
-    double seconds = (System.nanoTime() - start) / 1e9;
     metrics.put("loss", pass.loss());
     metrics.put("policy_loss", pass.policyLoss());
     if (c.klCoef() > 0) {
       metrics.put("kl", pass.kl());
     }
-    metrics.put("grad_norm", gradNorm);
-    metrics.put("learning_rate", lr);
     metrics.put("clip_fraction", pass.clipped() / pass.ratioCount());
     metrics.put("ratio_mean", pass.ratioSum() / pass.ratioCount());
-    metrics.put("trajectories", (double) samples.size());
-    metrics.put("tokens", (double) pass.trained());
-    metrics.put("tokens_per_s", pass.realTokens() / seconds);
-    metrics.put("padding_fraction", 1.0 - (double) pass.realTokens() / pass.slots());
-    metrics.put("forward_backward_s", (backwardDone - start) / 1e9);
-    metrics.put("optimizer_s", (optimizerDone - backwardDone) / 1e9);
-    metrics.put("seconds", seconds);
+    update.putMetrics(metrics, start, lr, samples.size(), pass.trained(), pass.realTokens(), pass.slots());
     core.finish(step, groups, metrics, null);
     return new TrainResult(step, false, null, metrics);
   }

@@ -195,6 +195,9 @@ final class LoraTraining implements AutoCloseable {
       }
       long backwardDone = System.nanoTime();
       double gradNorm = optimizer.step(lr, config, scope);
+      if (!Double.isFinite(gradNorm)) {
+        log.warn("step {}: gradient norm {}, update skipped", step, gradNorm);
+      }
       return new Update<>(pass, gradNorm, backwardDone, System.nanoTime());
     } finally {
       adapter.setTraining(false);
@@ -202,5 +205,25 @@ final class LoraTraining implements AutoCloseable {
   }
 
   /** The result of {@link #update}: the pass's sums, the gradient norm, and when each phase ended. */
-  record Update<P>(P pass, double gradNorm, long backwardDone, long optimizerDone) {}
+  record Update<P>(P pass, double gradNorm, long backwardDone, long optimizerDone) {
+
+    /**
+     * Adds what every trainer reports after its own metrics: gradient norm, learning rate,
+     * sequences and tokens trained, throughput, padding, and the time of each phase since
+     * {@code start} (nanoTime when the step began).
+     */
+    void putMetrics(Map<String, Double> metrics, long start, double lr, int sequences, long trained,
+        long realTokens, long slots) {
+      double seconds = (optimizerDone - start) / 1e9;
+      metrics.put("grad_norm", gradNorm);
+      metrics.put("learning_rate", lr);
+      metrics.put("trajectories", (double) sequences);
+      metrics.put("tokens", (double) trained);
+      metrics.put("tokens_per_s", realTokens / seconds);
+      metrics.put("padding_fraction", 1.0 - (double) realTokens / slots);
+      metrics.put("forward_backward_s", (backwardDone - start) / 1e9);
+      metrics.put("optimizer_s", (optimizerDone - backwardDone) / 1e9);
+      metrics.put("seconds", seconds);
+    }
+  }
 }

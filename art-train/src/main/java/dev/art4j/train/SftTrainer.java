@@ -69,21 +69,9 @@ public final class SftTrainer extends LoraTrainer {
     double lr = core.learningRate(step);
     LoraTraining.Update<Pass> update = core.update(step, lr, scope -> accumulate(samples, scope, true));
     Pass pass = update.pass();
-    double gradNorm = update.gradNorm();
-    long backwardDone = update.backwardDone();
-    long optimizerDone = update.optimizerDone();
-    double seconds = (System.nanoTime() - start) / 1e9;
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("loss", pass.loss());
-    metrics.put("grad_norm", gradNorm);
-    metrics.put("learning_rate", lr);
-    metrics.put("trajectories", (double) samples.size());
-    metrics.put("tokens", (double) pass.trained());
-    metrics.put("tokens_per_s", pass.realTokens() / seconds);
-    metrics.put("padding_fraction", 1.0 - (double) pass.realTokens() / pass.slots());
-    metrics.put("forward_backward_s", (backwardDone - start) / 1e9);
-    metrics.put("optimizer_s", (optimizerDone - backwardDone) / 1e9);
-    metrics.put("seconds", seconds);
+    update.putMetrics(metrics, start, lr, samples.size(), pass.trained(), pass.realTokens(), pass.slots());
     core.finish(step, null, metrics, null);
     return new TrainResult(step, false, null, metrics);
   }
