@@ -10,7 +10,6 @@ import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.chat.Toolset;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.core.trajectory.TokenSequence;
 import dev.art4j.core.trajectory.ToolErrors;
 import dev.art4j.core.trajectory.Trajectory;
@@ -37,22 +36,20 @@ class AgentLoopTest {
   static ChatFormat format;
   static InferenceEngine engine;
 
+  static TestKit.TinyChat tiny;
+
   @BeforeAll
   static void load() throws Exception {
-    policy = Policy.load(TestKit.tinyChat());
-    format = ChatFormat.of(ChatTemplate.fromTokenizerConfig(TestKit.tinyChat().resolve("tokenizer_config.json")),
-        policy.tokenizer().orElseThrow());
-    engine = InferenceEngine.builder().model(policy.model()).detokenizer(format.tokenizer()::decode)
-        .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(3).build();
+    tiny = TestKit.TinyChat.load(3);
+    policy = tiny.policy();
+    format = tiny.format();
+    engine = tiny.engine();
   }
 
   @AfterAll
   static void close() {
-    if (engine != null) {
-      engine.close();
-    }
-    if (policy != null) {
-      policy.close();
+    if (tiny != null) {
+      tiny.close();
     }
   }
 

@@ -8,11 +8,15 @@ import dev.art4j.core.chat.ToolResult;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.chat.Toolset;
 import dev.art4j.core.model.Lora;
+import dev.art4j.core.model.Policy;
 import dev.art4j.core.model.Transformer;
+import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.rollout.engine.Completion;
 import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.FinishReason;
+import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -46,6 +50,26 @@ public final class TestKit {
   }
 
   /** add, multiply and a tool that always throws, as plain Java functions. */
+  /** The tiny-chat fixture as a test class uses it: the policy, its ChatML format, an engine over it. */
+  public record TinyChat(Policy policy, ChatFormat format, InferenceEngine engine) implements AutoCloseable {
+
+    /** Loads the fixture; the engine runs one thread and seeds unseeded requests from {@code engineSeed}. */
+    public static TinyChat load(long engineSeed) throws IOException {
+      Policy policy = Policy.load(tinyChat());
+      ChatFormat format = ChatFormat.of(ChatTemplate.fromTokenizerConfig(tinyChat().resolve("tokenizer_config.json")),
+          policy.tokenizer().orElseThrow());
+      InferenceEngine engine = InferenceEngine.builder().model(policy.model()).detokenizer(format.tokenizer()::decode)
+          .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(engineSeed).build();
+      return new TinyChat(policy, format, engine);
+    }
+
+    @Override
+    public void close() {
+      engine.close();
+      policy.close();
+    }
+  }
+
   public static Toolset mathToolset() {
     return new Toolset() {
       @Override

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.art4j.core.chat.Role;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.core.trajectory.TokenSequence;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.Turn;
@@ -34,22 +33,20 @@ class LocalChatModelTest {
   static ChatFormat format;
   static InferenceEngine engine;
 
+  static TestKit.TinyChat tiny;
+
   @BeforeAll
   static void load() throws Exception {
-    policy = Policy.load(TestKit.tinyChat());
-    format = ChatFormat.of(ChatTemplate.fromTokenizerConfig(TestKit.tinyChat().resolve("tokenizer_config.json")),
-        policy.tokenizer().orElseThrow());
-    engine = InferenceEngine.builder().model(policy.model()).detokenizer(format.tokenizer()::decode)
-        .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(5).build();
+    tiny = TestKit.TinyChat.load(5);
+    policy = tiny.policy();
+    format = tiny.format();
+    engine = tiny.engine();
   }
 
   @AfterAll
   static void close() {
-    if (engine != null) {
-      engine.close();
-    }
-    if (policy != null) {
-      policy.close();
+    if (tiny != null) {
+      tiny.close();
     }
   }
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.agent.TestKit;
@@ -44,22 +43,20 @@ class OpenAiServerTest {
   static InferenceEngine engine;
   static final HttpClient HTTP = HttpClient.newHttpClient();
 
+  static TestKit.TinyChat tiny;
+
   @BeforeAll
   static void load() throws Exception {
-    policy = Policy.load(TestKit.tinyChat());
-    format = ChatFormat.of(ChatTemplate.fromTokenizerConfig(TestKit.tinyChat().resolve("tokenizer_config.json")),
-        policy.tokenizer().orElseThrow());
-    engine = InferenceEngine.builder().model(policy.model()).detokenizer(format.tokenizer()::decode)
-        .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(5).build();
+    tiny = TestKit.TinyChat.load(5);
+    policy = tiny.policy();
+    format = tiny.format();
+    engine = tiny.engine();
   }
 
   @AfterAll
   static void close() {
-    if (engine != null) {
-      engine.close();
-    }
-    if (policy != null) {
-      policy.close();
+    if (tiny != null) {
+      tiny.close();
     }
   }
 
