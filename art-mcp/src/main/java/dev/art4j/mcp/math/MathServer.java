@@ -81,8 +81,8 @@ public final class MathServer implements AutoCloseable {
     System.setOut(System.err);
     PendingRequests pending = new PendingRequests(65_000);
     McpJsonMapper json = McpJsonDefaults.getMapper();
-    McpSyncServer server = build(McpServer.sync(new StdioServerTransportProvider(json, pending.watch(System.in),
-        pending.watch(protocolOut))), testTools);
+    McpSyncServer server = build(McpServer.sync(new SerializedStdioProvider(new StdioServerTransportProvider(json,
+        pending.watch(System.in), pending.watch(protocolOut)))), testTools);
     log.info("art4j math MCP server on stdio ({} tools)", server.listTools().size());
     // requests read before the end of input get their answers first (a sleep takes at most 60 s)
     pending.awaitEnd();

@@ -33,6 +33,7 @@ final class StdioProcessTransport implements McpTransport {
   private static final Logger log = LoggerFactory.getLogger(StdioProcessTransport.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int STDERR_LINES_KEPT = 10;
+  private static final long STDIN_CLOSE_MILLIS = 2000;
 
   private final McpServerConfig.Stdio config;
   private final Deque<String> stderrTail = new ArrayDeque<>();
@@ -177,10 +178,26 @@ final class StdioProcessTransport implements McpTransport {
     if (p == null) {
       return;
     }
+    // Closing stdin lets a healthy server finish and exit. A server that stopped reading leaves a
+    // writer blocked on the full pipe while holding the stream's lock, and close() would wait on
+    // that lock forever: close from another thread, and stop the process when it takes too long
+    // (which fails the blocked write and frees the lock).
+    JsonRpcIoHandler stdio = io;
+    Thread closer = daemon(() -> {
+      try {
+        stdio.close();
+      } catch (IOException e) {
+        log.debug("closing stdio of MCP server `{}`: {}", config.name(), e.toString());
+      }
+    }, "mcp-" + config.name() + "-close");
+    closer.start();
     try {
-      io.close();
-    } catch (IOException e) {
-      log.debug("closing stdio of MCP server `{}`: {}", config.name(), e.toString());
+      closer.join(STDIN_CLOSE_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (closer.isAlive()) {
+      log.warn("MCP server `{}` is not reading its stdin; stopping it", config.name());
     }
     p.descendants().forEach(ProcessHandle::destroy);
     p.destroy();
