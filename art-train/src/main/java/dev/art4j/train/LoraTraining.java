@@ -180,25 +180,18 @@ final class LoraTraining implements AutoCloseable {
    * every micro-batch) in a scope closed afterwards, then clips and applies AdamW at {@code lr}.
    * A pass that throws leaves no gradients behind for the next step to add to.
    *
-   * <p>A pass whose gradient norm is not finite is run once more from zero gradients before the
-   * update is given up. In the RL loop on the CPU about one step in 40 got an all-NaN gradient
-   * from a pass whose inputs, activations and loss were finite, and the same pass run again at
-   * once, on the same arrays, gave a finite one (docs/hardening.md, "Non-finite gradients"). A
-   * gradient that is NaN again (an overflow in the data) skips the update as before.
-   *
    * @param <P> what the pass sums up (loss, token counts)
    */
   <P> Update<P> update(int step, double lr, java.util.function.Function<NDManager, P> accumulate) {
     seed(step);
     adapter.setTraining(true);
     try (NDManager scope = newScope()) {
-      P pass = pass(accumulate, scope);
-      double first = optimizer.gradNorm(scope);
-      if (!Double.isFinite(first)) {
-        log.warn("step {}: gradient norm {}, recomputing the pass", step, first);
+      P pass;
+      try {
+        pass = accumulate.apply(scope);
+      } catch (RuntimeException e) {
         optimizer.zeroGradients(scope);
-        seed(step);
-        pass = pass(accumulate, scope);
+        throw e;
       }
       long backwardDone = System.nanoTime();
       double gradNorm = optimizer.step(lr, config, scope);
@@ -208,15 +201,6 @@ final class LoraTraining implements AutoCloseable {
       return new Update<>(pass, gradNorm, backwardDone, System.nanoTime());
     } finally {
       adapter.setTraining(false);
-    }
-  }
-
-  private <P> P pass(java.util.function.Function<NDManager, P> accumulate, NDManager scope) {
-    try {
-      return accumulate.apply(scope);
-    } catch (RuntimeException e) {
-      optimizer.zeroGradients(scope);
-      throw e;
     }
   }
 

@@ -94,7 +94,9 @@ final class PolicyLoss {
       NDArray klSum = d.exp().sub(d).sub(1f).mul(in.tokenWeight()).sum();
       kl = klSum.getFloat();
       if (klCoef != 0f) {
-        loss = loss.add(klSum.mul(klCoef));
+        // the coefficient as an array of the step's manager: DJL frees the scalar it makes of a
+        // float when mul returns, and mul keeps it for backward (see Transformer)
+        loss = loss.add(klSum.mul(klSum.getManager().create(klCoef)));
       }
     }
     return new Output(loss, policy.getFloat(), kl, clipped, ratioSum);
