@@ -34,6 +34,15 @@ final class PolicyLoss {
    */
   record Output(NDArray loss, float policyLoss, float kl, float clipped, float ratioSum) {}
 
+  /**
+   * Log-ratios are clamped to {@code [-MAX_LOG_RATIO, MAX_LOG_RATIO]} before {@code exp} (as verl
+   * does): {@code e^88.7} overflows fp32, and {@code exp}'s backward multiplies the upstream
+   * gradient by the infinite result, so a single token whose ratio overflowed made the whole
+   * gradient NaN even where its branch was clipped (upstream gradient 0, {@code 0 * inf}). A ratio
+   * of {@code e^20} is clipped by every loss type anyway; past the bound the token's gradient is 0.
+   */
+  static final float MAX_LOG_RATIO = 20f;
+
   private final LossType type;
   private final float lo;
   private final float hi;
@@ -55,7 +64,7 @@ final class PolicyLoss {
   }
 
   Output compute(Inputs in) {
-    NDArray logRatio = in.newLogp().sub(in.oldLogp()); // (K)
+    NDArray logRatio = in.newLogp().sub(in.oldLogp()).clip(-MAX_LOG_RATIO, MAX_LOG_RATIO); // (K)
     NDArray policy;
     NDArray ratio;
     if (type == LossType.GSPO) {
@@ -79,12 +88,15 @@ final class PolicyLoss {
     NDArray loss = policy;
     float kl = 0f;
     if (in.refLogp() != null) {
-      // k3 estimator of KL(new || ref): exp(ref - new) - (ref - new) - 1, >= 0
-      NDArray d = in.refLogp().sub(in.newLogp());
+      // k3 estimator of KL(new || ref): exp(ref - new) - (ref - new) - 1, >= 0; d clamped as the
+      // log-ratio is (a token the policy has pushed far below the reference overflowed exp)
+      NDArray d = in.refLogp().sub(in.newLogp()).clip(-MAX_LOG_RATIO, MAX_LOG_RATIO);
       NDArray klSum = d.exp().sub(d).sub(1f).mul(in.tokenWeight()).sum();
       kl = klSum.getFloat();
       if (klCoef != 0f) {
-        loss = loss.add(klSum.mul(klCoef));
+        // the coefficient as an array of the step's manager: DJL frees the scalar it makes of a
+        // float when mul returns, and mul keeps it for backward (see Transformer)
+        loss = loss.add(klSum.mul(klSum.getManager().create(klCoef)));
       }
     }
     return new Output(loss, policy.getFloat(), kl, clipped, ratioSum);

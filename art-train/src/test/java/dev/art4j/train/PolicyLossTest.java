@@ -308,4 +308,54 @@ class PolicyLossTest {
       }
     }
   }
+
+  /** Loss and d loss / d newLogp of one token. */
+  static float[] oneToken(PolicyLoss loss, float newLp, float oldLp, float adv, Float refLp) {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray newLogp = m.create(new float[] {newLp});
+      newLogp.setRequiresGradient(true);
+      float value;
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        PolicyLoss.Output out = loss.compute(new PolicyLoss.Inputs(
+            newLogp, m.create(new float[] {oldLp}), m.create(new float[] {adv}), m.create(new float[] {1f}),
+            m.create(new float[] {1f}, new Shape(1, 1)), m.create(new float[] {adv}, new Shape(1, 1)),
+            m.create(new float[] {1f}, new Shape(1, 1)), m.create(new float[] {1f}, new Shape(1, 1)),
+            refLp == null ? null : m.create(new float[] {refLp})));
+        value = out.loss().getFloat();
+        gc.backward(out.loss());
+      }
+      return new float[] {value, newLogp.getGradient().getFloat()};
+    }
+  }
+
+  @Test
+  void aRatioPastFloatRangeGivesAFiniteGradient() {
+    // log-ratio 100: e^100 overflows fp32. Clipped with A > 0 the token is flat (gradient 0);
+    // unclamped, exp's backward made it 0 * inf = NaN, and one NaN token poisons the whole step
+    for (LossType type : new LossType[] {LossType.PPO, LossType.DAPO, LossType.DR_GRPO, LossType.GSPO}) {
+      PolicyLoss loss = new PolicyLoss(type, 0.2, 0.2, 0);
+      float[] up = oneToken(loss, 0f, -100f, 1f, null);
+      assertEquals(-1.2f, up[0], 1e-5, type + " loss of a clipped token");
+      assertEquals(0f, up[1], type + " gradient of a clipped token");
+      float[] down = oneToken(loss, 0f, -100f, -1f, null);
+      assertTrue(Float.isFinite(down[0]) && Float.isFinite(down[1]), type + " A < 0: " + down[0] + ", " + down[1]);
+      assertEquals(Math.exp(PolicyLoss.MAX_LOG_RATIO), down[0], 1e-3 * Math.exp(PolicyLoss.MAX_LOG_RATIO),
+          type + " the ratio saturates at e^" + PolicyLoss.MAX_LOG_RATIO);
+    }
+    float[] cispo = oneToken(new PolicyLoss(LossType.CISPO, 1.0, 4.0, 0), -1f, -101f, 1f, null);
+    assertEquals(5f, cispo[0], 1e-5, "CISPO: clip(ratio) 5 * A 1 * -logp 1");
+    assertEquals(-5f, cispo[1], 1e-5);
+  }
+
+  @Test
+  void aTokenFarBelowTheReferenceGivesAFiniteKlGradient() {
+    // ref - new = 100: k3 = exp(100) - 101 overflowed to infinity and its gradient to NaN
+    float[] r = oneToken(new PolicyLoss(LossType.CISPO, 1.0, 4.0, 0.1), -100f, -100f, 0f, 0f);
+    assertTrue(Float.isFinite(r[0]) && Float.isFinite(r[1]), "loss " + r[0] + ", gradient " + r[1]);
+    double k3 = Math.exp(PolicyLoss.MAX_LOG_RATIO) - PolicyLoss.MAX_LOG_RATIO - 1;
+    assertEquals(0.1 * k3, r[0], 1e-3 * 0.1 * k3);
+    // inside the range the KL gradient is untouched: d/dnew k3 = 1 - exp(ref - new)
+    float[] in = oneToken(new PolicyLoss(LossType.CISPO, 1.0, 4.0, 0.1), -3f, -3f, 0f, -1f);
+    assertEquals(0.1 * (1 - Math.exp(2)), in[1], 1e-5);
+  }
 }

@@ -331,7 +331,10 @@ public final class Lora implements AutoCloseable {
       in = Dropout.dropout(in, (float) config.dropout(), true).singletonOrThrow();
     }
     NDArray low = Linear.linear(in, la, null).singletonOrThrow(); // (..., r)
-    NDArray out = Linear.linear(low.mul(scaling), b[layer][p.ordinal()], null).singletonOrThrow();
+    // scaling as an array of low's manager, not a Java float: mul keeps its operand for backward,
+    // and DJL frees the scalar it makes of a float when mul returns (see Transformer)
+    NDArray scaled = low.mul(low.getManager().create(scaling));
+    NDArray out = Linear.linear(scaled, b[layer][p.ordinal()], null).singletonOrThrow();
     return out.getDataType() == x.getDataType() ? out : out.toType(x.getDataType(), false);
   }
 

@@ -39,6 +39,13 @@ import java.util.SplittableRandom;
  * result joins its first operand's manager, so activations always come first here). The weights'
  * manager is capped, so code that puts a weight first ({@code embedding.get(ids)}) fails loudly
  * instead of leaking.
+ *
+ * <p>No differentiable op here takes a Java number ({@code x.mul(0.5f)}, {@code x.pow(-0.5f)}):
+ * DJL's PyTorch engine turns the number into a scalar array backed by a Java direct buffer and
+ * closes it as soon as the op returns, but {@code mul}, {@code div} and {@code pow} keep that
+ * operand for the backward pass, which then reads freed memory once a GC has released the buffer
+ * (a wrong gradient, or NaN). Scalars are arrays in the activations' manager instead, alive until
+ * the caller's step ends ({@code add}/{@code sub} of a number keep nothing and stay).
  */
 public final class Transformer implements AutoCloseable {
 
@@ -276,7 +283,7 @@ public final class Transformer implements AutoCloseable {
     NDArray visible = attentionMask.gt(0).expandDims(1).logicalAnd(causal); // (B, T, S)
     NDArray bias = visible.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED)
         .reshape(b, 1, 1, t, s); // (B, 1, 1, T, S): 0 or MASKED
-    float scale = (float) (1 / Math.sqrt(hd));
+    NDArray scaleArray = m.create((float) (1 / Math.sqrt(hd))); // kept for backward: see the class comment
 
     for (int l = 0; l < config.numHiddenLayers(); l++) {
       TransformerWeights.Layer w = weights.layers().get(l);
@@ -300,7 +307,7 @@ public final class Transformer implements AutoCloseable {
 
       // grouped-query attention without copying K/V: the `group` query heads sharing a KV head
       // are stacked along the time axis
-      NDArray qg = q.mul(scale).reshape(b, kvHeads, (long) group * t, hd); // (B, Hkv, G*T, hd)
+      NDArray qg = q.mul(scaleArray).reshape(b, kvHeads, (long) group * t, hd); // (B, Hkv, G*T, hd)
       NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)) // (B, Hkv, G*T, S)
           .toType(DataType.FLOAT32, false)
           .reshape(b, kvHeads, group, t, s)
@@ -338,8 +345,9 @@ public final class Transformer implements AutoCloseable {
   /** {@code x / sqrt(mean(x^2) + eps) * w} over the last axis, computed in fp32. */
   private NDArray rmsNorm(NDArray x, NDArray w) {
     NDArray x32 = x.toType(DataType.FLOAT32, false);
-    NDArray inv = x32.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).pow(-0.5f);
-    return x32.mul(inv).toType(dtype, false).mul(w);
+    // div by sqrt rather than mul by pow(-0.5f): pow would keep a freed scalar for backward
+    NDArray rms = x32.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
+    return x32.div(rms).toType(dtype, false).mul(w);
   }
 
   /** {@code x cos + rotate_half(x) sin}, rotate_half([a | b]) = [-b | a]. x: (B, heads, T, hd). */

@@ -212,10 +212,11 @@ final class Decoder implements AutoCloseable {
         }
         for (int hh = 0; hh < kvHeads; hh++) {
           rope(kk, (r * kvHeads + hh) * headDim, r);
-          float[] blk = kv.block(blocks[r][pos[r] / KvPool.BLOCK]);
+          int id = blocks[r][pos[r] / KvPool.BLOCK];
+          float[] blk = kv.block(id);
           int slot = pos[r] % KvPool.BLOCK;
-          System.arraycopy(kk, (r * kvHeads + hh) * headDim, blk, kv.offset(layer, 0, hh, slot), headDim);
-          System.arraycopy(vv, (r * kvHeads + hh) * headDim, blk, kv.offset(layer, 1, hh, slot), headDim);
+          System.arraycopy(kk, (r * kvHeads + hh) * headDim, blk, kv.offset(id, layer, 0, hh, slot), headDim);
+          System.arraycopy(vv, (r * kvHeads + hh) * headDim, blk, kv.offset(id, layer, 1, hh, slot), headDim);
         }
       }
       t = profile.add(Profile.Op.ROPE_CACHE, t);
@@ -359,8 +360,8 @@ final class Decoder implements AutoCloseable {
       int qo = (r * heads + hh) * headDim;
       float max = Float.NEGATIVE_INFINITY;
       for (int t = 0; t < len; t++) {
-        float[] blk = kv.block(table[t / KvPool.BLOCK]);
-        float v = k.dot(q, qo, blk, kv.offset(layer, 0, g, t % KvPool.BLOCK), headDim) * scale;
+        int id = table[t / KvPool.BLOCK];
+        float v = k.dot(q, qo, kv.block(id), kv.offset(id, layer, 0, g, t % KvPool.BLOCK), headDim) * scale;
         s[t] = v;
         max = Math.max(max, v);
       }
@@ -373,8 +374,8 @@ final class Decoder implements AutoCloseable {
       float inv = 1f / sum;
       java.util.Arrays.fill(att, qo, qo + headDim, 0f);
       for (int t = 0; t < len; t++) {
-        float[] blk = kv.block(table[t / KvPool.BLOCK]);
-        k.axpy(s[t] * inv, blk, kv.offset(layer, 1, g, t % KvPool.BLOCK), att, qo, headDim);
+        int id = table[t / KvPool.BLOCK];
+        k.axpy(s[t] * inv, kv.block(id), kv.offset(id, layer, 1, g, t % KvPool.BLOCK), att, qo, headDim);
       }
     }
   }

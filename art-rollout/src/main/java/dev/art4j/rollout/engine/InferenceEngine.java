@@ -559,6 +559,15 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     return kv.allocated();
   }
 
+  /**
+   * Bytes of Java heap the KV cache holds now: it grows in slabs of 16 MB or more as the cache
+   * first fills (up to {@link Builder#kvTokenBudget} positions) and is never given back while the
+   * engine runs.
+   */
+  public long kvCacheBytes() {
+    return kv.bytes();
+  }
+
   /** Positions currently held in the KV cache (shared blocks counted once), in blocks of 16. */
   int kvBlocksInUse() {
     return kv.inUse();
@@ -621,7 +630,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     /** End-of-sequence ids (default: the model config's {@code eos_token_id}). */
     public Builder eosTokenIds(List<Integer> v) { eosTokenIds = List.copyOf(v); return this; }
 
-    /** Cached positions across all requests (default 32768; 24 KiB each for Qwen2.5-0.5B). */
+    /**
+     * Cached positions across all requests (default 32768; 24 KiB each for Qwen2.5-0.5B). The
+     * cache takes its memory on the Java heap as it first fills, in slabs of 16 MB or more
+     * (see {@link InferenceEngine#kvCacheBytes()}); with the prefix cache on, a long run fills it.
+     */
     public Builder kvTokenBudget(int v) { kvTokenBudget = positive(v, "kvTokenBudget"); return this; }
 
     /** Sequences decoded together (default 32). */

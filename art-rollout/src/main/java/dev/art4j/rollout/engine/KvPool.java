@@ -1,6 +1,5 @@
 package dev.art4j.rollout.engine;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,28 +9,57 @@ import java.util.List;
  * {@code [layer][k|v][kvHead][slot][headDim]}. A sequence owns a list of blocks; sequences that
  * share a prompt share its full blocks (reference-counted), so a group's prompt is stored once.
  *
- * <p>At most {@code capacity} blocks ever exist: blocks are allocated on first use and recycled
+ * <p>At most {@code capacity} blocks ever exist: blocks are carved on first use and recycled
  * through a free list, so memory stays flat over any number of requests.
+ *
+ * <p>Blocks live in slabs, float arrays of at least {@link #SLAB_BYTES} (or the whole budget when
+ * smaller). The cache is the engine's only large long-lived allocation, and its blocks are held
+ * for minutes by the prefix cache: stored as many small arrays, each block was born in the young
+ * generation and copied out by the first collection after it, so the first young GC that came
+ * after the cache had filled up moved all of it, tens to hundreds of MB, into heap regions never
+ * touched before, a step in resident memory at an arbitrary time (and a long pause). A slab is a
+ * G1 humongous object (over half of any region size up to 32 MB): allocated straight into the old
+ * generation, zeroed, hence resident, at once, and never copied by a young collection.
  */
 final class KvPool {
 
   /** Positions per block. */
   static final int BLOCK = 16;
 
+  /** Smallest slab; G1 allocates arrays of half a region or more (regions are 1-32 MB) outside the young generation. */
+  static final long SLAB_BYTES = 16L << 20;
+
   private final int kvHeads;
   private final int headDim;
   private final int capacity;
   private final int blockFloats;
-  private final List<float[]> blocks = new ArrayList<>();
-  private final List<Integer> refs = new ArrayList<>();
-  private final ArrayDeque<Integer> free = new ArrayDeque<>();
+  private final int slabBlocks;
+  private final List<float[]> slabs = new ArrayList<>();
+  private final int[] refs;
+  private final int[] free; // a stack of recycled block ids
+  private int freeCount;
+  private int carved;
   private int inUse;
+  private volatile long bytes;
 
   KvPool(int layers, int kvHeads, int headDim, int capacityBlocks) {
+    this(layers, kvHeads, headDim, capacityBlocks, SLAB_BYTES);
+  }
+
+  /** A pool whose slabs hold at least {@code slabBytes} (tests use small slabs). */
+  KvPool(int layers, int kvHeads, int headDim, int capacityBlocks, long slabBytes) {
     this.kvHeads = kvHeads;
     this.headDim = headDim;
     this.capacity = capacityBlocks;
-    this.blockFloats = layers * 2 * kvHeads * BLOCK * headDim;
+    long floats = (long) layers * 2 * kvHeads * BLOCK * headDim;
+    if (floats > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException("one KV block of " + floats + " floats does not fit a Java array");
+    }
+    this.blockFloats = (int) floats;
+    long perSlab = Math.max(1, (slabBytes + floats * Float.BYTES - 1) / (floats * Float.BYTES));
+    this.slabBlocks = (int) Math.min(Math.min(perSlab, capacityBlocks), (Integer.MAX_VALUE - 16) / floats);
+    this.refs = new int[capacityBlocks];
+    this.free = new int[capacityBlocks];
   }
 
   static int blocksFor(int positions) {
@@ -42,13 +70,18 @@ final class KvPool {
     return capacity;
   }
 
-  /** Blocks ever allocated (in use or free for reuse). */
+  /** Blocks ever carved (in use or free for reuse). */
   int allocated() {
-    return blocks.size();
+    return carved;
   }
 
   int inUse() {
     return inUse;
+  }
+
+  /** Bytes the slabs hold now (never given back while the engine runs); safe to read from any thread. */
+  long bytes() {
+    return bytes;
   }
 
   /** Bytes per cached position (all layers, keys and values). */
@@ -56,13 +89,14 @@ final class KvPool {
     return (long) blockFloats / BLOCK * Float.BYTES;
   }
 
+  /** The array holding block {@code id}; index it with {@link #offset}. */
   float[] block(int id) {
-    return blocks.get(id);
+    return slabs.get(id / slabBlocks);
   }
 
-  /** Offset of {@code (layer, kv, head, slot)} in a block; kv 0 = keys, 1 = values. */
-  int offset(int layer, int kv, int head, int slot) {
-    return (((layer * 2 + kv) * kvHeads + head) * BLOCK + slot) * headDim;
+  /** Offset of {@code (layer, kv, head, slot)} of block {@code id} in {@link #block}; kv 0 = keys, 1 = values. */
+  int offset(int id, int layer, int kv, int head, int slot) {
+    return (id % slabBlocks) * blockFloats + (((layer * 2 + kv) * kvHeads + head) * BLOCK + slot) * headDim;
   }
 
   /** A fresh block with one reference; the caller checked the budget. */
@@ -71,37 +105,52 @@ final class KvPool {
       throw new IllegalStateException("KV cache exhausted: " + capacity + " blocks in use");
     }
     inUse++;
-    Integer id = free.poll();
-    if (id == null) {
-      blocks.add(new float[blockFloats]);
-      refs.add(1);
-      return blocks.size() - 1;
+    int id;
+    if (freeCount > 0) {
+      id = free[--freeCount];
+    } else {
+      id = carved++;
+      if (id % slabBlocks == 0) {
+        float[] slab = new float[Math.min(slabBlocks, capacity - id) * blockFloats];
+        slabs.add(slab);
+        bytes += (long) slab.length * Float.BYTES;
+      }
     }
-    refs.set(id, 1);
+    refs[id] = 1;
     return id;
   }
 
   void retain(int id) {
-    refs.set(id, refs.get(id) + 1);
+    refs[id]++;
   }
 
   void release(int id) {
-    int r = refs.get(id) - 1;
-    refs.set(id, r);
-    if (r == 0) {
+    if (--refs[id] == 0) {
       inUse--;
-      free.push(id);
+      free[freeCount++] = id;
     }
   }
 
   /** A new block holding a copy of {@code id}'s first {@code slots} positions. */
   int copyPrefix(int id, int slots) {
     int fresh = allocate();
-    float[] src = blocks.get(id);
-    float[] dst = blocks.get(fresh);
+    float[] src = block(id);
+    float[] dst = block(fresh);
+    int from = offset(id, 0, 0, 0, 0);
+    int to = offset(fresh, 0, 0, 0, 0);
     for (int off = 0; off < blockFloats; off += BLOCK * headDim) {
-      System.arraycopy(src, off, dst, off, slots * headDim);
+      System.arraycopy(src, from + off, dst, to + off, slots * headDim);
     }
     return fresh;
+  }
+
+  /** Slabs carved so far (tests). */
+  int slabCount() {
+    return slabs.size();
+  }
+
+  /** Blocks per slab (tests). */
+  int slabBlocks() {
+    return slabBlocks;
   }
 }

@@ -9,6 +9,8 @@ import dev.art4j.examples.starter.Starter;
 import dev.art4j.rollout.engine.Completion;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -64,12 +66,15 @@ public final class BenchSoakCommand implements Callable<Integer> {
     AtomicLong tokens = new AtomicLong();
     AtomicInteger failures = new AtomicInteger();
     long t0;
+    double kvCacheMb;
+    long gcCount0;
     try (Policy policy = Policy.load(dir);
          InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(1).build()) {
       int vocab = policy.config().vocabSize();
       Semaphore inFlight = new Semaphore(concurrency);
       SplittableRandom random = new SplittableRandom(11);
       rss[0] = Rss.currentMb();
+      gcCount0 = gcCount();
       samples.add(round(rss[0]));
       t0 = System.nanoTime();
       for (int i = 0; i < requests; i++) {
@@ -97,6 +102,7 @@ public final class BenchSoakCommand implements Callable<Integer> {
         });
       }
       inFlight.acquire(concurrency);
+      kvCacheMb = engine.kvCacheBytes() / 1048576.0;
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     for (int s = 1; s <= 40; s++) {
@@ -121,10 +127,21 @@ public final class BenchSoakCommand implements Callable<Integer> {
     out.put("rss_max_mb", round(max));
     out.put("rss_growth_last_half_pct", round(100 * (last - mid) / mid));
     out.put("flat", (last - mid) / mid < 0.05);
+    out.put("kv_cache_mb", round(kvCacheMb));
+    out.put("gc_collections", gcCount() - gcCount0);
     out.set("rss_mb_every_" + every + "_requests", samples);
     cmd.getOut().println(json.writerWithDefaultPrettyPrinter().writeValueAsString(out));
     cmd.getOut().flush();
     return failures.get() == 0 && (last - mid) / mid < 0.05 ? 0 : 1;
+  }
+
+  /** Collections by all of the JVM's collectors so far. */
+  static long gcCount() {
+    long n = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      n += Math.max(0, gc.getCollectionCount());
+    }
+    return n;
   }
 
   static double round(double v) {
