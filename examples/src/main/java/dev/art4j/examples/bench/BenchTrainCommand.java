@@ -93,16 +93,20 @@ public final class BenchTrainCommand implements Callable<Integer> {
     Path tmp = null;
     Path dir = model;
     long t0 = System.nanoTime();
+    ObjectNode memory = json.createObjectNode();
+    MemoryPhases phases = new MemoryPhases(memory);
     if (dir == null) {
       tmp = Files.createTempDirectory("art4j-bench-train");
       dir = tmp;
       writeRandomCheckpoint(dir);
+      phases.mark("after_write_checkpoint");
       out.put("model", "random Qwen2.5-0.5B shape");
       out.put("setup_s", (System.nanoTime() - t0) / 1e9);
     } else {
       out.put("model", dir.toString());
     }
     try (Policy policy = Policy.load(dir)) {
+      phases.mark("after_load");
       out.put("device", policy.device().toString());
       out.put("batch", batch);
       out.put("seq", seq);
@@ -117,12 +121,15 @@ public final class BenchTrainCommand implements Callable<Integer> {
           .lora(new LoraConfig(8, 16, 0.0), 1)
           .build()) {
         out.put("lora_parameters", trainer.adapter().parameters().stream().mapToLong(NDArray::size).sum());
+        phases.mark("after_trainer");
         double prefill = prefillSeconds(policy, groups);
+        phases.mark("after_prefill");
         cmd.getErr().printf("bench train: prefill %.1f s%n", prefill);
         TrainResult best = null;
         for (int s = 0; s < steps; s++) {
           TrainResult r = trainer.train(groups);
           cmd.getErr().printf("bench train: step %d %.1f s%n", s + 1, r.metric("seconds"));
+          phases.mark("after_step_" + (s + 1));
           if (best == null || r.metric("seconds") < best.metric("seconds")) {
             best = r;
           }
@@ -139,7 +146,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
         out.put("loss_value", best.loss());
         out.put("grad_norm", best.gradNorm());
       }
-      out.put("peak_rss_mb", peakRssMb());
+      out.put("peak_rss_mb", phases.peakMb());
+      out.set("memory", memory);
     } finally {
       if (tmp != null) {
         deleteTree(tmp);
@@ -233,15 +241,6 @@ public final class BenchTrainCommand implements Callable<Integer> {
       tensors.values().removeIf(java.util.Objects::isNull);
       Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
     }
-  }
-
-  private static double peakRssMb() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmHWM:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-      }
-    }
-    return Double.NaN;
   }
 
   private static void deleteTree(Path dir) throws IOException {
