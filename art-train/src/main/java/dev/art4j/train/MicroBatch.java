@@ -139,15 +139,15 @@ final class MicroBatch {
 
     /**
      * Log-probs (K) of the trained tokens under {@code model} with {@code adapter} (null = base).
-     * Only the K trained positions go through the LM head and log-softmax: with a 150k vocabulary
-     * the (B, L, vocab) logits of every position would dwarf the rest of the step.
+     * Only the K trained positions go through the LM head, and that a chunk of rows at a time
+     * ({@link TokenLogprobs}): with a 150k vocabulary, (K, vocab) logits and their gradients
+     * would dwarf the rest of the step.
      */
     NDArray logprobs(Transformer model, Lora adapter) {
       NDArray hidden = model.hidden(inputIds, positionIds, attention, null, adapter); // (B, L, D)
       long d = hidden.getShape().get(2);
       NDArray picked = hidden.reshape(-1, d).get(index); // (K, D)
-      NDArray logits = model.logits(picked); // (K, V) fp32
-      return logits.logSoftmax(-1).gather(targets, 1).reshape(-1); // (K)
+      return TokenLogprobs.of(model, picked, targets); // (K)
     }
 
     /**

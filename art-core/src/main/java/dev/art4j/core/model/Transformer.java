@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -256,11 +257,6 @@ public final class Transformer implements AutoCloseable {
       throw new IllegalArgumentException("attentionMask " + attentionMask.getShape() + " must be (B, P+T) = ("
           + b + ", " + s + ") with P = " + past + " cached slots");
     }
-    int hd = config.headDim();
-    int heads = config.numAttentionHeads();
-    int kvHeads = config.numKeyValueHeads();
-    int group = config.groupSize();
-
     NDArray x = Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow(); // (B, T, D)
 
     // rotary tables, HF convention: rotate_half over [first half | second half] of each head
@@ -276,9 +272,34 @@ public final class Transformer implements AutoCloseable {
     NDArray visible = attentionMask.gt(0).expandDims(1).logicalAnd(causal); // (B, T, S)
     NDArray bias = visible.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED)
         .reshape(b, 1, 1, t, s); // (B, 1, 1, T, S): 0 or MASKED
-    float scale = (float) (1 / Math.sqrt(hd));
 
     for (int l = 0; l < config.numHiddenLayers(); l++) {
+      NDArray next = layer(x, l, b, t, s, cos, sin, bias, cache, adapter);
+      x.close(); // autograd keeps it if backward needs it
+      x = next;
+    }
+    if (cache != null) {
+      cache.advance(Math.toIntExact(t));
+    }
+    return rmsNorm(x, weights.norm()); // (B, T, D)
+  }
+
+  /**
+   * Decoder layer {@code l} on x (B, T, D). Every array the layer creates but its output is closed
+   * when it returns: without that, a DJL forward keeps every intermediate of every layer until the
+   * caller's manager closes (gigabytes for a 512-token batch of a 0.5B model). Under a
+   * {@link ai.djl.training.GradientCollector} this frees only the Java handles: PyTorch's autograd
+   * graph still holds what backward needs, exactly as in a PyTorch training step.
+   */
+  private NDArray layer(NDArray x, int l, long b, long t, long s, NDArray cos, NDArray sin, NDArray bias,
+      KvCache cache, Lora adapter) {
+    int hd = config.headDim();
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    int group = config.groupSize();
+    float scale = (float) (1 / Math.sqrt(hd));
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
       TransformerWeights.Layer w = weights.layers().get(l);
 
       NDArray h = rmsNorm(x, w.attnNorm()); // (B, T, D)
@@ -316,11 +337,9 @@ public final class Transformer implements AutoCloseable {
       NDArray gate = project(h, w.wGate(), w.bGate(), adapter, l, Projection.GATE); // (B, T, F)
       NDArray up = project(h, w.wUp(), w.bUp(), adapter, l, Projection.UP);
       x = x.add(project(gate.mul(Activation.sigmoid(gate)).mul(up), w.wDown(), w.bDown(), adapter, l, Projection.DOWN));
+      NDScope.unregister(x);
+      return x;
     }
-    if (cache != null) {
-      cache.advance(Math.toIntExact(t));
-    }
-    return rmsNorm(x, weights.norm()); // (B, T, D)
   }
 
   /** {@code x W^T + b}, plus the adapter's low-rank term when it adapts this projection. */

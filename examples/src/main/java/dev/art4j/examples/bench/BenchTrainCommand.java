@@ -7,11 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.model.LoraConfig;
-import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.model.Safetensors;
-import dev.art4j.core.model.Transformer;
-import dev.art4j.core.model.TransformerWeights;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.core.trajectory.Turn;
@@ -24,9 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -98,7 +92,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
     if (dir == null) {
       tmp = Files.createTempDirectory("art4j-bench-train");
       dir = tmp;
-      writeRandomCheckpoint(dir);
+      RandomCheckpoint.write(dir, QWEN25_05B, 1);
       phases.mark("after_write_checkpoint");
       out.put("model", "random Qwen2.5-0.5B shape");
       out.put("setup_s", (System.nanoTime() - t0) / 1e9);
@@ -211,36 +205,6 @@ public final class BenchTrainCommand implements Callable<Integer> {
       best = Math.min(best, (System.nanoTime() - start) / 1e9);
     }
     return best;
-  }
-
-  /** A random Qwen2.5-0.5B-shaped checkpoint in Hugging Face layout. */
-  private static void writeRandomCheckpoint(Path dir) throws IOException {
-    ModelConfig config = ModelConfig.parse(new ObjectMapper().readTree(QWEN25_05B), "Qwen2.5-0.5B");
-    Files.writeString(dir.resolve("config.json"), QWEN25_05B);
-    try (NDManager m = NDManager.newBaseManager(); Transformer t = Transformer.random(config, 1, m)) {
-      TransformerWeights w = t.weights();
-      Map<String, NDArray> tensors = new LinkedHashMap<>();
-      tensors.put("model.embed_tokens.weight", w.embedding());
-      tensors.put("model.norm.weight", w.norm());
-      for (int l = 0; l < w.layers().size(); l++) {
-        TransformerWeights.Layer x = w.layers().get(l);
-        String p = "model.layers." + l + ".";
-        tensors.put(p + "input_layernorm.weight", x.attnNorm());
-        tensors.put(p + "post_attention_layernorm.weight", x.mlpNorm());
-        tensors.put(p + "self_attn.q_proj.weight", x.wq());
-        tensors.put(p + "self_attn.q_proj.bias", x.bq());
-        tensors.put(p + "self_attn.k_proj.weight", x.wk());
-        tensors.put(p + "self_attn.k_proj.bias", x.bk());
-        tensors.put(p + "self_attn.v_proj.weight", x.wv());
-        tensors.put(p + "self_attn.v_proj.bias", x.bv());
-        tensors.put(p + "self_attn.o_proj.weight", x.wo());
-        tensors.put(p + "mlp.gate_proj.weight", x.wGate());
-        tensors.put(p + "mlp.up_proj.weight", x.wUp());
-        tensors.put(p + "mlp.down_proj.weight", x.wDown());
-      }
-      tensors.values().removeIf(java.util.Objects::isNull);
-      Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-    }
   }
 
   private static void deleteTree(Path dir) throws IOException {
