@@ -76,8 +76,8 @@ final class TokenLogprobs {
       }
     }
     NDArray lp = concat(lps); // (K)
-    // Always the surrogate, even without a gradient collector: DJL's hasGradient() reports
-    // false for intermediates that do require gradients, and the (K, D) ops cost nothing.
+    // Always the surrogate, even without a gradient collector: DJL's hasGradient() reported
+    // false for these rows in a training forward, and the (K, D) ops cost nothing.
     NDArray g = concat(grads); // (K, D)
     NDArray zero = hidden.sub(h); // (K, D), exactly 0, gradient identity
     NDArray surrogate = zero.mul(g).sum(new int[] {-1}).toType(DataType.FLOAT32, false); // (K)
