@@ -3,6 +3,7 @@ package dev.art4j.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.art4j.core.model.CheckpointedForward;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.Transformer;
 import java.util.ArrayList;
@@ -144,10 +145,22 @@ final class MicroBatch {
      * would dwarf the rest of the step.
      */
     NDArray logprobs(Transformer model, Lora adapter) {
-      NDArray hidden = model.hidden(inputIds, positionIds, attention, null, adapter); // (B, L, D)
+      return logprobs(model, model.hidden(inputIds, positionIds, attention, null, adapter));
+    }
+
+    /** Log-probs (K) of the trained tokens from the final hidden states (B, L, D). */
+    NDArray logprobs(Transformer model, NDArray hidden) {
       long d = hidden.getShape().get(2);
       NDArray picked = hidden.reshape(-1, d).get(index); // (K, D)
       return TokenLogprobs.of(model, picked, targets); // (K)
+    }
+
+    /**
+     * The forward of {@link #logprobs} with activation checkpointing: call outside the gradient
+     * collector, then {@code logprobs(model, forward.hidden())} and {@code forward.backward} inside.
+     */
+    CheckpointedForward checkpointed(Transformer model, Lora adapter) {
+      return model.checkpointed(inputIds, positionIds, attention, adapter);
     }
 
     /**
@@ -162,7 +175,7 @@ final class MicroBatch {
         NDArray ids = inputIds.duplicate();
         ids.attach(r);
         NDArray out = new Tensors(ids, positionIds, attention, index, targets, null, null, null, null, null, null, null)
-            .logprobs(model, null);
+            .logprobs(model, (Lora) null);
         out.attach(parent);
         return out;
       }

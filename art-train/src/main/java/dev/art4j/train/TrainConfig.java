@@ -31,6 +31,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param warmupSteps         steps of linear warm-up
  * @param tokenBudget         most tokens (padding included) in one forward/backward micro-batch
  * @param seed                seeds LoRA dropout; step {@code s} runs with seed {@code seed + s}
+ * @param activationCheckpointing keep only each layer's input during the forward and run the layer
+ *                            again in backward: activation memory of one layer instead of all, for
+ *                            one more forward of compute (same gradients)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record TrainConfig(
@@ -49,7 +52,8 @@ public record TrainConfig(
     @JsonProperty("schedule") LrSchedule schedule,
     @JsonProperty("warmup_steps") int warmupSteps,
     @JsonProperty("token_budget") int tokenBudget,
-    @JsonProperty("seed") long seed) {
+    @JsonProperty("seed") long seed,
+    @JsonProperty("activation_checkpointing") Boolean activationCheckpointing) {
 
   public TrainConfig {
     if (lossType == null) {
@@ -57,6 +61,9 @@ public record TrainConfig(
     }
     if (schedule == null) {
       schedule = LrSchedule.CONSTANT;
+    }
+    if (activationCheckpointing == null) {
+      activationCheckpointing = true; // checkpoints written before the option existed
     }
     require(Double.isNaN(epsilon) || epsilon >= 0, "epsilon must be >= 0, got " + epsilon);
     require(Double.isNaN(epsilonHigh) || epsilonHigh >= 0, "epsilon_high must be >= 0, got " + epsilonHigh);
@@ -99,6 +106,7 @@ public record TrainConfig(
     b.warmupSteps = warmupSteps;
     b.tokenBudget = tokenBudget;
     b.seed = seed;
+    b.activationCheckpointing = activationCheckpointing;
     return b;
   }
 
@@ -147,6 +155,7 @@ public record TrainConfig(
     private int warmupSteps = 0;
     private int tokenBudget = 4096;
     private long seed = 0;
+    private boolean activationCheckpointing = true;
 
     private Builder() {}
 
@@ -166,10 +175,13 @@ public record TrainConfig(
     public Builder schedule(LrSchedule v) { schedule = v; return this; }
     public Builder tokenBudget(int v) { tokenBudget = v; return this; }
     public Builder seed(long v) { seed = v; return this; }
+    /** Recompute each layer in backward instead of keeping its activations (default true). */
+    public Builder activationCheckpointing(boolean v) { activationCheckpointing = v; return this; }
 
     public TrainConfig build() {
       return new TrainConfig(lossType, epsilon, epsilonHigh, scaleRewards, klCoef, maxCompletionTokens,
-          learningRate, beta1, beta2, adamEps, weightDecay, maxGradNorm, schedule, warmupSteps, tokenBudget, seed);
+          learningRate, beta1, beta2, adamEps, weightDecay, maxGradNorm, schedule, warmupSteps, tokenBudget, seed,
+          activationCheckpointing);
     }
   }
 }

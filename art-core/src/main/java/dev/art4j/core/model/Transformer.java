@@ -235,6 +235,37 @@ public final class Transformer implements AutoCloseable {
    * positions' log-probs can apply {@link #logits} to those alone. Arguments as {@link #forward}.
    */
   public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+    Context c = context(inputIds, positionIds, attentionMask, cache, adapter);
+    NDArray x = embed(inputIds); // (B, T, D)
+    for (int l = 0; l < config.numHiddenLayers(); l++) {
+      NDArray next = layer(x, l, c, cache, adapter);
+      x.close(); // autograd keeps it if backward needs it
+      x = next;
+    }
+    if (cache != null) {
+      cache.advance(Math.toIntExact(c.t()));
+    }
+    return norm(x); // (B, T, D)
+  }
+
+  /**
+   * {@link #hidden} with activation checkpointing, for training on little memory: the layers run
+   * now without a graph (call this outside a {@link ai.djl.training.GradientCollector}) and only
+   * each layer's input is kept; {@link CheckpointedForward#backward} runs them again one at a time,
+   * from the last, each with its graph, and back-propagates through it. One more forward of
+   * compute; activation memory of one layer instead of all. Arguments as {@link #hidden}, without
+   * a cache.
+   */
+  public CheckpointedForward checkpointed(NDArray inputIds, NDArray positionIds, NDArray attentionMask,
+      Lora adapter) {
+    return new CheckpointedForward(this, context(inputIds, positionIds, attentionMask, null, adapter),
+        embed(inputIds), adapter);
+  }
+
+  /** Shapes, rotary tables and the additive attention mask of one forward. */
+  record Context(long b, long t, long s, NDArray cos, NDArray sin, NDArray bias) {}
+
+  private Context context(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
     Shape ids = inputIds.getShape();
     if (ids.dimension() != 2) {
       throw new IllegalArgumentException("inputIds must be (B, T), got " + ids);
@@ -257,7 +288,6 @@ public final class Transformer implements AutoCloseable {
       throw new IllegalArgumentException("attentionMask " + attentionMask.getShape() + " must be (B, P+T) = ("
           + b + ", " + s + ") with P = " + past + " cached slots");
     }
-    NDArray x = Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow(); // (B, T, D)
 
     // rotary tables, HF convention: rotate_half over [first half | second half] of each head
     NDArray freqs = positionIds.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, hd/2)
@@ -272,16 +302,17 @@ public final class Transformer implements AutoCloseable {
     NDArray visible = attentionMask.gt(0).expandDims(1).logicalAnd(causal); // (B, T, S)
     NDArray bias = visible.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED)
         .reshape(b, 1, 1, t, s); // (B, 1, 1, T, S): 0 or MASKED
+    return new Context(b, t, s, cos, sin, bias);
+  }
 
-    for (int l = 0; l < config.numHiddenLayers(); l++) {
-      NDArray next = layer(x, l, b, t, s, cos, sin, bias, cache, adapter);
-      x.close(); // autograd keeps it if backward needs it
-      x = next;
-    }
-    if (cache != null) {
-      cache.advance(Math.toIntExact(t));
-    }
-    return rmsNorm(x, weights.norm()); // (B, T, D)
+  /** The token embeddings (B, T, D), in {@code inputIds}' manager. */
+  NDArray embed(NDArray inputIds) {
+    return Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+  }
+
+  /** The final RMSNorm. */
+  NDArray norm(NDArray x) {
+    return rmsNorm(x, weights.norm());
   }
 
   /**
@@ -291,8 +322,13 @@ public final class Transformer implements AutoCloseable {
    * {@link ai.djl.training.GradientCollector} this frees only the Java handles: PyTorch's autograd
    * graph still holds what backward needs, exactly as in a PyTorch training step.
    */
-  private NDArray layer(NDArray x, int l, long b, long t, long s, NDArray cos, NDArray sin, NDArray bias,
-      KvCache cache, Lora adapter) {
+  NDArray layer(NDArray x, int l, Context c, KvCache cache, Lora adapter) {
+    long b = c.b();
+    long t = c.t();
+    long s = c.s();
+    NDArray cos = c.cos();
+    NDArray sin = c.sin();
+    NDArray bias = c.bias();
     int hd = config.headDim();
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();

@@ -75,6 +75,10 @@ public final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--loss", defaultValue = "CISPO", description = "Loss type: ${COMPLETION-CANDIDATES}.")
   LossType loss;
 
+  @Option(names = "--activation-checkpointing", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Recompute each layer in backward instead of keeping its activations (default ${DEFAULT-VALUE}).")
+  boolean checkpointing;
+
   @Override
   public Integer call() throws Exception {
     CommandLine cmd = spec.commandLine();
@@ -107,11 +111,13 @@ public final class BenchTrainCommand implements Callable<Integer> {
       out.put("prompt", prompt);
       out.put("token_budget", tokenBudget);
       out.put("loss", loss.name());
+      out.put("activation_checkpointing", checkpointing);
       int vocab = policy.config().vocabSize();
       List<TrajectoryGroup> groups = List.of(group(vocab));
 
       try (GrpoTrainer trainer = GrpoTrainer.builder(policy)
-          .config(TrainConfig.builder().lossType(loss).learningRate(1e-5).tokenBudget(tokenBudget).build())
+          .config(TrainConfig.builder().lossType(loss).learningRate(1e-5).tokenBudget(tokenBudget)
+              .activationCheckpointing(checkpointing).build())
           .lora(new LoraConfig(8, 16, 0.0), 1)
           .build()) {
         out.put("lora_parameters", trainer.adapter().parameters().stream().mapToLong(NDArray::size).sum());
