@@ -180,10 +180,9 @@ public final class BenchTrainCommand implements Callable<Integer> {
   }
 
   /**
-   * Best of two no-grad forwards of the batch, in chunks of as many sequences as the token
-   * budget holds (every intermediate of a DJL forward lives until its manager closes, so one
-   * forward of the whole batch would need the memory of a training pass), with the LM head on
-   * the last position only, as a prefill.
+   * Best of two no-grad forwards of the batch, in the training step's micro-batches (as many
+   * sequences as the token budget holds), with the LM head on the last position only, as a
+   * prefill.
    */
   private double prefillSeconds(Policy policy, List<TrajectoryGroup> groups) {
     List<Trajectory> rows = groups.get(0).trajectories();
