@@ -34,10 +34,12 @@ import java.util.SplittableRandom;
  * is causal, grouped-query, and masked by padding; Qwen2 adds q/k/v biases, Qwen3 a per-head
  * RMSNorm on q and k. An optional {@link Lora} adds its low-rank term to each targeted projection.
  *
- * <p>Memory: the weights live in this model's own manager and never require gradients; every
- * intermediate and the result of {@link #forward} are attached to the manager of
- * {@code inputIds}, which the caller closes when its step ends (in DJL's PyTorch engine an op's
- * result joins its first operand's manager, so activations always come first here). The weights'
+ * <p>Memory: the weights live in this model's own manager and never require gradients; the
+ * result of {@link #forward} and the few arrays shared by all layers are attached to the manager
+ * of {@code inputIds}, which the caller closes when its step ends (in DJL's PyTorch engine an op's
+ * result joins its first operand's manager, so activations always come first here); each layer's
+ * own intermediates are closed as soon as the layer returns. For training on little memory,
+ * {@link #checkpointed} keeps only the layers' inputs. The weights'
  * manager is capped, so code that puts a weight first ({@code embedding.get(ids)}) fails loudly
  * instead of leaking.
  */
