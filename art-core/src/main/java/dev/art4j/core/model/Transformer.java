@@ -291,6 +291,15 @@ public final class Transformer implements AutoCloseable {
           + b + ", " + s + ") with P = " + past + " cached slots");
     }
 
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      Context c = context(m, attentionMask, positionIds, b, t, past, s);
+      NDScope.unregister(c.cos(), c.sin(), c.bias());
+      return c;
+    }
+  }
+
+  private Context context(NDManager m, NDArray attentionMask, NDArray positionIds, long b, long t, int past, long s) {
     // rotary tables, HF convention: rotate_half over [first half | second half] of each head
     NDArray freqs = positionIds.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, hd/2)
     NDArray angles = NDArrays.concat(new NDList(freqs, freqs), -1).expandDims(1); // (B, 1, T, hd)
