@@ -159,8 +159,8 @@ final class MicroBatch {
      * The forward of {@link #logprobs} with activation checkpointing: call outside the gradient
      * collector, then {@code logprobs(model, forward.hidden())} and {@code forward.backward} inside.
      */
-    CheckpointedForward checkpointed(Transformer model, Lora adapter) {
-      return model.checkpointed(inputIds, positionIds, attention, adapter);
+    CheckpointedForward checkpointed(Transformer model, Lora adapter, int layers) {
+      return model.checkpointed(inputIds, positionIds, attention, adapter, layers);
     }
 
     /**

@@ -8,42 +8,46 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 /**
- * A training forward with activation checkpointing ({@link Transformer#checkpointed}): the layers
- * ran once without a graph, keeping only each layer's input {@code x_l} (B, T, D); the head
- * (final norm and whatever the loss does with it) is recorded from a leaf copy of the last
- * layer's output, and {@link #backward} walks the layers from the last:
+ * A training forward with activation checkpointing of the first {@code k} layers
+ * ({@link Transformer#checkpointed}). Those layers ran once without a graph, keeping only each
+ * one's input {@code x_l} (B, T, D); {@link #hidden()} runs the other layers from a leaf copy of
+ * {@code x_k} with their graph, as a plain forward does, then the final norm; {@link #backward}
+ * back-propagates the loss to that leaf and then walks the checkpointed layers from the last:
  *
  * <pre>
- *   g_L = dloss/dx_L                                        (backward of the loss)
- *   for l = L-1 .. 0:  y = layer_l(x_l) with a graph;  backward of sum(y * g_{l+1})
+ *   g_k = dloss/dx_k                                        (backward of the loss)
+ *   for l = k-1 .. 0:  y = layer_l(x_l) with a graph;  backward of sum(y * g_{l+1})
  *                      (accumulates the layer's LoRA gradients; g_l = dloss/dx_l)
  * </pre>
  *
  * The recomputed layer sees the same input, so it is the same function and the gradients are
  * those of the plain forward; with LoRA dropout each layer is seeded the same way in both runs, so
- * it draws the same mask. Memory: L inputs of (B, T, D) plus one layer's graph, instead of every
- * layer's; cost: one more forward. Every array lives in the manager of the input ids.
+ * it draws the same mask. Memory: the activations of {@code L - k} layers plus one, and {@code k}
+ * inputs; cost: {@code k / L} of a forward more. Every array lives in the manager of the input ids.
  */
 public final class CheckpointedForward {
 
   private final Transformer model;
   private final Transformer.Context context;
   private final Lora adapter;
-  private final NDArray[] inputs; // x_l (B, T, D), no graph
+  private final NDArray[] inputs; // x_l (B, T, D) of the checkpointed layers, no graph
   private final int seed; // base of the per-layer dropout seeds; 0 when no dropout
-  private NDArray leaf; // x_L, requires gradients once hidden() is called
+  private NDArray leaf; // x_k; requires gradients once hidden() is called
   private boolean recorded;
 
-  CheckpointedForward(Transformer model, Transformer.Context context, NDArray embedded, Lora adapter) {
+  CheckpointedForward(Transformer model, Transformer.Context context, NDArray embedded, Lora adapter, int k) {
+    int layers = model.config().numHiddenLayers();
+    if (k < 0 || k > layers) {
+      throw new IllegalArgumentException("checkpointed layers must be in [0, " + layers + "], got " + k);
+    }
     this.model = model;
     this.context = context;
     this.adapter = adapter;
-    int layers = model.config().numHiddenLayers();
-    this.inputs = new NDArray[layers];
+    this.inputs = new NDArray[k];
     this.seed = dropout() ? 1 + embedded.getManager()
         .randomInteger(0, Integer.MAX_VALUE / 2, new Shape(1), DataType.INT32).getInt(0) : 0;
     NDArray x = embedded;
-    for (int l = 0; l < layers; l++) {
+    for (int l = 0; l < k; l++) {
       inputs[l] = x;
       seedLayer(l);
       x = model.layer(x, l, context, null, adapter);
@@ -52,35 +56,52 @@ public final class CheckpointedForward {
   }
 
   /**
-   * The final normed hidden states (B, T, D). Call inside the {@link GradientCollector} that
-   * {@link #backward} gets, and build the loss from the result.
+   * The final normed hidden states (B, T, D), through the layers that are not checkpointed. Call
+   * inside the {@link GradientCollector} that {@link #backward} gets, and build the loss from the
+   * result.
    */
   public NDArray hidden() {
+    if (recorded) {
+      throw new IllegalStateException("hidden() was already called");
+    }
+    recorded = true;
+    int k = inputs.length;
     NDArray out = leaf.stopGradient();
     leaf.close();
     leaf = out;
-    leaf.setRequiresGradient(true);
-    recorded = true;
-    return model.norm(leaf);
+    if (k > 0) {
+      leaf.setRequiresGradient(true); // the embedding is not trained: no gradient below layer 0
+    }
+    NDArray x = leaf;
+    for (int l = k; l < model.config().numHiddenLayers(); l++) {
+      seedLayer(l);
+      NDArray next = model.layer(x, l, context, null, adapter);
+      if (x != leaf) {
+        x.close(); // autograd keeps what backward needs
+      }
+      x = next;
+    }
+    return model.norm(x);
   }
 
   /**
    * Back-propagates {@code loss} (a scalar built from {@link #hidden()} inside {@code collector})
-   * into the adapter's parameters, layer by layer; afterwards only the adapter's gradients remain.
+   * into the adapter's parameters, through the layers hidden() ran, then the checkpointed ones one
+   * at a time; afterwards only the adapter's gradients remain.
    */
   public void backward(GradientCollector collector, NDArray loss) {
     if (!recorded) {
       throw new IllegalStateException("build the loss from hidden() before backward");
     }
     collector.backward(loss);
-    NDArray grad = leaf.getGradient(); // (B, T, D)
+    NDArray grad = inputs.length > 0 ? leaf.getGradient() : null; // (B, T, D)
     for (int l = inputs.length - 1; l >= 0; l--) {
       NDArray next;
       try (NDScope scope = new NDScope()) {
         scope.suppressNotUsedWarning();
         NDArray x = inputs[l].stopGradient();
         if (l > 0) {
-          x.setRequiresGradient(true); // the embedding is not trained: no gradient below layer 0
+          x.setRequiresGradient(true);
         }
         seedLayer(l);
         NDArray y = model.layer(x, l, context, null, adapter);

@@ -39,7 +39,7 @@ import java.util.SplittableRandom;
  * of {@code inputIds}, which the caller closes when its step ends (in DJL's PyTorch engine an op's
  * result joins its first operand's manager, so activations always come first here); each layer's
  * own intermediates are closed as soon as the layer returns. For training on little memory,
- * {@link #checkpointed} keeps only the layers' inputs. The weights'
+ * {@link #checkpointed} keeps only the inputs of the layers it checkpoints. The weights'
  * manager is capped, so code that puts a weight first ({@code embedding.get(ids)}) fails loudly
  * instead of leaking.
  */
@@ -251,17 +251,18 @@ public final class Transformer implements AutoCloseable {
   }
 
   /**
-   * {@link #hidden} with activation checkpointing, for training on little memory: the layers run
-   * now without a graph (call this outside a {@link ai.djl.training.GradientCollector}) and only
-   * each layer's input is kept; {@link CheckpointedForward#backward} runs them again one at a time,
-   * from the last, each with its graph, and back-propagates through it. One more forward of
-   * compute; activation memory of one layer instead of all. Arguments as {@link #hidden}, without
-   * a cache.
+   * {@link #hidden} with activation checkpointing of the first {@code layers} layers, for
+   * training on little memory: those layers run now without a graph (call this outside a
+   * {@link ai.djl.training.GradientCollector}) and only their inputs are kept;
+   * {@link CheckpointedForward#hidden()} runs the rest with their graph inside the collector, and
+   * {@link CheckpointedForward#backward} runs the checkpointed layers again one at a time, from the
+   * last, and back-propagates through each. Per checkpointed layer: its activations are not kept,
+   * and it costs one more layer forward. Arguments as {@link #hidden}, without a cache.
    */
   public CheckpointedForward checkpointed(NDArray inputIds, NDArray positionIds, NDArray attentionMask,
-      Lora adapter) {
+      Lora adapter, int layers) {
     return new CheckpointedForward(this, context(inputIds, positionIds, attentionMask, null, adapter),
-        embed(inputIds), adapter);
+        embed(inputIds), adapter, layers);
   }
 
   /** Shapes, rotary tables and the additive attention mask of one forward. */

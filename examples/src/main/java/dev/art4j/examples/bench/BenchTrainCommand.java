@@ -75,9 +75,10 @@ public final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--loss", defaultValue = "CISPO", description = "Loss type: ${COMPLETION-CANDIDATES}.")
   LossType loss;
 
-  @Option(names = "--activation-checkpointing", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Recompute each layer in backward instead of keeping its activations (default ${DEFAULT-VALUE}).")
-  boolean checkpointing;
+  @Option(names = "--activation-checkpointing", paramLabel = "FRACTION",
+      description = "Fraction of the layers recomputed in backward instead of kept (default: the trainer's, "
+          + "TrainConfig.activationCheckpointing).")
+  Double checkpointing;
 
   @Override
   public Integer call() throws Exception {
@@ -111,13 +112,17 @@ public final class BenchTrainCommand implements Callable<Integer> {
       out.put("prompt", prompt);
       out.put("token_budget", tokenBudget);
       out.put("loss", loss.name());
-      out.put("activation_checkpointing", checkpointing);
       int vocab = policy.config().vocabSize();
       List<TrajectoryGroup> groups = List.of(group(vocab));
 
+      TrainConfig.Builder config = TrainConfig.builder().lossType(loss).learningRate(1e-5).tokenBudget(tokenBudget);
+      if (checkpointing != null) {
+        config.activationCheckpointing(checkpointing);
+      }
+      TrainConfig trainConfig = config.build();
+      out.put("activation_checkpointing", trainConfig.activationCheckpointing());
       try (GrpoTrainer trainer = GrpoTrainer.builder(policy)
-          .config(TrainConfig.builder().lossType(loss).learningRate(1e-5).tokenBudget(tokenBudget)
-              .activationCheckpointing(checkpointing).build())
+          .config(trainConfig)
           .lora(new LoraConfig(8, 16, 0.0), 1)
           .build()) {
         out.put("lora_parameters", trainer.adapter().parameters().stream().mapToLong(NDArray::size).sum());
