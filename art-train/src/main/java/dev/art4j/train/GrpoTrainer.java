@@ -137,9 +137,9 @@ public final class GrpoTrainer extends LoraTrainer {
         // reference pass outside the collector: grad mode off, no graph kept
         NDArray ref = c.klCoef() > 0 ? t.referenceLogprobs(core.policy.model(), m) : null;
         PolicyLoss.Output out;
-        if (backward && c.checkpointedLayers(core.policy.config().numHiddenLayers()) > 0) {
-          CheckpointedForward forward = t.checkpointed(core.policy.model(), core.adapter, // no graph yet
-              c.checkpointedLayers(core.policy.config().numHiddenLayers()));
+        int recomputed = c.checkpointedLayers(core.policy.config().numHiddenLayers());
+        if (backward && recomputed > 0) {
+          CheckpointedForward forward = t.checkpointed(core.policy.model(), core.adapter, recomputed); // no graph yet
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             out = loss.compute(t.lossInputs(t.logprobs(core.policy.model(), forward.hidden()), ref));
             forward.backward(gc, out.loss());

@@ -135,9 +135,9 @@ public final class SftTrainer extends LoraTrainer {
       try (NDManager m = scope.newSubManager()) {
         MicroBatch.Tensors t = mb.tensors(m, false);
         NDArray loss;
-        if (backward && core.config.checkpointedLayers(core.policy.config().numHiddenLayers()) > 0) {
-          CheckpointedForward forward = t.checkpointed(core.policy.model(), core.adapter, // no graph yet
-              core.config.checkpointedLayers(core.policy.config().numHiddenLayers()));
+        int recomputed = core.config.checkpointedLayers(core.policy.config().numHiddenLayers());
+        if (backward && recomputed > 0) {
+          CheckpointedForward forward = t.checkpointed(core.policy.model(), core.adapter, recomputed); // no graph yet
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             loss = t.logprobs(core.policy.model(), forward.hidden()).mul(t.weight()).sum().neg();
             forward.backward(gc, loss);
