@@ -83,7 +83,7 @@ public record TrainConfig(
 
   /**
    * Half the layers: on Qwen2.5-0.5B's shape (CPU, 1024-token micro-batches) the step's peak memory
-   * falls from 8.1 to 5.4 GB for half a forward more (see docs/hardening.md).
+   * falls from 8.1 to 5.4-6.0 GB for half a forward more (see docs/hardening.md).
    */
   static final double DEFAULT_CHECKPOINTING = 0.5;
 
