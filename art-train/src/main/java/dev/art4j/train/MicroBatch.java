@@ -3,6 +3,7 @@ package dev.art4j.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.art4j.core.model.CheckpointedForward;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.Transformer;
 import java.util.ArrayList;
@@ -139,15 +140,27 @@ final class MicroBatch {
 
     /**
      * Log-probs (K) of the trained tokens under {@code model} with {@code adapter} (null = base).
-     * Only the K trained positions go through the LM head and log-softmax: with a 150k vocabulary
-     * the (B, L, vocab) logits of every position would dwarf the rest of the step.
+     * Only the K trained positions go through the LM head, and that a chunk of rows at a time
+     * ({@link TokenLogprobs}): with a 150k vocabulary, (K, vocab) logits and their gradients
+     * would dwarf the rest of the step.
      */
     NDArray logprobs(Transformer model, Lora adapter) {
-      NDArray hidden = model.hidden(inputIds, positionIds, attention, null, adapter); // (B, L, D)
+      return logprobs(model, model.hidden(inputIds, positionIds, attention, null, adapter));
+    }
+
+    /** Log-probs (K) of the trained tokens from the final hidden states (B, L, D). */
+    NDArray logprobs(Transformer model, NDArray hidden) {
       long d = hidden.getShape().get(2);
       NDArray picked = hidden.reshape(-1, d).get(index); // (K, D)
-      NDArray logits = model.logits(picked); // (K, V) fp32
-      return logits.logSoftmax(-1).gather(targets, 1).reshape(-1); // (K)
+      return TokenLogprobs.of(model, picked, targets); // (K)
+    }
+
+    /**
+     * The forward of {@link #logprobs} with activation checkpointing: call outside the gradient
+     * collector, then {@code logprobs(model, forward.hidden())} and {@code forward.backward} inside.
+     */
+    CheckpointedForward checkpointed(Transformer model, Lora adapter, int layers) {
+      return model.checkpointed(inputIds, positionIds, attention, adapter, layers);
     }
 
     /**
@@ -162,7 +175,7 @@ final class MicroBatch {
         NDArray ids = inputIds.duplicate();
         ids.attach(r);
         NDArray out = new Tensors(ids, positionIds, attention, index, targets, null, null, null, null, null, null, null)
-            .logprobs(model, null);
+            .logprobs(model, (Lora) null);
         out.attach(parent);
         return out;
       }

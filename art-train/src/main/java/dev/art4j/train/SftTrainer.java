@@ -7,6 +7,7 @@ import ai.djl.training.GradientCollector;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolSpec;
+import dev.art4j.core.model.CheckpointedForward;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
@@ -134,7 +135,14 @@ public final class SftTrainer extends LoraTrainer {
       try (NDManager m = scope.newSubManager()) {
         MicroBatch.Tensors t = mb.tensors(m, false);
         NDArray loss;
-        if (backward) {
+        int recomputed = core.config.checkpointedLayers(core.policy.config().numHiddenLayers());
+        if (backward && recomputed > 0) {
+          CheckpointedForward forward = t.checkpointed(core.policy.model(), core.adapter, recomputed); // no graph yet
+          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            loss = t.logprobs(core.policy.model(), forward.hidden()).mul(t.weight()).sum().neg();
+            forward.backward(gc, loss);
+          }
+        } else if (backward) {
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             loss = t.logprobs(core.policy.model(), core.adapter).mul(t.weight()).sum().neg();
             gc.backward(loss);

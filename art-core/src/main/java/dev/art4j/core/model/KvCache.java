@@ -3,6 +3,7 @@ package dev.art4j.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
@@ -91,6 +92,7 @@ public final class KvCache implements AutoCloseable {
   private NDArray grow(NDArray old, Shape shape, int newCapacity, NDArray like) {
     NDArray fresh = manager.zeros(new Shape(shape.get(0), shape.get(1), newCapacity, shape.get(3)),
         like.getDataType());
+    NDScope.unregister(fresh); // the cache outlives the forward's per-layer scope
     if (old != null) {
       if (length > 0) {
         NDIndex filled = new NDIndex(":, :, :{}", length);

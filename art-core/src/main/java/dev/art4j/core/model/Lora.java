@@ -50,6 +50,7 @@ public final class Lora implements AutoCloseable {
   private final NDArray[][] a; // [layer][projection] (r, in) or null
   private final NDArray[][] b; // [layer][projection] (out, r) or null
   private final float scaling;
+  private final NDArray scalingArray; // (), in the adapter's manager: see delta()
   private volatile boolean training;
 
   private Lora(ModelConfig model, LoraConfig config, NDManager manager, NDArray[][] a, NDArray[][] b) {
@@ -59,6 +60,7 @@ public final class Lora implements AutoCloseable {
     this.a = a;
     this.b = b;
     this.scaling = (float) config.scaling();
+    this.scalingArray = manager.create(scaling);
     for (NDArray p : parameters()) {
       p.setRequiresGradient(true);
     }
@@ -331,9 +333,10 @@ public final class Lora implements AutoCloseable {
       in = Dropout.dropout(in, (float) config.dropout(), true).singletonOrThrow();
     }
     NDArray low = Linear.linear(in, la, null).singletonOrThrow(); // (..., r)
-    // scaling as an array of low's manager, not a Java float: mul keeps its operand for backward,
-    // and DJL frees the scalar it makes of a float when mul returns (see Transformer)
-    NDArray scaled = low.mul(low.getManager().create(scaling));
+    // scaling as an array that lives as long as the adapter, not a Java float: mul keeps its
+    // operand for backward, and DJL frees the scalar it makes of a float when mul returns, as the
+    // layer's NDScope would free one made here (see Transformer)
+    NDArray scaled = low.mul(scalingArray);
     NDArray out = Linear.linear(scaled, b[layer][p.ordinal()], null).singletonOrThrow();
     return out.getDataType() == x.getDataType() ? out : out.toType(x.getDataType(), false);
   }

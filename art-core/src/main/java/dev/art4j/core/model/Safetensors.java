@@ -14,8 +14,6 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -40,8 +38,8 @@ import java.util.TreeMap;
  * <p>Layout of a file: an 8-byte little-endian header length {@code N}, {@code N} bytes of JSON
  * ({@code name -> {dtype, shape, data_offsets: [begin, end]}}, plus {@code __metadata__}), then
  * the raw little-endian data; offsets are relative to the end of the header. Opening reads and
- * validates only the headers; {@link #load} memory-maps one tensor's bytes and converts them to
- * the requested dtype. BF16 is widened in Java (a bf16 value is the upper 16 bits of the fp32
+ * validates only the headers; {@link #load} reads one tensor's bytes and converts them to the
+ * requested dtype. BF16 is widened in Java (a bf16 value is the upper 16 bits of the fp32
  * one) because DJL's PyTorch engine aborts on any BF16 array.
  */
 public final class Safetensors {
@@ -65,7 +63,7 @@ public final class Safetensors {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long MAX_HEADER = 100L << 20;
-  private static final long CHUNK_BYTES = 256L << 20;
+  private static final long CHUNK_BYTES = 1L << 30;
 
   private final Map<String, TensorInfo> tensors;
   private final String source;
@@ -308,56 +306,66 @@ public final class Safetensors {
       throw new CheckpointException(info.file() + ": tensor " + info.name() + " has dtype "
           + info.dtype() + "; only F32, F16, BF16 and F64 can be loaded as floats");
     }
-    ByteBuffer src = map(info, first * width, n * width);
-    if (type == DataType.FLOAT16 && info.dtype().equals("F16")) {
-      ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(n * 2)).order(ByteOrder.nativeOrder());
-      dst.asShortBuffer().put(src.asShortBuffer());
-      return manager.create(dst, shape, DataType.FLOAT16);
-    }
-    // Our own direct buffer, never the mapping: the PyTorch engine keeps pointing at the buffer
-    // it is given, and a read-only file mapping would crash an in-place op.
-    ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(n * 4)).order(ByteOrder.nativeOrder());
-    FloatBuffer out = dst.asFloatBuffer();
-    switch (info.dtype()) {
-      case "F32":
-        out.put(src.asFloatBuffer());
-        break;
-      case "BF16": {
-        ShortBuffer in = src.asShortBuffer();
-        IntBuffer bits = dst.asIntBuffer();
-        while (in.hasRemaining()) {
-          bits.put((in.get() & 0xffff) << 16);
-        }
-        break;
+    // Read, never mapped: the pages of a mapping count in the process's resident set until the
+    // garbage collector unmaps it, which doubled the memory of loading a model. Our own direct
+    // buffer as the destination: the PyTorch engine keeps pointing at the buffer it is given.
+    long position = info.begin() + first * width;
+    try (FileChannel ch = FileChannel.open(info.file(), StandardOpenOption.READ)) {
+      if (type == DataType.FLOAT16 && info.dtype().equals("F16")) {
+        ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(n * 2)).order(ByteOrder.nativeOrder());
+        readFully(ch, dst, position);
+        return manager.create(dst.rewind(), shape, DataType.FLOAT16);
       }
-      case "F16": {
-        ShortBuffer in = src.asShortBuffer();
-        while (in.hasRemaining()) {
-          out.put(halfToFloat(in.get()));
-        }
-        break;
+      ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(n * 4)).order(ByteOrder.nativeOrder());
+      if (info.dtype().equals("F32")) {
+        readFully(ch, dst, position);
+      } else {
+        convert(ch, position, n, info.dtype(), dst.asFloatBuffer());
       }
-      default: { // F64
-        var in = src.asDoubleBuffer();
-        while (in.hasRemaining()) {
-          out.put((float) in.get());
-        }
+      NDArray array = manager.create(dst.rewind(), shape, DataType.FLOAT32);
+      if (type == DataType.FLOAT16) {
+        NDArray half = array.toType(DataType.FLOAT16, false);
+        array.close();
+        return half;
       }
+      return array;
     }
-    NDArray array = manager.create(dst, shape, DataType.FLOAT32);
-    if (type == DataType.FLOAT16) {
-      NDArray half = array.toType(DataType.FLOAT16, false);
-      array.close();
-      return half;
-    }
-    return array;
   }
 
-  private static ByteBuffer map(TensorInfo info, long offset, long length) throws IOException {
-    try (FileChannel ch = FileChannel.open(info.file(), StandardOpenOption.READ)) {
-      MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, info.begin() + offset, length);
-      buf.order(ByteOrder.LITTLE_ENDIAN);
-      return buf;
+  /** Reads {@code n} BF16, F16 or F64 values at {@code position} as floats, a slice at a time. */
+  private static void convert(FileChannel ch, long position, long n, String dtype, FloatBuffer out)
+      throws IOException {
+    int width = bytesPerElement(dtype);
+    ByteBuffer slice = ByteBuffer.allocate(Math.toIntExact(Math.min(n * width, 1 << 22)))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    for (long done = 0; done < n; ) {
+      long count = Math.min(n - done, slice.capacity() / width);
+      slice.clear().limit(Math.toIntExact(count * width));
+      readFully(ch, slice, position + done * width);
+      slice.flip();
+      switch (dtype) {
+        case "BF16": {
+          ShortBuffer in = slice.asShortBuffer();
+          while (in.hasRemaining()) {
+            out.put(Float.intBitsToFloat((in.get() & 0xffff) << 16));
+          }
+          break;
+        }
+        case "F16": {
+          ShortBuffer in = slice.asShortBuffer();
+          while (in.hasRemaining()) {
+            out.put(halfToFloat(in.get()));
+          }
+          break;
+        }
+        default: { // F64
+          var in = slice.asDoubleBuffer();
+          while (in.hasRemaining()) {
+            out.put((float) in.get());
+          }
+        }
+      }
+      done += count;
     }
   }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -33,10 +34,12 @@ import java.util.SplittableRandom;
  * is causal, grouped-query, and masked by padding; Qwen2 adds q/k/v biases, Qwen3 a per-head
  * RMSNorm on q and k. An optional {@link Lora} adds its low-rank term to each targeted projection.
  *
- * <p>Memory: the weights live in this model's own manager and never require gradients; every
- * intermediate and the result of {@link #forward} are attached to the manager of
- * {@code inputIds}, which the caller closes when its step ends (in DJL's PyTorch engine an op's
- * result joins its first operand's manager, so activations always come first here). The weights'
+ * <p>Memory: the weights live in this model's own manager and never require gradients; the
+ * result of {@link #forward} and the few arrays shared by all layers are attached to the manager
+ * of {@code inputIds}, which the caller closes when its step ends (in DJL's PyTorch engine an op's
+ * result joins its first operand's manager, so activations always come first here); each layer's
+ * own intermediates are closed as soon as the layer returns. For training on little memory,
+ * {@link #checkpointed} keeps only the inputs of the layers it checkpoints. The weights'
  * manager is capped, so code that puts a weight first ({@code embedding.get(ids)}) fails loudly
  * instead of leaking.
  *
@@ -241,6 +244,38 @@ public final class Transformer implements AutoCloseable {
    * positions' log-probs can apply {@link #logits} to those alone. Arguments as {@link #forward}.
    */
   public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+    Context c = context(inputIds, positionIds, attentionMask, cache, adapter);
+    NDArray x = embed(inputIds); // (B, T, D)
+    for (int l = 0; l < config.numHiddenLayers(); l++) {
+      NDArray next = layer(x, l, c, cache, adapter);
+      x.close(); // autograd keeps it if backward needs it
+      x = next;
+    }
+    if (cache != null) {
+      cache.advance(Math.toIntExact(c.t()));
+    }
+    return norm(x); // (B, T, D)
+  }
+
+  /**
+   * {@link #hidden} with activation checkpointing of the first {@code layers} layers, for
+   * training on little memory: those layers run now without a graph (call this outside a
+   * {@link ai.djl.training.GradientCollector}) and only their inputs are kept;
+   * {@link CheckpointedForward#hidden()} runs the rest with their graph inside the collector, and
+   * {@link CheckpointedForward#backward} runs the checkpointed layers again one at a time, from the
+   * last, and back-propagates through each. Per checkpointed layer: its activations are not kept,
+   * and it costs one more layer forward. Arguments as {@link #hidden}, without a cache.
+   */
+  public CheckpointedForward checkpointed(NDArray inputIds, NDArray positionIds, NDArray attentionMask,
+      Lora adapter, int layers) {
+    return new CheckpointedForward(this, context(inputIds, positionIds, attentionMask, null, adapter),
+        embed(inputIds), adapter, layers);
+  }
+
+  /** Shapes, rotary tables and the additive attention mask of one forward. */
+  record Context(long b, long t, long s, NDArray cos, NDArray sin, NDArray bias, NDArray scale) {}
+
+  private Context context(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
     Shape ids = inputIds.getShape();
     if (ids.dimension() != 2) {
       throw new IllegalArgumentException("inputIds must be (B, T), got " + ids);
@@ -263,13 +298,16 @@ public final class Transformer implements AutoCloseable {
       throw new IllegalArgumentException("attentionMask " + attentionMask.getShape() + " must be (B, P+T) = ("
           + b + ", " + s + ") with P = " + past + " cached slots");
     }
-    int hd = config.headDim();
-    int heads = config.numAttentionHeads();
-    int kvHeads = config.numKeyValueHeads();
-    int group = config.groupSize();
 
-    NDArray x = Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow(); // (B, T, D)
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      Context c = context(m, attentionMask, positionIds, b, t, past, s);
+      NDScope.unregister(c.cos(), c.sin(), c.bias(), c.scale());
+      return c;
+    }
+  }
 
+  private Context context(NDManager m, NDArray attentionMask, NDArray positionIds, long b, long t, int past, long s) {
     // rotary tables, HF convention: rotate_half over [first half | second half] of each head
     NDArray freqs = positionIds.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, hd/2)
     NDArray angles = NDArrays.concat(new NDList(freqs, freqs), -1).expandDims(1); // (B, 1, T, hd)
@@ -283,9 +321,41 @@ public final class Transformer implements AutoCloseable {
     NDArray visible = attentionMask.gt(0).expandDims(1).logicalAnd(causal); // (B, T, S)
     NDArray bias = visible.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED)
         .reshape(b, 1, 1, t, s); // (B, 1, 1, T, S): 0 or MASKED
-    NDArray scaleArray = m.create((float) (1 / Math.sqrt(hd))); // kept for backward: see the class comment
+    // an array, not a Java float, and outside the layers' scopes: kept for backward (class comment)
+    NDArray scale = m.create((float) (1 / Math.sqrt(config.headDim())));
+    return new Context(b, t, s, cos, sin, bias, scale);
+  }
 
-    for (int l = 0; l < config.numHiddenLayers(); l++) {
+  /** The token embeddings (B, T, D), in {@code inputIds}' manager. */
+  NDArray embed(NDArray inputIds) {
+    return Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+  }
+
+  /** The final RMSNorm. */
+  NDArray norm(NDArray x) {
+    return rmsNorm(x, weights.norm());
+  }
+
+  /**
+   * Decoder layer {@code l} on x (B, T, D). Every array the layer creates but its output is closed
+   * when it returns: without that, a DJL forward keeps every intermediate of every layer until the
+   * caller's manager closes (gigabytes for a 512-token batch of a 0.5B model). Under a
+   * {@link ai.djl.training.GradientCollector} this frees only the Java handles: PyTorch's autograd
+   * graph still holds what backward needs, exactly as in a PyTorch training step.
+   */
+  NDArray layer(NDArray x, int l, Context c, KvCache cache, Lora adapter) {
+    long b = c.b();
+    long t = c.t();
+    long s = c.s();
+    NDArray cos = c.cos();
+    NDArray sin = c.sin();
+    NDArray bias = c.bias();
+    int hd = config.headDim();
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    int group = config.groupSize();
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
       TransformerWeights.Layer w = weights.layers().get(l);
 
       NDArray h = rmsNorm(x, w.attnNorm()); // (B, T, D)
@@ -307,7 +377,7 @@ public final class Transformer implements AutoCloseable {
 
       // grouped-query attention without copying K/V: the `group` query heads sharing a KV head
       // are stacked along the time axis
-      NDArray qg = q.mul(scaleArray).reshape(b, kvHeads, (long) group * t, hd); // (B, Hkv, G*T, hd)
+      NDArray qg = q.mul(c.scale()).reshape(b, kvHeads, (long) group * t, hd); // (B, Hkv, G*T, hd)
       NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)) // (B, Hkv, G*T, S)
           .toType(DataType.FLOAT32, false)
           .reshape(b, kvHeads, group, t, s)
@@ -323,11 +393,9 @@ public final class Transformer implements AutoCloseable {
       NDArray gate = project(h, w.wGate(), w.bGate(), adapter, l, Projection.GATE); // (B, T, F)
       NDArray up = project(h, w.wUp(), w.bUp(), adapter, l, Projection.UP);
       x = x.add(project(gate.mul(Activation.sigmoid(gate)).mul(up), w.wDown(), w.bDown(), adapter, l, Projection.DOWN));
+      NDScope.unregister(x);
+      return x;
     }
-    if (cache != null) {
-      cache.advance(Math.toIntExact(t));
-    }
-    return rmsNorm(x, weights.norm()); // (B, T, D)
   }
 
   /** {@code x W^T + b}, plus the adapter's low-rank term when it adapts this projection. */

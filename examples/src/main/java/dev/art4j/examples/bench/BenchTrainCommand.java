@@ -7,11 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.model.LoraConfig;
-import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.model.Safetensors;
-import dev.art4j.core.model.Transformer;
-import dev.art4j.core.model.TransformerWeights;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.core.trajectory.Turn;
@@ -24,9 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -81,6 +75,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--loss", defaultValue = "CISPO", description = "Loss type: ${COMPLETION-CANDIDATES}.")
   LossType loss;
 
+  @Option(names = "--activation-checkpointing", paramLabel = "FRACTION",
+      description = "Fraction of the layers recomputed in backward instead of kept (default: the trainer's, "
+          + "TrainConfig.activationCheckpointing).")
+  Double checkpointing;
+
   @Override
   public Integer call() throws Exception {
     CommandLine cmd = spec.commandLine();
@@ -93,16 +92,20 @@ public final class BenchTrainCommand implements Callable<Integer> {
     Path tmp = null;
     Path dir = model;
     long t0 = System.nanoTime();
+    ObjectNode memory = json.createObjectNode();
+    MemoryPhases phases = new MemoryPhases(memory);
     if (dir == null) {
       tmp = Files.createTempDirectory("art4j-bench-train");
       dir = tmp;
-      writeRandomCheckpoint(dir);
+      RandomCheckpoint.write(dir, QWEN25_05B, 1);
+      phases.mark("after_write_checkpoint");
       out.put("model", "random Qwen2.5-0.5B shape");
       out.put("setup_s", (System.nanoTime() - t0) / 1e9);
     } else {
       out.put("model", dir.toString());
     }
     try (Policy policy = Policy.load(dir)) {
+      phases.mark("after_load");
       out.put("device", policy.device().toString());
       out.put("batch", batch);
       out.put("seq", seq);
@@ -112,17 +115,26 @@ public final class BenchTrainCommand implements Callable<Integer> {
       int vocab = policy.config().vocabSize();
       List<TrajectoryGroup> groups = List.of(group(vocab));
 
+      TrainConfig.Builder config = TrainConfig.builder().lossType(loss).learningRate(1e-5).tokenBudget(tokenBudget);
+      if (checkpointing != null) {
+        config.activationCheckpointing(checkpointing);
+      }
+      TrainConfig trainConfig = config.build();
+      out.put("activation_checkpointing", trainConfig.activationCheckpointing());
       try (GrpoTrainer trainer = GrpoTrainer.builder(policy)
-          .config(TrainConfig.builder().lossType(loss).learningRate(1e-5).tokenBudget(tokenBudget).build())
+          .config(trainConfig)
           .lora(new LoraConfig(8, 16, 0.0), 1)
           .build()) {
         out.put("lora_parameters", trainer.adapter().parameters().stream().mapToLong(NDArray::size).sum());
+        phases.mark("after_trainer");
         double prefill = prefillSeconds(policy, groups);
+        phases.mark("after_prefill");
         cmd.getErr().printf("bench train: prefill %.1f s%n", prefill);
         TrainResult best = null;
         for (int s = 0; s < steps; s++) {
           TrainResult r = trainer.train(groups);
           cmd.getErr().printf("bench train: step %d %.1f s%n", s + 1, r.metric("seconds"));
+          phases.mark("after_step_" + (s + 1));
           if (best == null || r.metric("seconds") < best.metric("seconds")) {
             best = r;
           }
@@ -139,7 +151,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
         out.put("loss_value", best.loss());
         out.put("grad_norm", best.gradNorm());
       }
-      out.put("peak_rss_mb", peakRssMb());
+      out.put("peak_rss_mb", phases.peakMb());
+      out.set("memory", memory);
     } finally {
       if (tmp != null) {
         deleteTree(tmp);
@@ -172,10 +185,9 @@ public final class BenchTrainCommand implements Callable<Integer> {
   }
 
   /**
-   * Best of two no-grad forwards of the batch, in chunks of as many sequences as the token
-   * budget holds (every intermediate of a DJL forward lives until its manager closes, so one
-   * forward of the whole batch would need the memory of a training pass), with the LM head on
-   * the last position only, as a prefill.
+   * Best of two no-grad forwards of the batch, in the training step's micro-batches (as many
+   * sequences as the token budget holds), with the LM head on the last position only, as a
+   * prefill.
    */
   private double prefillSeconds(Policy policy, List<TrajectoryGroup> groups) {
     List<Trajectory> rows = groups.get(0).trajectories();
@@ -203,45 +215,6 @@ public final class BenchTrainCommand implements Callable<Integer> {
       best = Math.min(best, (System.nanoTime() - start) / 1e9);
     }
     return best;
-  }
-
-  /** A random Qwen2.5-0.5B-shaped checkpoint in Hugging Face layout. */
-  private static void writeRandomCheckpoint(Path dir) throws IOException {
-    ModelConfig config = ModelConfig.parse(new ObjectMapper().readTree(QWEN25_05B), "Qwen2.5-0.5B");
-    Files.writeString(dir.resolve("config.json"), QWEN25_05B);
-    try (NDManager m = NDManager.newBaseManager(); Transformer t = Transformer.random(config, 1, m)) {
-      TransformerWeights w = t.weights();
-      Map<String, NDArray> tensors = new LinkedHashMap<>();
-      tensors.put("model.embed_tokens.weight", w.embedding());
-      tensors.put("model.norm.weight", w.norm());
-      for (int l = 0; l < w.layers().size(); l++) {
-        TransformerWeights.Layer x = w.layers().get(l);
-        String p = "model.layers." + l + ".";
-        tensors.put(p + "input_layernorm.weight", x.attnNorm());
-        tensors.put(p + "post_attention_layernorm.weight", x.mlpNorm());
-        tensors.put(p + "self_attn.q_proj.weight", x.wq());
-        tensors.put(p + "self_attn.q_proj.bias", x.bq());
-        tensors.put(p + "self_attn.k_proj.weight", x.wk());
-        tensors.put(p + "self_attn.k_proj.bias", x.bk());
-        tensors.put(p + "self_attn.v_proj.weight", x.wv());
-        tensors.put(p + "self_attn.v_proj.bias", x.bv());
-        tensors.put(p + "self_attn.o_proj.weight", x.wo());
-        tensors.put(p + "mlp.gate_proj.weight", x.wGate());
-        tensors.put(p + "mlp.up_proj.weight", x.wUp());
-        tensors.put(p + "mlp.down_proj.weight", x.wDown());
-      }
-      tensors.values().removeIf(java.util.Objects::isNull);
-      Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-    }
-  }
-
-  private static double peakRssMb() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmHWM:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-      }
-    }
-    return Double.NaN;
   }
 
   private static void deleteTree(Path dir) throws IOException {

@@ -1,0 +1,95 @@
+package dev.art4j.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.core.Embedding;
+import ai.djl.ndarray.types.SparseFormat;
+import dev.art4j.core.model.Transformer;
+
+/**
+ * Log-probs of chosen tokens under a model's LM head, without keeping any (K, vocab) array
+ * alive. For each row k with final hidden state {@code h_k} (D), logits {@code z_k = W h_k}
+ * (W the (V, D) head) and target {@code t_k}:
+ *
+ * <pre>
+ *   lp_k        = log_softmax(z_k)[t_k]
+ *   d lp_k/d h_k = g_k = W[t_k] - softmax(z_k) W                    (D)
+ * </pre>
+ *
+ * Rows go through the head a chunk at a time outside the autograd graph (the chunk's logits,
+ * log-softmax and softmax are freed before the next chunk), which gives {@code lp} and {@code g};
+ * the gradient then enters the graph through a surrogate whose value is exactly {@code lp} and
+ * whose gradient with respect to {@code h} is exactly {@code g}:
+ *
+ * <pre>
+ *   lp~ = stop(lp) + sum_d (h - stop(h)) * stop(g)
+ * </pre>
+ *
+ * ({@code h - stop(h)} is exactly 0, and {@code lp_k} depends on {@code h_k} alone, so the
+ * Jacobian is row by row). The autograd path this replaces kept the (K, V) fp32 logits, their
+ * log-softmax and, in backward, two (K, V) gradients: 4 x 272 MB per 448 trained tokens of a
+ * 152k vocabulary. The work is the same: one head matmul forward, one {@code softmax W} matmul in
+ * place of backward's.
+ */
+final class TokenLogprobs {
+
+  /** Elements of one chunk's (rows, vocab) logits: 64 MB in fp32. */
+  static final long CHUNK_ELEMENTS = 1L << 24;
+
+  private TokenLogprobs() {}
+
+  /**
+   * @param hidden (K, D) final hidden states, in the graph when gradients are wanted
+   * @param targets (K, 1) int64 token ids
+   * @return (K) fp32 log-probs, attached to {@code hidden}'s manager
+   */
+  static NDArray of(Transformer model, NDArray hidden, NDArray targets) {
+    long vocab = model.config().vocabSize();
+    return of(model, hidden, targets, Math.max(1, CHUNK_ELEMENTS / vocab));
+  }
+
+  /** {@link #of(Transformer, NDArray, NDArray)} with {@code chunkRows} rows per chunk. */
+  static NDArray of(Transformer model, NDArray hidden, NDArray targets, long chunkRows) {
+    long k = hidden.getShape().get(0);
+    NDArray head = model.weights().lmHead(); // (V, D)
+    NDArray h = hidden.stopGradient(); // (K, D), no graph
+    NDList lps = new NDList();
+    NDList grads = new NDList();
+    for (long from = 0; from < k; from += chunkRows) {
+      long to = Math.min(k, from + chunkRows);
+      try (NDScope scope = new NDScope()) {
+        scope.suppressNotUsedWarning();
+        NDIndex rows = new NDIndex("{}:{}", from, to);
+        NDArray t = targets.get(rows); // (c, 1)
+        NDArray logSoftmax = model.logits(h.get(rows)).logSoftmax(-1); // (c, V) fp32
+        NDArray lp = logSoftmax.gather(t, 1).reshape(-1); // (c)
+        NDArray probs = logSoftmax.exp().toType(head.getDataType(), false); // (c, V)
+        NDArray own = Embedding.embedding(t.reshape(-1), head, SparseFormat.DENSE).singletonOrThrow(); // (c, D)
+        NDArray g = own.sub(probs.matMul(head)); // (c, D)
+        NDScope.unregister(lp, g);
+        lps.add(lp);
+        grads.add(g);
+      }
+    }
+    NDArray lp = concat(lps); // (K)
+    // Always the surrogate, even without a gradient collector: DJL's hasGradient() reported
+    // false for these rows in a training forward, and the (K, D) ops cost nothing.
+    NDArray g = concat(grads); // (K, D)
+    NDArray zero = hidden.sub(h); // (K, D), exactly 0, gradient identity
+    NDArray surrogate = zero.mul(g).sum(new int[] {-1}).toType(DataType.FLOAT32, false); // (K)
+    return surrogate.add(lp);
+  }
+
+  private static NDArray concat(NDList parts) {
+    if (parts.size() == 1) {
+      return parts.head();
+    }
+    NDArray out = NDArrays.concat(parts, 0);
+    parts.close();
+    return out;
+  }
+}

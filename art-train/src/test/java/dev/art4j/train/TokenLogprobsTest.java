@@ -1,0 +1,90 @@
+package dev.art4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.art4j.core.model.Policy;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link TokenLogprobs} (chunked, gradient through a surrogate) against the plain autograd path
+ * it replaced ({@code logSoftmax(head(h)).gather(targets)}), on the tiny Qwen2 fixture with its
+ * PEFT adapter: the same log-probs and the same LoRA gradients of a weighted sum of them, for
+ * chunks of one row, of a few rows, and of all rows at once.
+ */
+class TokenLogprobsTest {
+
+  @Test
+  void chunkedLogprobsAndGradientsEqualTheFullVocabularyAutogradPath() throws Exception {
+    try (Policy policy = Policy.builder(Tiny.model("tiny-qwen2")).adapter(Tiny.model("tiny-qwen2").resolve("adapter")).build()) {
+      Result full = run(policy, (hidden, targets) ->
+          policy.model().logits(hidden).logSoftmax(-1).gather(targets, 1).reshape(-1));
+      for (long chunk : new long[] {1, 3, 1000}) {
+        Result chunked = run(policy, (hidden, targets) -> TokenLogprobs.of(policy.model(), hidden, targets, chunk));
+        for (int k = 0; k < full.logprobs.length; k++) {
+          // fp32 rounding of a differently blocked matmul: relative, log-probs reach -30 here
+          assertEquals(full.logprobs[k], chunked.logprobs[k], 1e-6 * (1 + Math.abs(full.logprobs[k])),
+              "chunk " + chunk + " log-prob " + k);
+        }
+        double worst = 0;
+        double largest = 0;
+        for (int p = 0; p < full.grads.length; p++) {
+          for (int e = 0; e < full.grads[p].length; e++) {
+            double a = full.grads[p][e];
+            worst = Math.max(worst, Math.abs(a - chunked.grads[p][e]));
+            largest = Math.max(largest, Math.abs(a));
+          }
+        }
+        assertTrue(largest > 1e-3, "gradients too small to compare: " + largest);
+        assertTrue(worst <= 1e-5 * largest + 1e-7, "chunk " + chunk + ": gradients differ by " + worst
+            + " (largest " + largest + ")");
+      }
+    }
+  }
+
+  /** Log-probs of random targets after a random prompt, and the LoRA gradients of sum(w * lp). */
+  private static Result run(Policy policy, BiFunction<NDArray, NDArray, NDArray> logprobs) {
+    int vocab = policy.config().vocabSize();
+    SplittableRandom random = new SplittableRandom(11);
+    int b = 2;
+    int t = 7;
+    long[] ids = new long[b * t];
+    long[] targets = new long[b * t];
+    float[] weights = new float[b * t];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = random.nextInt(vocab);
+      targets[i] = random.nextInt(vocab);
+      weights[i] = (float) (random.nextDouble() * 2 - 1);
+    }
+    List<NDArray> params = policy.adapter().parameters();
+    try (NDManager m = policy.manager().newSubManager()) {
+      float[] lp;
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray input = m.create(ids, new Shape(b, t));
+        NDArray positions = m.arange(0, t).toType(ai.djl.ndarray.types.DataType.INT64, false).reshape(1, t).repeat(0, b);
+        NDArray hidden = policy.model().hidden(input, positions, null, null, policy.adapter()).reshape(b * t, -1);
+        NDArray out = logprobs.apply(hidden, m.create(targets, new Shape(b * t, 1)));
+        lp = out.toFloatArray();
+        gc.backward(out.mul(m.create(weights)).sum());
+      }
+      float[][] grads = new float[params.size()][];
+      for (int i = 0; i < params.size(); i++) {
+        NDArray g = params.get(i).getGradient();
+        g.attach(m);
+        grads[i] = g.toFloatArray();
+        g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
+      }
+      return new Result(lp, grads);
+    }
+  }
+
+  private record Result(float[] logprobs, float[][] grads) {}
+}
