@@ -26,9 +26,7 @@ import dev.art4j.train.TrainResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -54,7 +52,7 @@ public final class BenchLoopCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "20", description = "RL steps (default ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--groups", defaultValue = "4", description = "Scenarios per step (default ${DEFAULT-VALUE}).")
+  @Option(names = "--groups", defaultValue = "16", description = "Scenarios per step (default ${DEFAULT-VALUE}).")
   int groups;
 
   @Option(names = "--group-size", defaultValue = "8", description = "Rollouts per scenario (default ${DEFAULT-VALUE}).")
@@ -63,10 +61,10 @@ public final class BenchLoopCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--lr", defaultValue = "3e-3", description = "Learning rate (default ${DEFAULT-VALUE}, as train math).")
+  @Option(names = "--lr", defaultValue = "1e-3", description = "Learning rate (default ${DEFAULT-VALUE}, as train math).")
   double learningRate;
 
-  @Option(names = "--temperature", defaultValue = "0.7",
+  @Option(names = "--temperature", defaultValue = "1.0",
       description = "Sampling temperature (default ${DEFAULT-VALUE}, as train math).")
   double temperature;
 
@@ -86,8 +84,7 @@ public final class BenchLoopCommand implements Callable<Integer> {
     double setup = secondsSince(t0);
     Path runDir = Files.createTempDirectory("art4j-bench-loop");
     MathProblems.Split split = MathProblems.split(seed, 2000, 1);
-    List<MathProblem> order = new ArrayList<>(split.train());
-    Collections.shuffle(order, new Random(seed));
+    List<MathProblem> order = MathRl.balancedOrder(split.train(), seed); // as train math: operation-balanced steps
 
     double rollout = 0;
     double reward = 0;

@@ -66,7 +66,12 @@ public final class MathRl implements RlTask<MathProblem> {
    */
   @Override
   public List<MathProblem> trainOrder(long seed) {
-    List<MathProblem> shuffled = new ArrayList<>(split.train());
+    return balancedOrder(split.train(), seed);
+  }
+
+  /** {@code problems} shuffled with {@code seed}, then interleaved by operation (see {@link #trainOrder}). */
+  public static List<MathProblem> balancedOrder(List<MathProblem> problems, long seed) {
+    List<MathProblem> shuffled = new ArrayList<>(problems);
     Collections.shuffle(shuffled, new Random(seed));
     List<List<MathProblem>> byOp = new ArrayList<>();
     for (Operation op : Operation.values()) {
