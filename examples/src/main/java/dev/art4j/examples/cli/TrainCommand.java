@@ -248,7 +248,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(150, 4, 10, 100, 2e-3, 1.0);
+      Defaults d = new Defaults(100, 16, 10, 200, 1e-3, 1.0);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new TicTacToeRl(common.seed, 5000, val));
     }

@@ -125,6 +125,7 @@ public final class RlLoop<S> {
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("reward_mean", mean(groups, t -> t.reward()));
         m.put("success_rate", mean(groups, t -> t.metrics().getOrDefault("success", 0.0)));
+        putReported(m, groups);
         m.put("tokens_per_second", sum(groups, t -> t.metrics().getOrDefault("sampled_tokens", 0.0)) / rolloutSeconds);
         m.put("rollout_seconds", rolloutSeconds);
         m.put("train_seconds", result.metric("seconds"));
@@ -149,6 +150,7 @@ public final class RlLoop<S> {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("reward_mean", mean(groups, Trajectory::reward));
     m.put("success_rate", mean(groups, t -> t.metrics().getOrDefault("success", 0.0)));
+    putReported(m, groups);
     m.put("seconds", seconds());
     store.log(groups, "val", m, step);
     if (o.json()) {
@@ -156,8 +158,8 @@ public final class RlLoop<S> {
       m.forEach(line::put);
       out.println(line);
     } else {
-      out.printf(Locale.ROOT, "step %4d  val    success %5.1f%%  reward %.3f  (%d held-out scenarios, greedy)  %6.1f s%n",
-          step, 100 * m.get("success_rate"), m.get("reward_mean"), task.val().size(), m.get("seconds"));
+      out.printf(Locale.ROOT, "step %4d  val    success %5.1f%%  reward %.3f%s  (%d held-out scenarios, greedy)  %6.1f s%n",
+          step, 100 * m.get("success_rate"), m.get("reward_mean"), reported(m), task.val().size(), m.get("seconds"));
     }
     out.flush();
     return m.get("success_rate");
@@ -168,6 +170,9 @@ public final class RlLoop<S> {
       ObjectNode line = JSON.createObjectNode().put("step", step).put("split", "train");
       line.put("reward_mean", m.get("reward_mean"));
       line.put("success_rate", m.get("success_rate"));
+      for (String k : task.reportedMetrics()) {
+        line.put(k, m.get(k));
+      }
       line.put("seconds", m.get("seconds"));
       line.put("tokens_per_second", m.get("tokens_per_second"));
       line.put("loss", r.skipped() ? Double.NaN : r.loss());
@@ -176,12 +181,27 @@ public final class RlLoop<S> {
       }
       out.println(line);
     } else {
-      out.printf(Locale.ROOT, "step %4d  train  success %5.1f%%  reward %.3f  loss %s  %6.0f tok/s  %6.1f s%s%n",
-          step, 100 * m.get("success_rate"), m.get("reward_mean"),
+      out.printf(Locale.ROOT, "step %4d  train  success %5.1f%%  reward %.3f%s  loss %s  %6.0f tok/s  %6.1f s%s%n",
+          step, 100 * m.get("success_rate"), m.get("reward_mean"), reported(m),
           r.skipped() ? "   -   " : String.format(Locale.ROOT, "%7.4f", r.loss()), m.get("tokens_per_second"),
           m.get("seconds"), r.skipped() ? "  (" + r.note() + ")" : "");
     }
     out.flush();
+  }
+
+  /** The task's reported metrics as {@code "  illegal 12.5%"} (rates). */
+  private String reported(Map<String, Double> m) {
+    StringBuilder sb = new StringBuilder();
+    for (String k : task.reportedMetrics()) {
+      sb.append(String.format(Locale.ROOT, "  %s %5.1f%%", k, 100 * m.get(k)));
+    }
+    return sb.toString();
+  }
+
+  private void putReported(Map<String, Double> m, List<TrajectoryGroup> groups) {
+    for (String k : task.reportedMetrics()) {
+      m.put(k, mean(groups, t -> t.metrics().getOrDefault(k, 0.0)));
+    }
   }
 
   private double seconds() {
