@@ -62,15 +62,13 @@ final class TicTacToeProbe {
               l[i] = ids[i];
             }
             float[] p = policy.model().forward(m.create(l).reshape(1, l.length), null).get("0, -1").softmax(0).toFloatArray();
-            String board = k == 1 ? d.get(0).content() : d.get(k - 1).content();
-            String grid = String.join("\n", List.of(board.split("\n")).subList(board.split("\n").length - 4,
-                board.split("\n").length - 1)).replace(" ", "");
+            boolean[] taken = taken(d.subList(0, k));
             int best = 0;
             double mass = 0;
             double legal = 0;
             for (int i = 0; i < 9; i++) {
               mass += p[cell[i]];
-              if (grid.replace("\n", "").charAt(i) == '.') {
+              if (!taken[i]) {
                 legal += p[cell[i]];
               }
             }
@@ -86,9 +84,21 @@ final class TicTacToeProbe {
               }
             }
             int at = Math.min(move, 5);
+            if (n[at] < 2) {
+              Integer[] order = new Integer[p.length];
+              for (int i = 0; i < p.length; i++) {
+                order[i] = i;
+              }
+              java.util.Arrays.sort(order, (x, y) -> Float.compare(p[y], p[x]));
+              StringBuilder top = new StringBuilder("  top at move " + (at + 1) + ":");
+              for (int i = 0; i < 6; i++) {
+                top.append(String.format(Locale.ROOT, " [%s] %.3f", tok.decode(new int[] {order[i]}), p[order[i]]));
+              }
+              System.out.println(top);
+            }
             moveMass[at] += mass;
             legalMass[at] += legal;
-            greedyLegal[at] += bi >= 0 && grid.replace("\n", "").charAt(bi) == '.' ? 1 : 0;
+            greedyLegal[at] += bi >= 0 && !taken[bi] ? 1 : 0;
             n[at]++;
             move++;
           }
@@ -101,5 +111,25 @@ final class TicTacToeProbe {
         }
       }
     }
+  }
+
+  /** Cells taken before the next move: the agent's calls and the opponent's reported moves. */
+  static boolean[] taken(List<Message> history) {
+    boolean[] t = new boolean[9];
+    java.util.regex.Pattern opp = java.util.regex.Pattern.compile("Opponent played (\\d) (\\d)\\.");
+    java.util.regex.Pattern arg = java.util.regex.Pattern.compile("\"row\": (\\d), \"col\": (\\d)");
+    for (Message m : history) {
+      java.util.regex.Matcher o = opp.matcher(m.content() == null ? "" : m.content());
+      while (o.find()) {
+        t[(Integer.parseInt(o.group(1)) - 1) * 3 + Integer.parseInt(o.group(2)) - 1] = true;
+      }
+      for (var c : m.toolCalls()) {
+        java.util.regex.Matcher a = arg.matcher(c.argumentsJson());
+        if (a.find()) {
+          t[(Integer.parseInt(a.group(1)) - 1) * 3 + Integer.parseInt(a.group(2)) - 1] = true;
+        }
+      }
+    }
+    return t;
   }
 }

@@ -44,10 +44,10 @@ import org.slf4j.LoggerFactory;
 final class WarmStart {
 
   private static final Logger log = LoggerFactory.getLogger(WarmStart.class);
-  static final int BATCH = 24;
+  static final int BATCH = Integer.getInteger("art4j.sft.batch", 24); // TEMP experiment hook
   /** Learning rate per phase, and where each phase ends (fraction of the steps). */
   static final double[] PHASES = {2e-3, 1e-3, 3e-4};
-  static final double[] PHASE_ENDS = {0.6, 0.85, 1.0};
+  static final double[] PHASE_ENDS = java.util.Arrays.stream(System.getProperty("art4j.sft.phaseEnds", "0.6,0.85,1.0").split(",")).mapToDouble(Double::parseDouble).toArray(); // TEMP
 
   private WarmStart() {}
 
@@ -78,7 +78,7 @@ final class WarmStart {
       // (the first trainer creates it; later ones continue it with fresh optimiser moments)
       for (int phase = 0; phase < PHASES.length; phase++) {
         int phaseEnd = phase == PHASES.length - 1 ? spec.sftSteps() : (int) Math.round(spec.sftSteps() * PHASE_ENDS[phase]);
-        TrainConfig config = TrainConfig.builder().learningRate(PHASES[phase]).weightDecay(0.0).maxGradNorm(1.0)
+        TrainConfig config = TrainConfig.builder().learningRate(PHASES[phase] * Double.parseDouble(System.getProperty("art4j.sft.lrScale", "1"))).weightDecay(0.0).maxGradNorm(1.0)
             .seed(spec.seed() + phase).build();
         if (phase == 0) {
           config = config.toBuilder().linearWarmup(20).build();

@@ -14,6 +14,12 @@ final class Board {
       {0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {0, 3, 6}, {1, 4, 7}, {2, 5, 8}, {0, 4, 8}, {2, 4, 6}};
 
   private final char[] cells = new char[9];
+  static final boolean LABELS = "true".equals(System.getProperty("art4j.ttt.labels")); // TEMP experiment
+
+  /** How an empty cell shows on the board when labelled: its coordinates, {@code (2,3)}. */
+  static String label(int row, int col) {
+    return "(" + row + "," + col + ")";
+  }
 
   Board() {
     java.util.Arrays.fill(cells, EMPTY);
@@ -70,7 +76,12 @@ final class Board {
     StringBuilder sb = new StringBuilder(17);
     for (int r = 0; r < 3; r++) {
       for (int c = 0; c < 3; c++) {
-        sb.append(cells[r * 3 + c]);
+        char v = cells[r * 3 + c];
+        if (v == EMPTY && LABELS) {
+          sb.append(label(r + 1, c + 1));
+        } else {
+          sb.append(v);
+        }
         if (c < 2) {
           sb.append(' ');
         }

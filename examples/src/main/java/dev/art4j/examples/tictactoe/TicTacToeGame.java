@@ -25,6 +25,7 @@ public final class TicTacToeGame implements Toolset {
   public static final String MOVE = "move";
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  static final boolean GRID = !"false".equals(System.getProperty("art4j.ttt.grid"));
 
   private final TicTacToeScenario scenario;
   private final Board board = new Board();
@@ -61,7 +62,7 @@ public final class TicTacToeGame implements Toolset {
   public String openingMessage() {
     return "Tic-tac-toe. You are X. Call move with row and col (1-3).\n"
         + (openingMove == null ? "" : openingMove + "\n")
-        + board.render() + "\nYour move.";
+        + (GRID ? board.render() + "\n" : "") + "Your move.";
   }
 
   @Override
@@ -105,7 +106,11 @@ public final class TicTacToeGame implements Toolset {
         outcome = Outcome.DRAW;
       }
     }
-    text.append('\n').append(board.render()).append('\n');
+    if (GRID || outcome.isOver()) {
+      text.append('\n').append(board.render()).append('\n');
+    } else {
+      text.append(' ');
+    }
     text.append(outcome.isOver() ? "Game over: " + describe(outcome) + "." : "Your move.");
     return ToolResult.ok(text.toString());
   }

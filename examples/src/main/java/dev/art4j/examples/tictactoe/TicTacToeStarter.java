@@ -54,6 +54,9 @@ public final class TicTacToeStarter {
         out.add(callText(r, c));
         out.add(TicTacToeGame.playedText("You", r, c));
         out.add(TicTacToeGame.playedText("Opponent", r, c));
+        if (Board.LABELS) {
+          out.add(Board.label(r, c));
+        }
       }
     }
     return out;
@@ -96,7 +99,7 @@ public final class TicTacToeStarter {
     for (int r = 0; r < 3; r++) {
       String[] cells = rows[r].split(" ");
       for (int c = 0; c < 3; c++) {
-        if (cells[c].charAt(0) == Board.EMPTY) {
+        if (cells[c].charAt(0) == Board.EMPTY || cells[c].charAt(0) == '(') {
           out.add(new int[] {r + 1, c + 1});
         }
       }
