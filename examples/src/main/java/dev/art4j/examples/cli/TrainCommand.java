@@ -81,6 +81,9 @@ final class TrainCommand {
     @Option(names = "--lr", description = "Learning rate of the LoRA adapter.")
     Double learningRate;
 
+    @Option(names = "--kl", description = "Weight of the KL penalty to the model without the adapter (0 = off).")
+    Double klCoef;
+
     @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (alpha = 2 x rank; default ${DEFAULT-VALUE}).")
     int loraRank;
 
@@ -145,7 +148,12 @@ final class TrainCommand {
   }
 
   /** Defaults that differ per task. */
-  record Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate, double temperature) {}
+  record Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate, double temperature, double klCoef) {
+
+    Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate, double temperature) {
+      this(steps, groups, evalEvery, valSize, learningRate, temperature, 0.0);
+    }
+  }
 
   /** Runs {@code task} with the common options; the exit status. */
   static int train(CommandSpec spec, Common c, Defaults d, RlTask<?> task) {
@@ -161,7 +169,7 @@ final class TrainCommand {
           c.evalEvery != null ? c.evalEvery : d.evalEvery(), c.json,
           c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank,
           c.temperature != null ? c.temperature : d.temperature(), c.maxTokens,
-          c.judge == null ? null : c.judge.build());
+          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef());
       if (o.steps() < 1 || o.groupSize() < 2 || o.groupsPerStep() < 1) {
         throw new BadInput("need --steps >= 1, --group-size >= 2 and --groups >= 1");
       }

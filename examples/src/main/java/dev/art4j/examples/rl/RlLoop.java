@@ -55,9 +55,10 @@ public final class RlLoop<S> {
    * @param temperature   sampling temperature of training rollouts
    * @param maxTokens     most tokens in one conversation
    * @param ruler         an LLM judge that replaces the rule-based reward, or null
+   * @param klCoef        weight of the KL penalty to the model without the adapter (0 = off)
    */
   public record Options(int steps, int groupSize, int groupsPerStep, long seed, int evalEvery, boolean json,
-      double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler) {}
+      double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler, double klCoef) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -74,7 +75,8 @@ public final class RlLoop<S> {
 
   /** Trains {@code policy} in {@code store}; returns the last held-out success rate. */
   public double run(Policy policy, ChatFormat format, RunStore store) throws InterruptedException {
-    TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).seed(o.seed()).build();
+    TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).klCoef(o.klCoef())
+        .seed(o.seed()).build();
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
          InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(o.seed()).build()) {

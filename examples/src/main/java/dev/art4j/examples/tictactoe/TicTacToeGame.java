@@ -25,7 +25,6 @@ public final class TicTacToeGame implements Toolset {
   public static final String MOVE = "move";
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  static final boolean GRID = !"false".equals(System.getProperty("art4j.ttt.grid"));
 
   private final TicTacToeScenario scenario;
   private final Board board = new Board();
@@ -62,7 +61,7 @@ public final class TicTacToeGame implements Toolset {
   public String openingMessage() {
     return "Tic-tac-toe. You are X. Call move with row and col (1-3).\n"
         + (openingMove == null ? "" : openingMove + "\n")
-        + (GRID ? board.render() + "\n" : "") + "Your move.";
+        + board.render() + "\nYour move.";
   }
 
   @Override
@@ -106,11 +105,7 @@ public final class TicTacToeGame implements Toolset {
         outcome = Outcome.DRAW;
       }
     }
-    if (GRID || outcome.isOver()) {
-      text.append('\n').append(board.render()).append('\n');
-    } else {
-      text.append(' ');
-    }
+    text.append('\n').append(board.render()).append('\n');
     text.append(outcome.isOver() ? "Game over: " + describe(outcome) + "." : "Your move.");
     return ToolResult.ok(text.toString());
   }

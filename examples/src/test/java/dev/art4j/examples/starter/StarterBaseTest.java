@@ -213,10 +213,20 @@ class StarterBaseTest {
         assertEquals(m, tok.decode(ids, true), "a move survives skip_special_tokens (the call parser reads it)");
         moveIds.add(ids[0]);
       }
+      Set<Integer> labelIds = new HashSet<>();
+      for (String m : moves) {
+        if (m.startsWith("(")) {
+          labelIds.add(tok.tokenToId(m));
+        }
+      }
+      assertEquals(9, labelIds.size(), "one label per cell");
+      moveIds.removeAll(labelIds);
       for (List<Message> g : games.subList(0, 50)) {
         String text = CompactChatMl.render(g, tspec.tools(), false);
         int[] ids = tok.encode(text);
         assertEquals(text, tok.decode(ids), "round trip");
+        assertEquals(text.split("\\(\\d,\\d\\)", -1).length - 1,
+            java.util.Arrays.stream(ids).filter(labelIds::contains).count(), "every free-cell label one token");
         long calls = g.stream().filter(m -> !m.toolCalls().isEmpty()).count();
         long reported = g.stream().filter(m -> m.role() == dev.art4j.core.chat.Role.TOOL || m.role() == dev.art4j.core.chat.Role.USER)
             .mapToLong(m -> m.content().split("played", -1).length - 1).sum();

@@ -142,14 +142,20 @@ class TicTacToeGameTest {
   @Test
   void movesAreReportedInTheStartersMoveTokens() {
     List<String> tokens = TicTacToeStarter.fusedTokens();
-    assertEquals(27, tokens.size());
-    assertEquals(27, new java.util.HashSet<>(tokens).size());
+    assertEquals(36, tokens.size(), "per cell: the call, 'You played', 'Opponent played', the free-cell label");
+    assertEquals(36, new java.util.HashSet<>(tokens).size());
     TicTacToeGame g = new TicTacToeGame(new TicTacToeScenario("m", 8, false));
     String opening = g.openingMessage();
     assertTrue(tokens.stream().anyMatch(t -> opening.contains(t + "\n")), opening);
     String reply = g.call("move", TicTacToeStarter.arguments(2, 2).replace("2, ", "2,")).text();
     assertTrue(reply.startsWith("You played 2 2. Opponent played ") && tokens.contains(reply.substring(16, 36)), reply);
     assertTrue(tokens.contains(TicTacToeStarter.callText(3, 1)));
+    String board = g.board();
+    assertEquals(9, board.split("[ \n]").length);
+    for (String cell : board.split("[ \n]")) {
+      assertTrue(cell.equals("X") || cell.equals("O") || tokens.contains(cell), "a mark or a free-cell label: " + cell);
+    }
+    assertTrue(board.contains("X") && !board.contains("(2,2)") && board.startsWith("(1,1)") == !board.startsWith("O"), board);
   }
 
   @Test
