@@ -81,7 +81,8 @@ final class TrainCommand {
     @Option(names = "--lr", description = "Learning rate of the LoRA adapter.")
     Double learningRate;
 
-    @Option(names = "--kl", description = "Weight of the KL penalty to the model without the adapter (0 = off).")
+    @Option(names = "--kl", description = "Weight of the KL penalty to the model without the adapter (0 = off; "
+        + "default 0.1 for tictactoe, 0 otherwise).")
     Double klCoef;
 
     @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (alpha = 2 x rank; default ${DEFAULT-VALUE}).")
@@ -256,7 +257,8 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(100, 16, 10, 200, 1e-3, 1.0);
+      // measured (examples/README.md): lr 1e-3 without KL collapsed the held-out games onto illegal moves in 10 steps
+      Defaults d = new Defaults(60, 16, 10, 200, 3e-4, 1.0, 0.1);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new TicTacToeRl(common.seed, 5000, val));
     }
