@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A 3x3 tic-tac-toe board: {@code X} is the agent, {@code O} the opponent, {@code .} empty.
- * Rows and columns are numbered 1 to 3 as the model sees them.
+ * A 3x3 tic-tac-toe board: {@code X} is the agent, {@code O} the opponent, {@link #EMPTY} an
+ * empty cell (rendered as its coordinates, see {@link #render}). Rows and columns are numbered 1
+ * to 3 as the model sees them.
  */
 final class Board {
 
