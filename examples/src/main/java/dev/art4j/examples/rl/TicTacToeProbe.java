@@ -61,7 +61,10 @@ final class TicTacToeProbe {
             for (int i = 0; i < ids.length; i++) {
               l[i] = ids[i];
             }
-            float[] p = policy.model().forward(m.create(l).reshape(1, l.length), null).get("0, -1").softmax(0).toFloatArray();
+            float[] p;
+            try (NDManager one = m.newSubManager()) { // each forward's arrays freed at once
+              p = policy.model().forward(one.create(l).reshape(1, l.length), null).get("0, -1").softmax(0).toFloatArray();
+            }
             boolean[] taken = taken(d.subList(0, k));
             int best = 0;
             double mass = 0;
