@@ -81,6 +81,10 @@ final class TrainCommand {
     @Option(names = "--lr", description = "Learning rate of the LoRA adapter.")
     Double learningRate;
 
+    @Option(names = "--kl", description = "Weight of the KL penalty to the model without the adapter (0 = off; "
+        + "default 0.1 for tictactoe, 0 otherwise).")
+    Double klCoef;
+
     @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (alpha = 2 x rank; default ${DEFAULT-VALUE}).")
     int loraRank;
 
@@ -145,7 +149,12 @@ final class TrainCommand {
   }
 
   /** Defaults that differ per task. */
-  record Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate, double temperature) {}
+  record Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate, double temperature, double klCoef) {
+
+    Defaults(int steps, int groups, int evalEvery, int valSize, double learningRate, double temperature) {
+      this(steps, groups, evalEvery, valSize, learningRate, temperature, 0.0);
+    }
+  }
 
   /** Runs {@code task} with the common options; the exit status. */
   static int train(CommandSpec spec, Common c, Defaults d, RlTask<?> task) {
@@ -161,7 +170,7 @@ final class TrainCommand {
           c.evalEvery != null ? c.evalEvery : d.evalEvery(), c.json,
           c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank,
           c.temperature != null ? c.temperature : d.temperature(), c.maxTokens,
-          c.judge == null ? null : c.judge.build());
+          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef());
       if (o.steps() < 1 || o.groupSize() < 2 || o.groupsPerStep() < 1) {
         throw new BadInput("need --steps >= 1, --group-size >= 2 and --groups >= 1");
       }
@@ -248,7 +257,9 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
-      Defaults d = new Defaults(150, 4, 10, 100, 2e-3, 1.0);
+      // measured (examples/README.md): without the KL term, lr 1e-3 collapsed the held-out games onto
+      // illegal moves within 10 steps; with it, held-out win-or-draw rose 52% -> 74% in 20 steps
+      Defaults d = new Defaults(60, 16, 10, 200, 1e-3, 1.0, 0.1);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new TicTacToeRl(common.seed, 5000, val));
     }

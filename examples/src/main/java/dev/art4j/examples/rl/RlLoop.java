@@ -55,9 +55,10 @@ public final class RlLoop<S> {
    * @param temperature   sampling temperature of training rollouts
    * @param maxTokens     most tokens in one conversation
    * @param ruler         an LLM judge that replaces the rule-based reward, or null
+   * @param klCoef        weight of the KL penalty to the model without the adapter (0 = off)
    */
   public record Options(int steps, int groupSize, int groupsPerStep, long seed, int evalEvery, boolean json,
-      double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler) {}
+      double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler, double klCoef) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -74,7 +75,8 @@ public final class RlLoop<S> {
 
   /** Trains {@code policy} in {@code store}; returns the last held-out success rate. */
   public double run(Policy policy, ChatFormat format, RunStore store) throws InterruptedException {
-    TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).seed(o.seed()).build();
+    TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).klCoef(o.klCoef())
+        .seed(o.seed()).build();
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
          InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(o.seed()).build()) {
@@ -125,6 +127,7 @@ public final class RlLoop<S> {
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("reward_mean", mean(groups, t -> t.reward()));
         m.put("success_rate", mean(groups, t -> t.metrics().getOrDefault("success", 0.0)));
+        putReported(m, groups);
         m.put("tokens_per_second", sum(groups, t -> t.metrics().getOrDefault("sampled_tokens", 0.0)) / rolloutSeconds);
         m.put("rollout_seconds", rolloutSeconds);
         m.put("train_seconds", result.metric("seconds"));
@@ -149,6 +152,7 @@ public final class RlLoop<S> {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("reward_mean", mean(groups, Trajectory::reward));
     m.put("success_rate", mean(groups, t -> t.metrics().getOrDefault("success", 0.0)));
+    putReported(m, groups);
     m.put("seconds", seconds());
     store.log(groups, "val", m, step);
     if (o.json()) {
@@ -156,8 +160,8 @@ public final class RlLoop<S> {
       m.forEach(line::put);
       out.println(line);
     } else {
-      out.printf(Locale.ROOT, "step %4d  val    success %5.1f%%  reward %.3f  (%d held-out scenarios, greedy)  %6.1f s%n",
-          step, 100 * m.get("success_rate"), m.get("reward_mean"), task.val().size(), m.get("seconds"));
+      out.printf(Locale.ROOT, "step %4d  val    success %5.1f%%  reward %.3f%s  (%d held-out scenarios, greedy)  %6.1f s%n",
+          step, 100 * m.get("success_rate"), m.get("reward_mean"), reported(m), task.val().size(), m.get("seconds"));
     }
     out.flush();
     return m.get("success_rate");
@@ -168,6 +172,9 @@ public final class RlLoop<S> {
       ObjectNode line = JSON.createObjectNode().put("step", step).put("split", "train");
       line.put("reward_mean", m.get("reward_mean"));
       line.put("success_rate", m.get("success_rate"));
+      for (String k : task.reportedMetrics()) {
+        line.put(k, m.get(k));
+      }
       line.put("seconds", m.get("seconds"));
       line.put("tokens_per_second", m.get("tokens_per_second"));
       line.put("loss", r.skipped() ? Double.NaN : r.loss());
@@ -176,12 +183,27 @@ public final class RlLoop<S> {
       }
       out.println(line);
     } else {
-      out.printf(Locale.ROOT, "step %4d  train  success %5.1f%%  reward %.3f  loss %s  %6.0f tok/s  %6.1f s%s%n",
-          step, 100 * m.get("success_rate"), m.get("reward_mean"),
+      out.printf(Locale.ROOT, "step %4d  train  success %5.1f%%  reward %.3f%s  loss %s  %6.0f tok/s  %6.1f s%s%n",
+          step, 100 * m.get("success_rate"), m.get("reward_mean"), reported(m),
           r.skipped() ? "   -   " : String.format(Locale.ROOT, "%7.4f", r.loss()), m.get("tokens_per_second"),
           m.get("seconds"), r.skipped() ? "  (" + r.note() + ")" : "");
     }
     out.flush();
+  }
+
+  /** The task's reported metrics as {@code "  illegal 12.5%"} (rates). */
+  private String reported(Map<String, Double> m) {
+    StringBuilder sb = new StringBuilder();
+    for (String k : task.reportedMetrics()) {
+      sb.append(String.format(Locale.ROOT, "  %s %5.1f%%", k, 100 * m.get(k)));
+    }
+    return sb.toString();
+  }
+
+  private void putReported(Map<String, Double> m, List<TrajectoryGroup> groups) {
+    for (String k : task.reportedMetrics()) {
+      m.put(k, mean(groups, t -> t.metrics().getOrDefault(k, 0.0)));
+    }
   }
 
   private double seconds() {

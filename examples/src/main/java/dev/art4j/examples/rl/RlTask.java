@@ -37,6 +37,11 @@ public interface RlTask<S> extends AutoCloseable {
   @Override
   default void close() {}
 
+  /** More per-trajectory metrics to average into every train and val line (besides reward and success). */
+  default List<String> reportedMetrics() {
+    return List.of();
+  }
+
   /** The order training scenarios are used in (cycled): by default {@link #train()} shuffled with {@code seed}. */
   default List<S> trainOrder(long seed) {
     List<S> order = new java.util.ArrayList<>(train());

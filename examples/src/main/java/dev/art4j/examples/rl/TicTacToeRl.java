@@ -45,6 +45,30 @@ public final class TicTacToeRl implements RlTask<TicTacToeScenario> {
     return game.score(t).withMetadata("scenario", s.id());
   }
 
+  /**
+   * Shuffled, then alternating who starts, so that every step's groups are half games the agent
+   * opens and half it answers: the two kinds want different first moves, and an unbalanced step
+   * drifts the shared move logits towards one kind (the same effect as in {@link MathRl#trainOrder}).
+   */
+  @Override
+  public List<TicTacToeScenario> trainOrder(long seed) {
+    List<TicTacToeScenario> shuffled = new java.util.ArrayList<>(train());
+    java.util.Collections.shuffle(shuffled, new java.util.Random(seed));
+    List<TicTacToeScenario> first = shuffled.stream().filter(TicTacToeScenario::agentStarts).toList();
+    List<TicTacToeScenario> second = shuffled.stream().filter(s -> !s.agentStarts()).toList();
+    List<TicTacToeScenario> out = new java.util.ArrayList<>();
+    for (int i = 0; i < Math.min(first.size(), second.size()); i++) {
+      out.add(first.get(i));
+      out.add(second.get(i));
+    }
+    return out;
+  }
+
+  @Override
+  public List<String> reportedMetrics() {
+    return List.of("illegal", "win", "draw");
+  }
+
   @Override
   public int maxTurns() {
     return 7;

@@ -182,6 +182,9 @@ public final class Starter {
     if (!spec.fusedTokens().isEmpty()) {
       sb.append("fused ").append(String.join("\n", spec.fusedTokens())).append('\n');
     }
+    if (!spec.phaseEnds().equals(StarterSpec.DEFAULT_PHASE_ENDS)) {
+      sb.append("phases ").append(spec.phaseEnds()).append('\n'); // only when set: older hashes stay valid
+    }
     for (List<Message> d : demonstrations(spec, 16)) {
       sb.append(CompactChatMl.render(d, spec.tools(), false));
     }

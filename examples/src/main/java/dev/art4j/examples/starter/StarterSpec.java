@@ -25,6 +25,8 @@ import java.util.function.Function;
  * @param fusedTokens    extra added tokens (not special), e.g. {@code " *<tool_call>{\"name\": \""}: text
  *                       fused with the call prefix so that the token right before a tool name
  *                       carries what the task is about (see {@code MathStarter#restatement})
+ * @param phaseEnds      where each of the warm start's three learning-rate phases (2e-3, 1e-3,
+ *                       3e-4) ends, as fractions of {@code sftSteps}; the last is 1
  */
 public record StarterSpec(
     String name,
@@ -35,16 +37,31 @@ public record StarterSpec(
     Shape shape,
     int demonstrations,
     int sftSteps,
-    List<String> fusedTokens) {
+    List<String> fusedTokens,
+    List<Double> phaseEnds) {
+
+  /** The warm start's default phases: 60% of the steps at 2e-3, 25% at 1e-3, 15% at 3e-4. */
+  public static final List<Double> DEFAULT_PHASE_ENDS = List.of(0.6, 0.85, 1.0);
+
+  /** A spec with the default learning-rate phases. */
+  public StarterSpec(String name, long seed, List<ToolSpec> tools, Function<Random, List<Message>> demonstration,
+      List<String> extraCorpus, Shape shape, int demonstrations, int sftSteps, List<String> fusedTokens) {
+    this(name, seed, tools, demonstration, extraCorpus, shape, demonstrations, sftSteps, fusedTokens, DEFAULT_PHASE_ENDS);
+  }
 
   /** A spec without fused tokens. */
   public StarterSpec(String name, long seed, List<ToolSpec> tools, Function<Random, List<Message>> demonstration,
       List<String> extraCorpus, Shape shape, int demonstrations, int sftSteps) {
-    this(name, seed, tools, demonstration, extraCorpus, shape, demonstrations, sftSteps, List.of());
+    this(name, seed, tools, demonstration, extraCorpus, shape, demonstrations, sftSteps, List.of(), DEFAULT_PHASE_ENDS);
   }
 
   public StarterSpec {
     fusedTokens = fusedTokens == null ? List.of() : List.copyOf(fusedTokens);
+    phaseEnds = phaseEnds == null ? DEFAULT_PHASE_ENDS : List.copyOf(phaseEnds);
+    if (phaseEnds.size() != 3 || phaseEnds.get(2) != 1.0 || phaseEnds.get(0) > phaseEnds.get(1)
+        || phaseEnds.get(1) > 1.0 || phaseEnds.get(0) <= 0) {
+      throw new IllegalArgumentException("phaseEnds must be 3 increasing fractions ending at 1, got " + phaseEnds);
+    }
     Objects.requireNonNull(name, "name");
     if (!name.matches("[a-z0-9-]+")) {
       throw new IllegalArgumentException("starter name must be lower-case letters, digits and '-': " + name);

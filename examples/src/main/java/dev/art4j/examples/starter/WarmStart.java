@@ -45,9 +45,8 @@ final class WarmStart {
 
   private static final Logger log = LoggerFactory.getLogger(WarmStart.class);
   static final int BATCH = 24;
-  /** Learning rate per phase, and where each phase ends (fraction of the steps). */
+  /** Learning rate per phase; where each phase ends is the spec's {@link StarterSpec#phaseEnds()}. */
   static final double[] PHASES = {2e-3, 1e-3, 3e-4};
-  static final double[] PHASE_ENDS = {0.6, 0.85, 1.0};
 
   private WarmStart() {}
 
@@ -77,7 +76,7 @@ final class WarmStart {
       // a step-wise decaying learning rate: one trainer per phase, all on the policy's one adapter
       // (the first trainer creates it; later ones continue it with fresh optimiser moments)
       for (int phase = 0; phase < PHASES.length; phase++) {
-        int phaseEnd = phase == PHASES.length - 1 ? spec.sftSteps() : (int) Math.round(spec.sftSteps() * PHASE_ENDS[phase]);
+        int phaseEnd = phase == PHASES.length - 1 ? spec.sftSteps() : (int) Math.round(spec.sftSteps() * spec.phaseEnds().get(phase));
         TrainConfig config = TrainConfig.builder().learningRate(PHASES[phase]).weightDecay(0.0).maxGradNorm(1.0)
             .seed(spec.seed() + phase).build();
         if (phase == 0) {
@@ -116,6 +115,7 @@ final class WarmStart {
     info.put("status", "done");
     info.put("lora_rank", spec.shape().hidden());
     info.put("learning_rates", java.util.Arrays.toString(PHASES));
+    info.put("phase_ends", spec.phaseEnds().toString());
     info.put("batch", BATCH);
     info.put("first_loss", losses.get(0));
     info.put("final_loss", losses.subList(losses.size() - tail, losses.size()).stream()

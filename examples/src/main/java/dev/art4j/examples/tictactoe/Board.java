@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A 3x3 tic-tac-toe board: {@code X} is the agent, {@code O} the opponent, {@code .} empty.
- * Rows and columns are numbered 1 to 3 as the model sees them.
+ * A 3x3 tic-tac-toe board: {@code X} is the agent, {@code O} the opponent, {@link #EMPTY} an
+ * empty cell (rendered as its coordinates, see {@link #render}). Rows and columns are numbered 1
+ * to 3 as the model sees them.
  */
 final class Board {
 
@@ -14,6 +15,11 @@ final class Board {
       {0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {0, 3, 6}, {1, 4, 7}, {2, 5, 8}, {0, 4, 8}, {2, 4, 6}};
 
   private final char[] cells = new char[9];
+
+  /** How an empty cell shows on the board when labelled: its coordinates, {@code (2,3)}. */
+  static String label(int row, int col) {
+    return "(" + row + "," + col + ")";
+  }
 
   Board() {
     java.util.Arrays.fill(cells, EMPTY);
@@ -65,12 +71,20 @@ final class Board {
     return true;
   }
 
-  /** Three lines of three marks separated by spaces, e.g. {@code "X . O\n. X .\n. . ."}. */
+  /**
+   * Three lines of three cells separated by spaces, an empty cell shown as its coordinates, e.g.
+   * {@code "X (1,2) O\n(2,1) X (2,3)\n(3,1) (3,2) (3,3)"}: the free cells are the moves on offer.
+   */
   String render() {
     StringBuilder sb = new StringBuilder(17);
     for (int r = 0; r < 3; r++) {
       for (int c = 0; c < 3; c++) {
-        sb.append(cells[r * 3 + c]);
+        char v = cells[r * 3 + c];
+        if (v == EMPTY) {
+          sb.append(label(r + 1, c + 1));
+        } else {
+          sb.append(v);
+        }
         if (c < 2) {
           sb.append(' ');
         }

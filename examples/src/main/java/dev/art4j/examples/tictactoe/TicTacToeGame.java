@@ -32,6 +32,7 @@ public final class TicTacToeGame implements Toolset {
   private Outcome outcome = Outcome.ONGOING;
   private String openingMove = null;
   private int agentMoves;
+  private int errorsReturned;
 
   public TicTacToeGame(TicTacToeScenario scenario) {
     this.scenario = scenario;
@@ -59,13 +60,14 @@ public final class TicTacToeGame implements Toolset {
   /** The user's first message: the rules in one line, the opponent's opening move if any, the board. */
   public String openingMessage() {
     return "Tic-tac-toe. You are X. Call move with row and col (1-3).\n"
-        + (openingMove == null ? "" : "Opponent played " + openingMove + ".\n")
+        + (openingMove == null ? "" : openingMove + "\n")
         + board.render() + "\nYour move.";
   }
 
   @Override
   public ToolResult call(String name, String argumentsJson) {
     if (outcome.isOver()) {
+      errorsReturned++;
       return ToolResult.error("The game is over (" + describe(outcome) + "). Do not call " + MOVE + " again.");
     }
     if (!MOVE.equals(name)) {
@@ -90,13 +92,13 @@ public final class TicTacToeGame implements Toolset {
     }
     board.place(row, col, 'X');
     agentMoves++;
-    StringBuilder text = new StringBuilder("You played ").append(row).append(' ').append(col).append('.');
+    StringBuilder text = new StringBuilder(playedText("You", row, col));
     if (board.winner() == 'X') {
       outcome = Outcome.WIN;
     } else if (board.isFull()) {
       outcome = Outcome.DRAW;
     } else {
-      text.append(" Opponent played ").append(opponentMove()).append('.');
+      text.append(' ').append(opponentMove());
       if (board.winner() == 'O') {
         outcome = Outcome.LOSS;
       } else if (board.isFull()) {
@@ -119,21 +121,29 @@ public final class TicTacToeGame implements Toolset {
   }
 
   /**
-   * The trajectory with its reward (win 1, draw 0.5, loss, illegal move or unfinished game 0) and
-   * the metrics {@code win}, {@code draw}, {@code loss}, {@code illegal}, {@code win_or_draw} and
-   * {@code success} (= win_or_draw).
+   * The trajectory with its reward ({@link Outcome#reward()}: win 1, draw 0.5, loss 0, illegal
+   * move or unfinished game -0.5) and the metrics {@code win}, {@code draw}, {@code loss},
+   * {@code illegal}, {@code unfinished}, {@code win_or_draw} and {@code success} (= win_or_draw).
+   *
+   * <p>A call the agent loop refused before it reached the game (an unknown tool name, a missing
+   * or mistyped argument: the trajectory's {@code tool_errors} counts more errors than this game
+   * returned) is an illegal move too, whatever happened after it.
    */
   public Trajectory score(Trajectory t) {
-    boolean winOrDraw = outcome == Outcome.WIN || outcome == Outcome.DRAW;
-    return t.withReward(outcome.reward())
-        .withMetric("win", outcome == Outcome.WIN ? 1 : 0)
-        .withMetric("draw", outcome == Outcome.DRAW ? 1 : 0)
-        .withMetric("loss", outcome == Outcome.LOSS ? 1 : 0)
-        .withMetric("illegal", outcome == Outcome.ILLEGAL_MOVE ? 1 : 0)
-        .withMetric("unfinished", outcome == Outcome.ONGOING ? 1 : 0)
+    Outcome end = outcome;
+    if (t.metrics().getOrDefault("tool_errors", 0.0) > errorsReturned) {
+      end = Outcome.ILLEGAL_MOVE;
+    }
+    boolean winOrDraw = end == Outcome.WIN || end == Outcome.DRAW;
+    return t.withReward(end.reward())
+        .withMetric("win", end == Outcome.WIN ? 1 : 0)
+        .withMetric("draw", end == Outcome.DRAW ? 1 : 0)
+        .withMetric("loss", end == Outcome.LOSS ? 1 : 0)
+        .withMetric("illegal", end == Outcome.ILLEGAL_MOVE ? 1 : 0)
+        .withMetric("unfinished", end == Outcome.ONGOING ? 1 : 0)
         .withMetric("win_or_draw", winOrDraw ? 1 : 0)
         .withMetric("success", winOrDraw ? 1 : 0)
-        .withMetadata("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
+        .withMetadata("outcome", end.name().toLowerCase(java.util.Locale.ROOT))
         .withMetadata("final_board", board.render());
   }
 
@@ -144,14 +154,21 @@ public final class TicTacToeGame implements Toolset {
 
   private ToolResult illegal(String why) {
     outcome = Outcome.ILLEGAL_MOVE;
+    errorsReturned++;
     return ToolResult.error("Illegal move: " + why + " You lose.\n" + board.render() + "\nGame over: you lose.");
   }
 
+  /** The opponent's random legal move, placed; how the game reports it. */
   private String opponentMove() {
     List<int[]> free = board.freeCells();
     int[] cell = free.get(opponent.nextInt(free.size()));
     board.place(cell[0], cell[1], 'O');
-    return cell[0] + " " + cell[1];
+    return playedText("Opponent", cell[0], cell[1]);
+  }
+
+  /** How a move is reported, {@code You played 2 3.} (one token each in the starter's tokenizer). */
+  static String playedText(String who, int row, int col) {
+    return who + " played " + row + " " + col + ".";
   }
 
   private static int whole(JsonNode args, String field) {

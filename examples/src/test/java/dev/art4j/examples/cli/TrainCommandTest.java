@@ -36,7 +36,7 @@ class TrainCommandTest {
   static void starter() {
     StarterSpec full = TicTacToeStarter.spec(3);
     StarterSpec quick = new StarterSpec(full.name(), full.seed(), full.tools(), full.demonstration(),
-        full.extraCorpus(), full.shape(), 200, 0);
+        full.extraCorpus(), full.shape(), 200, 0, full.fusedTokens());
     model = Starter.ensure(quick, tmp.resolve("starters"));
   }
 

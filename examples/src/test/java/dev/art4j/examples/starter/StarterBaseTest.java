@@ -199,6 +199,44 @@ class StarterBaseTest {
   }
 
   @Test
+  void ticTacToeMovesAreSingleTokens(@TempDir Path ttt) throws IOException {
+    StarterSpec tspec = dev.art4j.examples.tictactoe.TicTacToeStarter.spec(1);
+    List<List<Message>> games = Starter.demonstrations(tspec, 200);
+    Starter.writeBase(tspec, games, ttt);
+    List<String> moves = dev.art4j.examples.tictactoe.TicTacToeStarter.fusedTokens();
+    try (Tokenizer tok = Tokenizer.load(ttt)) {
+      Set<Integer> moveIds = new HashSet<>();
+      for (String m : moves) {
+        int[] ids = tok.encode(m);
+        assertEquals(1, ids.length, m);
+        assertEquals(tok.tokenToId(m), ids[0]);
+        assertEquals(m, tok.decode(ids, true), "a move survives skip_special_tokens (the call parser reads it)");
+        moveIds.add(ids[0]);
+      }
+      Set<Integer> labelIds = new HashSet<>();
+      for (String m : moves) {
+        if (m.startsWith("(")) {
+          labelIds.add(tok.tokenToId(m));
+        }
+      }
+      assertEquals(9, labelIds.size(), "one label per cell");
+      moveIds.removeAll(labelIds);
+      for (List<Message> g : games.subList(0, 50)) {
+        String text = CompactChatMl.render(g, tspec.tools(), false);
+        int[] ids = tok.encode(text);
+        assertEquals(text, tok.decode(ids), "round trip");
+        assertEquals(text.split("\\(\\d,\\d\\)", -1).length - 1,
+            java.util.Arrays.stream(ids).filter(labelIds::contains).count(), "every free-cell label one token");
+        long calls = g.stream().filter(m -> !m.toolCalls().isEmpty()).count();
+        long reported = g.stream().filter(m -> m.role() == dev.art4j.core.chat.Role.TOOL || m.role() == dev.art4j.core.chat.Role.USER)
+            .mapToLong(m -> m.content().split("played", -1).length - 1).sum();
+        assertEquals(calls + reported, java.util.Arrays.stream(ids).filter(moveIds::contains).count(),
+            "each call and each 'You/Opponent played R C.' is one move token: " + text);
+      }
+    }
+  }
+
+  @Test
   void ticTacToeDemonstrationsAreWholeLegalGames() {
     StarterSpec ttt = dev.art4j.examples.tictactoe.TicTacToeStarter.spec(1);
     for (List<Message> d : Starter.demonstrations(ttt, 100)) {

@@ -64,7 +64,7 @@ class TicTacToeGameTest {
       assertTrue(r.isError());
       assertTrue(r.text().contains(b[2]), r.text());
       assertEquals(Outcome.ILLEGAL_MOVE, g.outcome());
-      assertEquals(0.0, g.score(Trajectory.ofMessages(List.of())).reward());
+      assertEquals(-0.5, g.score(Trajectory.ofMessages(List.of())).reward(), "an illegal move is worse than a loss");
     }
     TicTacToeGame lenient = new TicTacToeGame(s);
     assertFalse(lenient.call("move", "{\"row\": \"3\", \"col\": 3.0}").isError(), "\"3\" and 3.0 are whole numbers");
@@ -95,7 +95,8 @@ class TicTacToeGameTest {
       double expected = switch (g.outcome()) {
         case WIN -> 1.0;
         case DRAW -> 0.5;
-        default -> 0.0;
+        case LOSS -> 0.0;
+        default -> throw new AssertionError(g.outcome());
       };
       assertEquals(expected, t.reward());
       assertEquals(g.outcome() == Outcome.WIN || g.outcome() == Outcome.DRAW ? 1.0 : 0.0, t.metrics().get("win_or_draw"));
@@ -103,6 +104,58 @@ class TicTacToeGameTest {
     assertEquals(0, outcomes[Outcome.ILLEGAL_MOVE.ordinal()]);
     assertTrue(outcomes[Outcome.WIN.ordinal()] > 100 && outcomes[Outcome.LOSS.ordinal()] > 50
         && outcomes[Outcome.DRAW.ordinal()] > 10, "random play wins, loses and draws: " + java.util.Arrays.toString(outcomes));
+  }
+
+  @Test
+  void rewardOrdersWinDrawLossAndRuleBreaks() {
+    assertTrue(Outcome.WIN.reward() > Outcome.DRAW.reward() && Outcome.DRAW.reward() > Outcome.LOSS.reward()
+        && Outcome.LOSS.reward() > Outcome.ILLEGAL_MOVE.reward());
+    TicTacToeGame quit = new TicTacToeGame(new TicTacToeScenario("q", 1, true));
+    quit.call("move", "{\"row\": 1, \"col\": 1}");
+    Trajectory stopped = quit.score(Trajectory.ofMessages(List.of()));
+    assertEquals(Outcome.ILLEGAL_MOVE.reward(), stopped.reward(), "stopping mid-game forfeits like a rule break");
+    assertEquals(1.0, stopped.metrics().get("unfinished"));
+    assertEquals(0.0, stopped.metrics().get("success"));
+  }
+
+  @Test
+  void aCallRefusedBeforeReachingTheGameIsIllegal() {
+    // the agent loop refuses a call with a missing argument or an unknown tool itself (schema check)
+    // and counts it in tool_errors; the game never saw it, yet it is a rule break
+    TicTacToeScenario s = new TicTacToeScenario("r", 3, true);
+    TicTacToeGame g = new TicTacToeGame(s);
+    Random agent = new Random(2);
+    while (!g.outcome().isOver()) {
+      List<int[]> free = TicTacToeStarter.freeCells(g.board());
+      int[] c = free.get(agent.nextInt(free.size()));
+      g.call("move", "{\"row\": " + c[0] + ", \"col\": " + c[1] + "}");
+    }
+    g.call("move", "{\"row\": 1, \"col\": 1}"); // after the end: refused by the game, not a rule break
+    Trajectory clean = g.score(Trajectory.ofMessages(List.of()).withMetric("tool_errors", 1));
+    assertEquals(g.outcome().reward(), clean.reward(), "the game's own 'game is over' reply changes nothing");
+    Trajectory refused = g.score(Trajectory.ofMessages(List.of()).withMetric("tool_errors", 2));
+    assertEquals(Outcome.ILLEGAL_MOVE.reward(), refused.reward());
+    assertEquals(1.0, refused.metrics().get("illegal"));
+    assertEquals("illegal_move", refused.metadata().get("outcome"));
+  }
+
+  @Test
+  void movesAreReportedInTheStartersMoveTokens() {
+    List<String> tokens = TicTacToeStarter.fusedTokens();
+    assertEquals(36, tokens.size(), "per cell: the call, 'You played', 'Opponent played', the free-cell label");
+    assertEquals(36, new java.util.HashSet<>(tokens).size());
+    TicTacToeGame g = new TicTacToeGame(new TicTacToeScenario("m", 8, false));
+    String opening = g.openingMessage();
+    assertTrue(tokens.stream().anyMatch(t -> opening.contains(t + "\n")), opening);
+    String reply = g.call("move", TicTacToeStarter.arguments(2, 2).replace("2, ", "2,")).text();
+    assertTrue(reply.startsWith("You played 2 2. Opponent played ") && tokens.contains(reply.substring(16, 36)), reply);
+    assertTrue(tokens.contains(TicTacToeStarter.callText(3, 1)));
+    String board = g.board();
+    assertEquals(9, board.split("[ \n]").length);
+    for (String cell : board.split("[ \n]")) {
+      assertTrue(cell.equals("X") || cell.equals("O") || tokens.contains(cell), "a mark or a free-cell label: " + cell);
+    }
+    assertTrue(board.contains("X") && !board.contains("(2,2)") && board.startsWith("(1,1)") == !board.startsWith("O"), board);
   }
 
   @Test
