@@ -36,7 +36,8 @@ final class KvPool {
   private final int slabBlocks;
   private final List<float[]> slabs = new ArrayList<>();
   private final int[] refs;
-  private final int[] free; // a stack of recycled block ids
+  private final int[] free; // a FIFO ring of recycled block ids: the longest-free block is reused first
+  private int freeHead;
   private int freeCount;
   private int carved;
   private int inUse;
@@ -107,7 +108,9 @@ final class KvPool {
     inUse++;
     int id;
     if (freeCount > 0) {
-      id = free[--freeCount];
+      id = free[freeHead];
+      freeHead = (freeHead + 1) % free.length;
+      freeCount--;
     } else {
       id = carved++;
       if (id % slabBlocks == 0) {
@@ -127,7 +130,7 @@ final class KvPool {
   void release(int id) {
     if (--refs[id] == 0) {
       inUse--;
-      free[freeCount++] = id;
+      free[(freeHead + freeCount++) % free.length] = id;
     }
   }
 
