@@ -150,9 +150,12 @@ final class MicroBatch {
 
     /** Log-probs (K) of the trained tokens from the final hidden states (B, L, D). */
     NDArray logprobs(Transformer model, NDArray hidden) {
-      long d = hidden.getShape().get(2);
-      NDArray picked = hidden.reshape(-1, d).get(index); // (K, D)
-      return TokenLogprobs.of(model, picked, targets); // (K)
+      return TokenLogprobs.of(model, trained(hidden), targets); // (K)
+    }
+
+    /** The rows (K, D) of the trained positions of the final hidden states (B, L, D). */
+    private NDArray trained(NDArray hidden) {
+      return hidden.reshape(-1, hidden.getShape().get(2)).get(index);
     }
 
     /**
@@ -174,8 +177,8 @@ final class MicroBatch {
       try (NDManager r = parent.newSubManager()) {
         NDArray ids = inputIds.duplicate();
         ids.attach(r);
-        NDArray out = new Tensors(ids, positionIds, attention, index, targets, null, null, null, null, null, null, null)
-            .logprobs(model, (Lora) null);
+        NDArray hidden = model.hidden(ids, positionIds, attention, null, null); // (B, L, D)
+        NDArray out = TokenLogprobs.valuesOf(model, trained(hidden), targets); // (K)
         out.attach(parent);
         return out;
       }

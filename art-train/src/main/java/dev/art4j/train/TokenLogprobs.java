@@ -48,12 +48,27 @@ final class TokenLogprobs {
    * @return (K) fp32 log-probs, attached to {@code hidden}'s manager
    */
   static NDArray of(Transformer model, NDArray hidden, NDArray targets) {
-    long vocab = model.config().vocabSize();
-    return of(model, hidden, targets, Math.max(1, CHUNK_ELEMENTS / vocab));
+    return of(model, hidden, targets, defaultChunkRows(model), true);
+  }
+
+  /**
+   * The values of {@link #of(Transformer, NDArray, NDArray)} only, for passes that never
+   * back-propagate (the reference model's): no {@code g}, so no {@code softmax W} matmul.
+   */
+  static NDArray valuesOf(Transformer model, NDArray hidden, NDArray targets) {
+    return of(model, hidden, targets, defaultChunkRows(model), false);
+  }
+
+  private static long defaultChunkRows(Transformer model) {
+    return Math.max(1, CHUNK_ELEMENTS / model.config().vocabSize());
   }
 
   /** {@link #of(Transformer, NDArray, NDArray)} with {@code chunkRows} rows per chunk. */
   static NDArray of(Transformer model, NDArray hidden, NDArray targets, long chunkRows) {
+    return of(model, hidden, targets, chunkRows, true);
+  }
+
+  private static NDArray of(Transformer model, NDArray hidden, NDArray targets, long chunkRows, boolean gradient) {
     long k = hidden.getShape().get(0);
     NDArray head = model.weights().lmHead(); // (V, D)
     NDArray h = hidden.stopGradient(); // (K, D), no graph
@@ -67,15 +82,21 @@ final class TokenLogprobs {
         NDArray t = targets.get(rows); // (c, 1)
         NDArray logSoftmax = model.logits(h.get(rows)).logSoftmax(-1); // (c, V) fp32
         NDArray lp = logSoftmax.gather(t, 1).reshape(-1); // (c)
-        NDArray probs = logSoftmax.exp().toType(head.getDataType(), false); // (c, V)
-        NDArray own = Embedding.embedding(t.reshape(-1), head, SparseFormat.DENSE).singletonOrThrow(); // (c, D)
-        NDArray g = own.sub(probs.matMul(head)); // (c, D)
-        NDScope.unregister(lp, g);
+        NDScope.unregister(lp);
         lps.add(lp);
-        grads.add(g);
+        if (gradient) {
+          NDArray probs = logSoftmax.exp().toType(head.getDataType(), false); // (c, V)
+          NDArray own = Embedding.embedding(t.reshape(-1), head, SparseFormat.DENSE).singletonOrThrow(); // (c, D)
+          NDArray g = own.sub(probs.matMul(head)); // (c, D)
+          NDScope.unregister(g);
+          grads.add(g);
+        }
       }
     }
     NDArray lp = concat(lps); // (K)
+    if (!gradient) {
+      return lp;
+    }
     // Always the surrogate, even without a gradient collector: DJL's hasGradient() reported
     // false for these rows in a training forward, and the (K, D) ops cost nothing.
     NDArray g = concat(grads); // (K, D)

@@ -1,5 +1,6 @@
 package dev.art4j.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,6 +48,24 @@ class TokenLogprobsTest {
         assertTrue(worst <= 1e-5 * largest + 1e-7, "chunk " + chunk + ": gradients differ by " + worst
             + " (largest " + largest + ")");
       }
+    }
+  }
+
+  /** The reference pass's values-only variant (no softmax W matmul) gives exactly the same log-probs. */
+  @Test
+  void valuesOnlyLogprobsEqualTheGradientPathsValues() throws Exception {
+    try (Policy policy = Policy.builder(Tiny.model("tiny-qwen2")).adapter(Tiny.model("tiny-qwen2").resolve("adapter")).build();
+        NDManager m = policy.manager().newSubManager()) {
+      int vocab = policy.config().vocabSize();
+      SplittableRandom random = new SplittableRandom(5);
+      long[] ids = random.longs(14, 0, vocab).toArray();
+      long[] targets = random.longs(14, 0, vocab).toArray();
+      NDArray positions = m.arange(0, 7).toType(ai.djl.ndarray.types.DataType.INT64, false).reshape(1, 7).repeat(0, 2);
+      NDArray hidden = policy.model().hidden(m.create(ids, new Shape(2, 7)), positions, null, null, policy.adapter())
+          .reshape(14, -1);
+      NDArray t = m.create(targets, new Shape(14, 1));
+      assertArrayEquals(TokenLogprobs.of(policy.model(), hidden, t).toFloatArray(),
+          TokenLogprobs.valuesOf(policy.model(), hidden, t).toFloatArray());
     }
   }
 
