@@ -11,10 +11,7 @@ import dev.art4j.examples.starter.StarterSpec;
 import dev.art4j.mcp.toolset.McpToolset;
 import dev.art4j.rollout.agent.AgentLoop;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
 import java.util.Map;
 
 /**
@@ -71,20 +68,7 @@ public final class MathRl implements RlTask<MathProblem> {
 
   /** {@code problems} shuffled with {@code seed}, then interleaved by operation (see {@link #trainOrder}). */
   public static List<MathProblem> balancedOrder(List<MathProblem> problems, long seed) {
-    List<MathProblem> shuffled = new ArrayList<>(problems);
-    Collections.shuffle(shuffled, new Random(seed));
-    List<List<MathProblem>> byOp = new ArrayList<>();
-    for (Operation op : Operation.values()) {
-      byOp.add(shuffled.stream().filter(p -> p.operation() == op).toList());
-    }
-    int per = byOp.stream().mapToInt(List::size).min().orElse(0);
-    List<MathProblem> out = new ArrayList<>();
-    for (int i = 0; i < per; i++) {
-      for (List<MathProblem> ops : byOp) {
-        out.add(ops.get(i));
-      }
-    }
-    return out;
+    return BalancedOrder.of(problems, seed, List.of(Operation.values()), MathProblem::operation);
   }
 
   @Override

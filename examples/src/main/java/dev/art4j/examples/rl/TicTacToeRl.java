@@ -52,16 +52,7 @@ public final class TicTacToeRl implements RlTask<TicTacToeScenario> {
    */
   @Override
   public List<TicTacToeScenario> trainOrder(long seed) {
-    List<TicTacToeScenario> shuffled = new java.util.ArrayList<>(train());
-    java.util.Collections.shuffle(shuffled, new java.util.Random(seed));
-    List<TicTacToeScenario> first = shuffled.stream().filter(TicTacToeScenario::agentStarts).toList();
-    List<TicTacToeScenario> second = shuffled.stream().filter(s -> !s.agentStarts()).toList();
-    List<TicTacToeScenario> out = new java.util.ArrayList<>();
-    for (int i = 0; i < Math.min(first.size(), second.size()); i++) {
-      out.add(first.get(i));
-      out.add(second.get(i));
-    }
-    return out;
+    return BalancedOrder.of(train(), seed, List.of(true, false), TicTacToeScenario::agentStarts);
   }
 
   @Override
