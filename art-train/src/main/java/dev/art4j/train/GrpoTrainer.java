@@ -1,10 +1,7 @@
 package dev.art4j.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
-import dev.art4j.core.model.CheckpointedForward;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.TokenSequence;
@@ -136,22 +133,8 @@ public final class GrpoTrainer extends LoraTrainer {
         MicroBatch.Tensors t = mb.tensors(m, c.lossType() == LossType.GSPO);
         // reference pass outside the collector: grad mode off, no graph kept
         NDArray ref = c.klCoef() > 0 ? t.referenceLogprobs(core.policy.model(), m) : null;
-        PolicyLoss.Output out;
-        int recomputed = c.checkpointedLayers(core.policy.config().numHiddenLayers());
-        if (backward && recomputed > 0) {
-          CheckpointedForward forward = t.checkpointed(core.policy.model(), core.adapter, recomputed); // no graph yet
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            out = loss.compute(t.lossInputs(t.logprobs(core.policy.model(), forward.hidden()), ref));
-            forward.backward(gc, out.loss());
-          }
-        } else if (backward) {
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            out = loss.compute(t.lossInputs(t.logprobs(core.policy.model(), core.adapter), ref));
-            gc.backward(out.loss());
-          }
-        } else {
-          out = loss.compute(t.lossInputs(t.logprobs(core.policy.model(), core.adapter), ref));
-        }
+        PolicyLoss.Output out = core.forwardBackward(t, backward, lp -> loss.compute(t.lossInputs(lp, ref)),
+            PolicyLoss.Output::loss);
         total += out.loss().getFloat();
         policyLoss += out.policyLoss();
         kl += out.kl();

@@ -4,9 +4,12 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import dev.art4j.core.model.CheckpointedForward;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.Policy;
+import dev.art4j.core.model.Transformer;
 import dev.art4j.core.run.HistoryEntry;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.TrajectoryGroup;
@@ -17,6 +20,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -224,6 +228,33 @@ final class LoraTraining implements AutoCloseable {
       metrics.put("forward_backward_s", (backwardDone - start) / 1e9);
       metrics.put("optimizer_s", (optimizerDone - backwardDone) / 1e9);
       metrics.put("seconds", seconds);
+    }
+  }
+
+  /**
+   * The micro-batch's log-probs under the adapter, made into a loss by {@code lossOf}; with
+   * {@code backward} the loss ({@code scalar} of it) is back-propagated into the adapter's
+   * gradients, through activation checkpointing when the config asks for it. The one forward and
+   * backward of both trainers, which differ only in the loss.
+   */
+  <R> R forwardBackward(MicroBatch.Tensors t, boolean backward, Function<NDArray, R> lossOf, Function<R, NDArray> scalar) {
+    Transformer model = policy.model();
+    int recomputed = config.checkpointedLayers(policy.config().numHiddenLayers());
+    if (!backward) {
+      return lossOf.apply(t.logprobs(model, adapter));
+    }
+    if (recomputed > 0) {
+      CheckpointedForward forward = t.checkpointed(model, adapter, recomputed); // no graph yet
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        R out = lossOf.apply(t.logprobs(model, forward.hidden()));
+        forward.backward(gc, scalar.apply(out));
+        return out;
+      }
+    }
+    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+      R out = lossOf.apply(t.logprobs(model, adapter));
+      gc.backward(scalar.apply(out));
+      return out;
     }
   }
 }

@@ -1,13 +1,10 @@
 package dev.art4j.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolSpec;
-import dev.art4j.core.model.CheckpointedForward;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
@@ -134,22 +131,7 @@ public final class SftTrainer extends LoraTrainer {
     for (MicroBatch mb : MicroBatch.plan(samples, core.config.tokenBudget())) {
       try (NDManager m = scope.newSubManager()) {
         MicroBatch.Tensors t = mb.tensors(m, false);
-        NDArray loss;
-        int recomputed = core.config.checkpointedLayers(core.policy.config().numHiddenLayers());
-        if (backward && recomputed > 0) {
-          CheckpointedForward forward = t.checkpointed(core.policy.model(), core.adapter, recomputed); // no graph yet
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            loss = t.logprobs(core.policy.model(), forward.hidden()).mul(t.weight()).sum().neg();
-            forward.backward(gc, loss);
-          }
-        } else if (backward) {
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            loss = t.logprobs(core.policy.model(), core.adapter).mul(t.weight()).sum().neg();
-            gc.backward(loss);
-          }
-        } else {
-          loss = t.logprobs(core.policy.model(), core.adapter).mul(t.weight()).sum().neg();
-        }
+        NDArray loss = core.forwardBackward(t, backward, lp -> lp.mul(t.weight()).sum().neg(), l -> l);
         total += loss.getFloat();
       }
       real += mb.realTokens();
