@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -87,6 +88,38 @@ final class RandomQwen2 {
     w.put("model.norm.weight", Tensor.ones(h));
     w.put("lm_head.weight", Tensor.normal(rnd, vocabSize, h, HEAD_STD));
     return w;
+  }
+
+  /** Share of a related token's row variance that is its family's (see {@link #relate}). */
+  static final double SHARED = 0.5;
+
+  /**
+   * Gives every family of token ids one shared random component, the same in the input
+   * embedding and in the output head: {@code row = sqrt(1 - SHARED) * row + sqrt(SHARED) * std * z},
+   * one {@code z ~ N(0, I)} per family, {@code std} that of the matrix. Members of a family then
+   * start correlated (0.5), and carrying one member's embedding forward raises the others' logits:
+   * structure a pretrained model has for tokens that name the same thing, and that a warm start
+   * from random weights otherwise has to find by chance (examples/README.md, tic-tac-toe).
+   */
+  static void relate(Map<String, Tensor> w, List<int[]> families, long seed) {
+    Random rnd = new Random(seed);
+    Tensor embed = w.get("model.embed_tokens.weight");
+    Tensor head = w.get("lm_head.weight");
+    int h = embed.shape()[1];
+    double own = Math.sqrt(1 - SHARED);
+    double shared = Math.sqrt(SHARED);
+    for (int[] family : families) {
+      double[] z = new double[h];
+      for (int i = 0; i < h; i++) {
+        z[i] = rnd.nextGaussian();
+      }
+      for (int id : family) {
+        for (int i = 0; i < h; i++) {
+          embed.data()[id * h + i] = (float) (own * embed.data()[id * h + i] + shared * 0.02 * z[i]);
+          head.data()[id * h + i] = (float) (own * head.data()[id * h + i] + shared * HEAD_STD * z[i]);
+        }
+      }
+    }
   }
 
   /** Writes {@code tensors} as one F32 safetensors file. */

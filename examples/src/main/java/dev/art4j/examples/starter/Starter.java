@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.ToIntFunction;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,7 +157,7 @@ public final class Starter {
     gen.put("pad_token_id", pad);
     write(dir.resolve("generation_config.json"), gen);
     RandomQwen2.writeSafetensors(dir.resolve("model.safetensors"),
-        RandomQwen2.weights(spec.shape(), vocab, weightSeed(spec)), JSON);
+        baseWeights(spec, vocab, t -> firstAdded + added.indexOf(t)), JSON);
 
     StringBuilder jsonl = new StringBuilder();
     ObjectMapper compact = new ObjectMapper();
@@ -168,7 +170,20 @@ public final class Starter {
     Files.writeString(dir.resolve("demonstrations.jsonl"), jsonl, StandardCharsets.UTF_8);
   }
 
-  /** The seed of the random base weights (the warm start regenerates them to merge into). */
+  /**
+   * The random weights before the warm start (which regenerates them to merge into), with
+   * the spec's related tokens ({@code idOf} gives an added token's id) sharing a component.
+   */
+  static Map<String, RandomQwen2.Tensor> baseWeights(StarterSpec spec, int vocab, ToIntFunction<String> idOf) {
+    Map<String, RandomQwen2.Tensor> w = RandomQwen2.weights(spec.shape(), vocab, weightSeed(spec));
+    if (!spec.relatedTokens().isEmpty()) {
+      List<int[]> families = spec.relatedTokens().stream().map(f -> f.stream().mapToInt(idOf).toArray()).toList();
+      RandomQwen2.relate(w, families, weightSeed(spec) + 1);
+    }
+    return w;
+  }
+
+  /** The seed of the random base weights. */
   static long weightSeed(StarterSpec spec) {
     return spec.seed() ^ 0x5eedL;
   }
@@ -181,6 +196,14 @@ public final class Starter {
         .append(CompactChatMl.TEMPLATE).append('\n').append(String.join("\n", spec.extraCorpus())).append('\n');
     if (!spec.fusedTokens().isEmpty()) {
       sb.append("fused ").append(String.join("\n", spec.fusedTokens())).append('\n');
+    }
+    if (!spec.relatedTokens().isEmpty()) {
+      sb.append("related ").append(spec.relatedTokens()).append(" shared ").append(RandomQwen2.SHARED).append('\n');
+    }
+    if (spec.gate() != null) {
+      WarmStartGate g = spec.gate();
+      sb.append("gate ").append(g.metric()).append(' ').append(g.target()).append(' ').append(g.every()).append(' ')
+          .append(g.maxSteps()).append(' ').append(g.heldOut()).append('\n');
     }
     if (!spec.phaseEnds().equals(StarterSpec.DEFAULT_PHASE_ENDS)) {
       sb.append("phases ").append(spec.phaseEnds()).append('\n'); // only when set: older hashes stay valid

@@ -27,6 +27,11 @@ import java.util.function.Function;
  *                       carries what the task is about (see {@code MathStarter#restatement})
  * @param phaseEnds      where each of the warm start's three learning-rate phases (2e-3, 1e-3,
  *                       3e-4) ends, as fractions of {@code sftSteps}; the last is 1
+ * @param relatedTokens  families of added tokens that name one thing in different roles (the four
+ *                       tokens of one board cell: the move, {@code You played}, {@code Opponent
+ *                       played}, the free-cell label); their embedding and output-head rows share
+ *                       a random component (see {@code RandomQwen2#relate})
+ * @param gate           when the warm start may stop, or null to stop after {@code sftSteps}
  */
 public record StarterSpec(
     String name,
@@ -38,7 +43,9 @@ public record StarterSpec(
     int demonstrations,
     int sftSteps,
     List<String> fusedTokens,
-    List<Double> phaseEnds) {
+    List<Double> phaseEnds,
+    List<List<String>> relatedTokens,
+    WarmStartGate gate) {
 
   /** The warm start's default phases: 60% of the steps at 2e-3, 25% at 1e-3, 15% at 3e-4. */
   public static final List<Double> DEFAULT_PHASE_ENDS = List.of(0.6, 0.85, 1.0);
@@ -46,18 +53,26 @@ public record StarterSpec(
   /** A spec with the default learning-rate phases. */
   public StarterSpec(String name, long seed, List<ToolSpec> tools, Function<Random, List<Message>> demonstration,
       List<String> extraCorpus, Shape shape, int demonstrations, int sftSteps, List<String> fusedTokens) {
-    this(name, seed, tools, demonstration, extraCorpus, shape, demonstrations, sftSteps, fusedTokens, DEFAULT_PHASE_ENDS);
+    this(name, seed, tools, demonstration, extraCorpus, shape, demonstrations, sftSteps, fusedTokens, DEFAULT_PHASE_ENDS,
+        List.of(), null);
   }
 
   /** A spec without fused tokens. */
   public StarterSpec(String name, long seed, List<ToolSpec> tools, Function<Random, List<Message>> demonstration,
       List<String> extraCorpus, Shape shape, int demonstrations, int sftSteps) {
-    this(name, seed, tools, demonstration, extraCorpus, shape, demonstrations, sftSteps, List.of(), DEFAULT_PHASE_ENDS);
+    this(name, seed, tools, demonstration, extraCorpus, shape, demonstrations, sftSteps, List.of(), DEFAULT_PHASE_ENDS,
+        List.of(), null);
   }
 
   public StarterSpec {
     fusedTokens = fusedTokens == null ? List.of() : List.copyOf(fusedTokens);
     phaseEnds = phaseEnds == null ? DEFAULT_PHASE_ENDS : List.copyOf(phaseEnds);
+    relatedTokens = relatedTokens == null ? List.of() : relatedTokens.stream().map(List::copyOf).toList();
+    for (List<String> family : relatedTokens) {
+      if (!fusedTokens.containsAll(family)) {
+        throw new IllegalArgumentException("related tokens must be fused tokens of the spec: " + family);
+      }
+    }
     if (phaseEnds.size() != 3 || phaseEnds.get(2) != 1.0 || phaseEnds.get(0) > phaseEnds.get(1)
         || phaseEnds.get(1) > 1.0 || phaseEnds.get(0) <= 0) {
       throw new IllegalArgumentException("phaseEnds must be 3 increasing fractions ending at 1, got " + phaseEnds);
@@ -72,6 +87,9 @@ public record StarterSpec(
     Objects.requireNonNull(shape, "shape");
     if (demonstrations < 1 || sftSteps < 0) {
       throw new IllegalArgumentException("need demonstrations >= 1 and sftSteps >= 0");
+    }
+    if (gate != null && gate.maxSteps() < sftSteps) {
+      throw new IllegalArgumentException("gate.maxSteps " + gate.maxSteps() + " < sftSteps " + sftSteps);
     }
   }
 

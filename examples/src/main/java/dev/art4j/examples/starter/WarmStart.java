@@ -61,6 +61,7 @@ final class WarmStart {
     long t0 = System.nanoTime();
     Map<String, RandomQwen2.Tensor> merged;
     List<Double> losses = new ArrayList<>();
+    com.fasterxml.jackson.databind.node.ArrayNode scores = JsonNodeFactory.instance.arrayNode();
     try (Policy policy = Policy.load(dir)) {
       Tokenizer tok = policy.tokenizer().orElseThrow(() -> new IllegalStateException("starter without tokenizer"));
       List<TokenSequence> seqs = new ArrayList<>(demos.size());
@@ -71,19 +72,24 @@ final class WarmStart {
       LoraConfig lora = new LoraConfig(rank, rank, 0.0);
       Random order = new Random(spec.seed() + 1);
       List<Integer> perm = new ArrayList<>();
+      WarmStartGate gate = spec.gate();
+      List<int[]> heldOut = gate == null ? List.of() : heldOut(spec, gate.heldOut(), tok);
       int next = 0;
       int step = 0;
+      boolean passed = gate == null;
       // a step-wise decaying learning rate: one trainer per phase, all on the policy's one adapter
       // (the first trainer creates it; later ones continue it with fresh optimiser moments)
       for (int phase = 0; phase < PHASES.length; phase++) {
-        int phaseEnd = phase == PHASES.length - 1 ? spec.sftSteps() : (int) Math.round(spec.sftSteps() * spec.phaseEnds().get(phase));
+        boolean last = phase == PHASES.length - 1;
+        int phaseEnd = last ? (gate == null ? spec.sftSteps() : gate.maxSteps())
+            : (int) Math.round(spec.sftSteps() * spec.phaseEnds().get(phase));
         TrainConfig config = TrainConfig.builder().learningRate(PHASES[phase]).weightDecay(0.0).maxGradNorm(1.0)
             .seed(spec.seed() + phase).build();
         if (phase == 0) {
           config = config.toBuilder().linearWarmup(20).build();
         }
         try (SftTrainer sft = SftTrainer.builder(policy).config(config).lora(lora, spec.seed()).checkpointEvery(0).build()) {
-          for (; step < phaseEnd; step++) {
+          for (; step < phaseEnd && !(passed && step >= spec.sftSteps()); step++) {
             List<TokenSequence> batch = new ArrayList<>(BATCH);
             for (int i = 0; i < BATCH; i++) {
               if (next == perm.size()) {
@@ -103,10 +109,26 @@ final class WarmStart {
                   spec.sftSteps(), PHASES[phase], String.format("%.4f", r.loss()),
                   String.format("%.0f", (System.nanoTime() - t0) / 1e9));
             }
+            if (gate != null && (step + 1) % gate.every() == 0) {
+              double score = gate.score().applyAsDouble(policy, heldOut);
+              scores.addObject().put("step", step + 1).put(gate.metric(), score);
+              passed = score >= gate.target();
+              log.info("starter '{}' warm start: step {} {} {} (target {})", spec.name(), step + 1, gate.metric(),
+                  String.format("%.4f", score), gate.target());
+            }
           }
         }
       }
-      merged = merge(spec, policy, policy.adapter());
+      if (!passed) {
+        log.warn("starter '{}': warm start ended at its cap of {} steps below the target {} of {}", spec.name(), step,
+            gate.target(), gate.metric());
+      }
+      info.put("steps_run", step);
+      if (gate != null) {
+        info.put("gate_passed", passed);
+        info.set("gate_scores", scores);
+      }
+      merged = merge(spec, policy, policy.adapter(), tok);
     }
     Path tmp = dir.resolve("model.safetensors.tmp");
     RandomQwen2.writeSafetensors(tmp, merged, new ObjectMapper());
@@ -124,10 +146,20 @@ final class WarmStart {
     return info;
   }
 
+  /** Token ids of {@code n} demonstrations drawn from a seed the training demonstrations never use. */
+  private static List<int[]> heldOut(StarterSpec spec, int n, Tokenizer tok) {
+    Random rnd = new Random(~spec.seed());
+    List<int[]> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(Supervision.tokens(spec.demonstration().apply(rnd), spec.tools(), tok).ids());
+    }
+    return out;
+  }
+
   /** The base tensors with {@code scaling * B A} added to every adapted projection. */
-  private static Map<String, RandomQwen2.Tensor> merge(StarterSpec spec, Policy policy, Lora lora) {
+  private static Map<String, RandomQwen2.Tensor> merge(StarterSpec spec, Policy policy, Lora lora, Tokenizer tok) {
     int vocab = policy.config().vocabSize();
-    Map<String, RandomQwen2.Tensor> base = RandomQwen2.weights(spec.shape(), vocab, Starter.weightSeed(spec));
+    Map<String, RandomQwen2.Tensor> base = Starter.baseWeights(spec, vocab, tok::tokenToId);
     float scaling = lora.scaling();
     try (NDManager m = NDManager.newBaseManager()) {
       for (int layer = 0; layer < spec.shape().layers(); layer++) {

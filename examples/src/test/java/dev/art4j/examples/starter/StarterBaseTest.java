@@ -237,6 +237,63 @@ class StarterBaseTest {
   }
 
   @Test
+  void aCellsFourTokensShareAComponentInTheEmbeddingAndTheHead(@TempDir Path ttt) throws IOException {
+    StarterSpec tspec = dev.art4j.examples.tictactoe.TicTacToeStarter.spec(1);
+    Starter.writeBase(tspec, Starter.demonstrations(tspec, 200), ttt);
+    List<List<String>> cells = tspec.relatedTokens();
+    assertEquals(9, cells.size());
+    try (Tokenizer tok = Tokenizer.load(ttt); NDManager m = NDManager.newBaseManager()) {
+      dev.art4j.core.model.Safetensors st = dev.art4j.core.model.Safetensors.open(ttt.resolve("model.safetensors"));
+      float[] embed = st.load("model.embed_tokens.weight", m).toFloatArray();
+      float[] head = st.load("lm_head.weight", m).toFloatArray();
+      int h = tspec.shape().hidden();
+      double same = 0;
+      double other = 0;
+      double moveHeadToLabelEmbed = 0;
+      int nSame = 0;
+      int nOther = 0;
+      for (int a = 0; a < 9; a++) {
+        for (int b = 0; b < 9; b++) {
+          for (String x : cells.get(a)) {
+            for (String y : cells.get(b)) {
+              if (x.equals(y)) {
+                continue;
+              }
+              double c = cosine(embed, tok.tokenToId(x), embed, tok.tokenToId(y), h);
+              if (a == b) {
+                same += c;
+                nSame++;
+              } else {
+                other += Math.abs(c);
+                nOther++;
+              }
+            }
+          }
+        }
+        // the move is predicted through the head; the label is read through the embedding
+        moveHeadToLabelEmbed += cosine(head, tok.tokenToId(cells.get(a).get(0)), embed, tok.tokenToId(cells.get(a).get(3)), h) / 9;
+      }
+      assertEquals(0.5, same / nSame, 0.1, "tokens of one cell start correlated (SHARED = 0.5)");
+      assertTrue(other / nOther < 0.15, "tokens of different cells do not: mean |cos| " + other / nOther);
+      assertEquals(0.5, moveHeadToLabelEmbed, 0.15, "a label's embedding points at its move's output row");
+      int plain = tok.encode("Tic")[0];
+      assertTrue(Math.abs(cosine(embed, plain, embed, tok.tokenToId(cells.get(0).get(0)), h)) < 0.35, "other tokens untouched");
+    }
+  }
+
+  private static double cosine(float[] x, int i, float[] y, int j, int h) {
+    double dot = 0;
+    double nx = 0;
+    double ny = 0;
+    for (int k = 0; k < h; k++) {
+      dot += (double) x[i * h + k] * y[j * h + k];
+      nx += (double) x[i * h + k] * x[i * h + k];
+      ny += (double) y[j * h + k] * y[j * h + k];
+    }
+    return dot / Math.sqrt(nx * ny);
+  }
+
+  @Test
   void ticTacToeDemonstrationsAreWholeLegalGames() {
     StarterSpec ttt = dev.art4j.examples.tictactoe.TicTacToeStarter.spec(1);
     for (List<Message> d : Starter.demonstrations(ttt, 100)) {
