@@ -60,8 +60,9 @@ final class TrainCommand {
     @Option(names = "--seed", defaultValue = "1", description = "Seeds scenarios, LoRA init and sampling (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--starter-seed", defaultValue = "0", description = "Seed of the embedded starter (default ${DEFAULT-VALUE}).")
-    long starterSeed;
+    @Option(names = "--starter-seed", description = "Seed of the embedded starter (default: the task's, "
+        + "3 for tictactoe, 0 otherwise).")
+    Long starterSeed;
 
     @Option(names = "--steps", description = "Train until this step (a resumed run continues up to it).")
     Integer steps;
@@ -206,7 +207,7 @@ final class TrainCommand {
         System.setProperty("ai.djl.pytorch.num_threads", "1");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
       }
-      return Starter.ensure(task.starter(c.starterSeed));
+      return Starter.ensure(task.starter(c.starterSeed != null ? c.starterSeed : task.defaultStarterSeed()));
     }
     if (c.torchThreads != null) {
       System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(c.torchThreads));

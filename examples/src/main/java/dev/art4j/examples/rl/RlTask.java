@@ -19,6 +19,11 @@ public interface RlTask<S> extends AutoCloseable {
   /** The embedded starter for this task, built from {@code seed}. */
   StarterSpec starter(long seed);
 
+  /** The seed of the starter that {@code art4j train} uses unless told otherwise. */
+  default long defaultStarterSeed() {
+    return 0;
+  }
+
   /** Training scenarios. */
   List<S> train();
 
