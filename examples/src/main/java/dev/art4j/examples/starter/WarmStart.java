@@ -3,6 +3,7 @@ package dev.art4j.examples.starter;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.chat.Message;
@@ -61,7 +62,7 @@ final class WarmStart {
     long t0 = System.nanoTime();
     Map<String, RandomQwen2.Tensor> merged;
     List<Double> losses = new ArrayList<>();
-    com.fasterxml.jackson.databind.node.ArrayNode scores = JsonNodeFactory.instance.arrayNode();
+    ArrayNode scores = JsonNodeFactory.instance.arrayNode();
     try (Policy policy = Policy.load(dir)) {
       Tokenizer tok = policy.tokenizer().orElseThrow(() -> new IllegalStateException("starter without tokenizer"));
       List<TokenSequence> seqs = new ArrayList<>(demos.size());
@@ -84,7 +85,8 @@ final class WarmStart {
         int phaseEnd = last ? (gate == null ? spec.sftSteps() : gate.maxSteps())
             : (int) Math.round(spec.sftSteps() * spec.phaseEnds().get(phase));
         // no activation checkpointing: a starter's activations are small, and recomputing them only
-        // costs time (the losses are bit-identical with and without, measured over 8 steps)
+        // costs time (measured: losses bit-identical over 30 math steps, and the tic-tac-toe seed-3
+        // starter byte-identical with and without)
         TrainConfig config = TrainConfig.builder().learningRate(PHASES[phase]).weightDecay(0.0).maxGradNorm(1.0)
             .seed(spec.seed() + phase).activationCheckpointing(0).build();
         if (phase == 0) {

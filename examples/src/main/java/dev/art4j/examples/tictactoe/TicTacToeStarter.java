@@ -1,20 +1,20 @@
 package dev.art4j.examples.tictactoe;
 
+import ai.djl.ndarray.NDManager;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.chat.ToolResult;
-import ai.djl.ndarray.NDManager;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.examples.starter.StarterSpec;
 import dev.art4j.examples.starter.WarmStartGate;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
-import java.util.Set;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * The tic-tac-toe task's embedded starter. Its demonstrations are whole games in which the
