@@ -62,6 +62,39 @@ final class Board {
     return EMPTY;
   }
 
+  /**
+   * Whether {@code mark} on the free cell ({@code row}, {@code col}) would complete one of its
+   * lines: for X a win on offer, for O a threat that X must block.
+   */
+  boolean completesLine(int row, int col, char mark) {
+    int at = index(row, col);
+    if (cells[at] != EMPTY) {
+      return false;
+    }
+    for (int[] l : LINES) {
+      if (l[0] == at || l[1] == at || l[2] == at) {
+        int own = 0;
+        for (int i : l) {
+          own += cells[i] == mark ? 1 : 0;
+        }
+        if (own == 2) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Whether any free cell completes a line of {@code mark}. */
+  boolean canComplete(char mark) {
+    for (int i = 0; i < 9; i++) {
+      if (completesLine(i / 3 + 1, i % 3 + 1, mark)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   boolean isFull() {
     for (char c : cells) {
       if (c == EMPTY) {

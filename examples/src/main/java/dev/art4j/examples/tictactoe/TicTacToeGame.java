@@ -33,6 +33,10 @@ public final class TicTacToeGame implements Toolset {
   private String openingMove = null;
   private int agentMoves;
   private int errorsReturned;
+  private int winChances;
+  private int winsTaken;
+  private int blocksNeeded;
+  private int blocksMade;
 
   public TicTacToeGame(TicTacToeScenario scenario) {
     this.scenario = scenario;
@@ -90,6 +94,7 @@ public final class TicTacToeGame implements Toolset {
     if (!board.isFree(row, col)) {
       return illegal("Cell " + row + " " + col + " is already taken by " + board.at(row, col) + ".");
     }
+    countTactics(row, col);
     board.place(row, col, 'X');
     agentMoves++;
     StringBuilder text = new StringBuilder(playedText("You", row, col));
@@ -110,6 +115,20 @@ public final class TicTacToeGame implements Toolset {
     return ToolResult.ok(text.toString());
   }
 
+  /**
+   * Before a legal move: was a win on offer, and taken? Else, did the opponent threaten a line,
+   * and was it blocked? What RL teaches shows here before it shows in the outcome.
+   */
+  private void countTactics(int row, int col) {
+    if (board.canComplete('X')) {
+      winChances++;
+      winsTaken += board.completesLine(row, col, 'X') ? 1 : 0;
+    } else if (board.canComplete('O')) {
+      blocksNeeded++;
+      blocksMade += board.completesLine(row, col, 'O') ? 1 : 0;
+    }
+  }
+
   /** The state of the game. */
   public Outcome outcome() {
     return outcome;
@@ -123,7 +142,12 @@ public final class TicTacToeGame implements Toolset {
   /**
    * The trajectory with its reward ({@link Outcome#reward()}: win 1, draw 0.5, loss 0, illegal
    * move or unfinished game -0.5) and the metrics {@code win}, {@code draw}, {@code loss},
-   * {@code illegal}, {@code unfinished}, {@code win_or_draw} and {@code success} (= win_or_draw).
+   * {@code illegal}, {@code unfinished}, {@code win_or_draw} and {@code success} (= win_or_draw),
+   * and the tactics counts of the agent's legal moves: {@code win_chances} (moves where a cell
+   * completed its own line), {@code wins_taken} (of those, the ones that took it),
+   * {@code blocks_needed} (no win on offer, but the opponent threatened a line) and
+   * {@code blocks_made}. Summed over games, {@code wins_taken / win_chances} and
+   * {@code blocks_made / blocks_needed} are the rates.
    *
    * <p>A call the agent loop refused before it reached the game (an unknown tool name, a missing
    * or mistyped argument: the trajectory's {@code tool_errors} counts more errors than this game
@@ -143,6 +167,10 @@ public final class TicTacToeGame implements Toolset {
         .withMetric("unfinished", end == Outcome.ONGOING ? 1 : 0)
         .withMetric("win_or_draw", winOrDraw ? 1 : 0)
         .withMetric("success", winOrDraw ? 1 : 0)
+        .withMetric("win_chances", winChances)
+        .withMetric("wins_taken", winsTaken)
+        .withMetric("blocks_needed", blocksNeeded)
+        .withMetric("blocks_made", blocksMade)
         .withMetadata("outcome", end.name().toLowerCase(java.util.Locale.ROOT))
         .withMetadata("final_board", board.render());
   }

@@ -107,6 +107,92 @@ class TicTacToeGameTest {
   }
 
   @Test
+  void aCellCompletesALineOnlyWithTwoOfTheSameMarkInIt() {
+    Board b = new Board();
+    b.place(1, 1, 'X');
+    b.place(1, 2, 'X');
+    b.place(2, 2, 'O');
+    b.place(3, 3, 'O');
+    assertTrue(b.completesLine(1, 3, 'X'));
+    assertFalse(b.completesLine(1, 3, 'O'));
+    assertTrue(b.completesLine(1, 3, 'X') && !b.completesLine(2, 1, 'X'));
+    assertFalse(b.completesLine(1, 1, 'O'), "a taken cell completes nothing");
+    assertFalse(b.completesLine(3, 1, 'X'), "X at 1 1 alone in that column");
+    b.place(1, 3, 'O'); // blocks X's row, opens O's anti-diagonal
+    assertFalse(b.canComplete('X'));
+    assertTrue(b.completesLine(3, 1, 'O'));
+    assertTrue(b.canComplete('O'));
+  }
+
+  @Test
+  void tacticsCountsSeparateAPlayerWhoTakesWinsAndBlocksFromARandomOne() {
+    int[] tactical = new int[4];
+    int[] random = new int[4];
+    List<TicTacToeScenario> scenarios = TicTacToeScenario.draw(7, 300, "t");
+    for (boolean plays : new boolean[] {true, false}) {
+      Random rnd = new Random(3);
+      for (TicTacToeScenario s : scenarios) {
+        TicTacToeGame g = new TicTacToeGame(s);
+        while (!g.outcome().isOver()) {
+          int cell = plays ? tacticalMove(g.board(), rnd) : randomMove(g.board(), rnd);
+          g.call("move", "{\"row\": " + (cell / 3 + 1) + ", \"col\": " + (cell % 3 + 1) + "}");
+        }
+        Trajectory t = g.score(Trajectory.ofMessages(List.of()));
+        int[] sums = plays ? tactical : random;
+        String[] keys = {"win_chances", "wins_taken", "blocks_needed", "blocks_made"};
+        for (int k = 0; k < 4; k++) {
+          sums[k] += t.metrics().get(keys[k]).intValue();
+        }
+      }
+    }
+    assertTrue(tactical[0] > 50 && tactical[2] > 50, "chances and threats occur: " + java.util.Arrays.toString(tactical));
+    assertEquals(tactical[0], tactical[1], "every win on offer taken");
+    assertEquals(tactical[2], tactical[3], "every threat blocked");
+    assertTrue(random[1] < 0.7 * random[0] && random[3] < 0.7 * random[2],
+        "random moves miss wins and blocks: " + java.util.Arrays.toString(random));
+  }
+
+  /** Takes a win if one is on offer, else blocks a threat, else a random free cell (read from the rendered board). */
+  private static int tacticalMove(String rendered, Random rnd) {
+    char[] b = cells(rendered);
+    for (char mark : new char[] {'X', 'O'}) {
+      for (int[] l : new int[][] {{0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {0, 3, 6}, {1, 4, 7}, {2, 5, 8}, {0, 4, 8}, {2, 4, 6}}) {
+        int own = 0;
+        int free = -1;
+        for (int i : l) {
+          own += b[i] == mark ? 1 : 0;
+          free = b[i] == '.' ? i : free;
+        }
+        if (own == 2 && free >= 0) {
+          return free;
+        }
+      }
+    }
+    return randomMove(rendered, rnd);
+  }
+
+  private static int randomMove(String rendered, Random rnd) {
+    char[] b = cells(rendered);
+    List<Integer> free = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      if (b[i] == '.') {
+        free.add(i);
+      }
+    }
+    return free.get(rnd.nextInt(free.size()));
+  }
+
+  /** The rendered board as nine marks, {@code .} for a free cell. */
+  private static char[] cells(String rendered) {
+    char[] out = new char[9];
+    String[] parts = rendered.split("\\s+");
+    for (int i = 0; i < 9; i++) {
+      out[i] = parts[i].startsWith("(") ? '.' : parts[i].charAt(0);
+    }
+    return out;
+  }
+
+  @Test
   void rewardOrdersWinDrawLossAndRuleBreaks() {
     assertTrue(Outcome.WIN.reward() > Outcome.DRAW.reward() && Outcome.DRAW.reward() > Outcome.LOSS.reward()
         && Outcome.LOSS.reward() > Outcome.ILLEGAL_MOVE.reward());
