@@ -31,6 +31,14 @@ class ReportRendersInChromiumTest {
   void theValLineIsDrawnTheWayTheDataGoes() throws Exception {
     String chromium = chromium();
     Assumptions.assumeTrue(chromium != null, "no chromium on PATH");
+    // a browser that cannot start here (sandbox, shared memory) is this machine's problem, not the
+    // report's: a plain red square must come out as one before the report is judged
+    Path probe = Files.createDirectories(dir.resolve("probe")).resolve("probe.html");
+    Files.writeString(probe, "<!DOCTYPE html><body style=\"margin:0\"><div style=\"background:#d62728;"
+        + "width:100px;height:100px;margin-top:40px\"></div></body>");
+    Path shot = screenshot(chromium, probe);
+    Assumptions.assumeTrue(shot != null, shot != null ? "" : "chromium could not take a screenshot here: " + log(probe));
+    assertEquals(100 * 100, redPixels(shot).count(), "the probe's square, whole");
 
     Slope rising = redPixels(chromium, run("rising", new double[] {0.0, 0.25, 0.5, 0.75, 1.0}));
     Slope falling = redPixels(chromium, run("falling", new double[] {1.0, 0.75, 0.5, 0.25, 0.0}));
@@ -58,17 +66,35 @@ class ReportRendersInChromiumTest {
     return ReportWriter.write(store.dir());
   }
 
-  /** How many pixels of the screenshot are near #d62728, and the least-squares slope dy/dx through them. */
+  /** How many pixels of a screenshot are near #d62728, and the least-squares slope dy/dx of those below the legend. */
   record Slope(int count, double dyDx) {}
 
   private Slope redPixels(String chromium, Path report) throws IOException, InterruptedException {
-    Path png = report.resolveSibling("shot.png");
-    Process p = new ProcessBuilder(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-        "--window-size=1300,900", "--screenshot=" + png.toAbsolutePath(), report.toUri().toString())
-        .redirectErrorStream(true).redirectOutput(report.resolveSibling("chromium.log").toFile()).start();
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "chromium took over 120 s");
-    assertTrue(Files.exists(png) && Files.size(png) > 0, "chromium wrote no screenshot; its output: "
-        + Files.readString(report.resolveSibling("chromium.log")));
+    Path png = screenshot(chromium, report);
+    assertTrue(png != null, "chromium wrote no screenshot of " + report + "; its output: " + log(report));
+    return redPixels(png);
+  }
+
+  /** Chromium's screenshot of {@code page} (a PNG beside it), or null if it wrote none. */
+  private static Path screenshot(String chromium, Path page) throws IOException, InterruptedException {
+    Path png = page.resolveSibling("shot.png");
+    Process p = new ProcessBuilder(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--hide-scrollbars", "--window-size=1300,900", "--screenshot=" + png.toAbsolutePath(), page.toUri().toString())
+        .redirectErrorStream(true).redirectOutput(page.resolveSibling("chromium.log").toFile()).start();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return null;
+    }
+    return Files.exists(png) && Files.size(png) > 0 ? png : null;
+  }
+
+  private static String log(Path page) throws IOException {
+    Path log = page.resolveSibling("chromium.log");
+    return Files.exists(log) ? Files.readString(log) : "(no output)";
+  }
+
+  /** The red pixels of a screenshot: how many, and their least-squares dy/dx below the topmost red (the legend box). */
+  private static Slope redPixels(Path png) throws IOException {
     BufferedImage img = ImageIO.read(png.toFile());
     int legendTop = Integer.MAX_VALUE;
     for (int y = 0; y < img.getHeight() && legendTop == Integer.MAX_VALUE; y++) {
@@ -80,6 +106,7 @@ class ReportRendersInChromiumTest {
       }
     }
     // the legend box (10 px, 10 px above the plot, LineChart) is the topmost red: left out of the fit
+    int all = 0;
     int n = 0;
     double sx = 0;
     double sy = 0;
@@ -87,7 +114,11 @@ class ReportRendersInChromiumTest {
     double sxy = 0;
     for (int y = 0; y < img.getHeight(); y++) {
       for (int x = 0; x < img.getWidth(); x++) {
-        if (isRed(img.getRGB(x, y)) && y >= legendTop + 12) {
+        if (!isRed(img.getRGB(x, y))) {
+          continue;
+        }
+        all++;
+        if (y >= legendTop + 12) {
           n++;
           sx += x;
           sy += y;
@@ -97,7 +128,7 @@ class ReportRendersInChromiumTest {
       }
     }
     double slope = n < 2 ? Double.NaN : (n * sxy - sx * sy) / (n * sxx - sx * sx);
-    return new Slope(n, slope);
+    return new Slope(all, slope);
   }
 
   private static boolean isRed(int rgb) {
