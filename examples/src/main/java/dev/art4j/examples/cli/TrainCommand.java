@@ -317,7 +317,8 @@ final class TrainCommand {
       }
       List<DatasetTask> shuffled = new ArrayList<>(all);
       Collections.shuffle(shuffled, new Random(common.seed));
-      int val = Math.min(common.valSize != null ? common.valSize : d.valSize(), shuffled.size() / 5);
+      // at most a fifth held out, at least one row, and never a row that is also trained on
+      int val = Math.max(1, Math.min(common.valSize != null ? common.valSize : d.valSize(), shuffled.size() / 5));
       if (shuffled.size() - val < 1) {
         spec.commandLine().getErr().println("art4j train dataset: need at least 2 rows, got " + shuffled.size());
         return 2;
@@ -332,7 +333,7 @@ final class TrainCommand {
         tools.stdio("math", MathRl.bundledMathServer()).allow(allow != null ? allow : MathStarter.TOOLS);
       }
       return train(spec, common, d, new DatasetRl(List.copyOf(shuffled.subList(val, shuffled.size())),
-          List.copyOf(shuffled.subList(0, Math.max(val, 1))), tools.build(), system));
+          List.copyOf(shuffled.subList(0, val)), tools.build(), system));
     }
   }
 }

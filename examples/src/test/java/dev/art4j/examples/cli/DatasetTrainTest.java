@@ -1,0 +1,104 @@
+package dev.art4j.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.core.chat.Role;
+import dev.art4j.core.run.RunStore;
+import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.core.trajectory.TrajectoryGroup;
+import dev.art4j.examples.math.MathStarter;
+import dev.art4j.examples.starter.Starter;
+import dev.art4j.examples.starter.StarterSpec;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code art4j train dataset --file} end to end on a math starter without warm start (random
+ * weights: builds in seconds) and the bundled math MCP server: the questions played are the
+ * file's, the held-out ones are never trained on, and every trajectory carries its reference answer.
+ */
+class DatasetTrainTest {
+
+  @TempDir static Path tmp;
+  static Path model;
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void starter() {
+    StarterSpec full = MathStarter.spec(3);
+    StarterSpec quick = new StarterSpec(full.name(), full.seed(), full.tools(), full.demonstration(),
+        full.extraCorpus(), full.shape(), 200, 0, full.fusedTokens());
+    model = Starter.ensure(quick, tmp.resolve("starters"));
+  }
+
+  @Test
+  void playsTheFilesQuestionsAndHoldsOutRowsItNeverTrainsOn() throws Exception {
+    // 4 rows: a fifth rounds to none, yet one row is held out, and the other three are trained on
+    Path file = tmp.resolve("tasks.jsonl");
+    Files.writeString(file, """
+        {"id": "a", "question": "How much is 12 plus 30?", "answer": "#### 42"}
+        {"id": "b", "question": "Compute 90 / 9.", "answer": "#### 10"}
+        {"id": "c", "question": "What is 7 times 6?", "answer": "#### 42"}
+        {"id": "d", "question": "What is 50 minus 8?", "answer": "#### 42"}
+        """);
+    Path run = tmp.resolve("run");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = new CommandLine(new Art4j()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+        .execute("train", "dataset", "--file", file.toString(), "--model", model.toString(), "--run-dir",
+            run.toString(), "--json", "--steps", "1", "--group-size", "2", "--groups", "3", "--eval-every", "0",
+            "--max-tokens", "200", "--torch-threads", "1");
+    assertEquals(0, code, "stderr: " + err);
+    List<String> kinds = new ArrayList<>();
+    for (String l : out.toString().split("\n")) {
+      if (!l.isBlank()) {
+        JsonNode line = JSON.readTree(l);
+        kinds.add(line.get("split").asText() + " " + line.get("step").asInt());
+      }
+    }
+    assertEquals(List.of("val 0", "train 1", "val 1"), kinds);
+
+    RunStore store = RunStore.open(run);
+    Set<String> trained = questions(store.trajectories("train", 1));
+    Set<String> heldOut = questions(store.trajectories("val", 1));
+    assertEquals(3, trained.size(), "three groups, one question each: " + trained);
+    assertEquals(1, heldOut.size(), "one held-out question: " + heldOut);
+    assertFalse(trained.containsAll(heldOut), "the held-out question is not trained on: " + heldOut + " " + trained);
+    Set<String> all = new HashSet<>(trained);
+    all.addAll(heldOut);
+    assertEquals(Set.of("How much is 12 plus 30?", "Compute 90 / 9.", "What is 7 times 6?", "What is 50 minus 8?"), all);
+    for (TrajectoryGroup g : store.trajectories("train", 1)) {
+      assertEquals(2, g.trajectories().size(), "--group-size 2");
+      for (Trajectory t : g.trajectories()) {
+        String q = t.messages().get(0).content();
+        assertEquals(q.startsWith("Compute") ? "10" : "42", String.valueOf(t.metadata().get("answer")),
+            "the reference answer (GSM8K's '#### n' read as n) travels with the trajectory");
+      }
+    }
+  }
+
+  private static Set<String> questions(List<TrajectoryGroup> groups) {
+    Set<String> out = new HashSet<>();
+    for (TrajectoryGroup g : groups) {
+      for (Trajectory t : g.trajectories()) {
+        assertEquals(Role.USER, t.messages().get(0).role());
+        out.add(t.messages().get(0).content());
+      }
+    }
+    return out;
+  }
+}
