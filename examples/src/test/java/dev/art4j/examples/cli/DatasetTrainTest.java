@@ -11,8 +11,6 @@ import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.examples.math.MathStarter;
-import dev.art4j.examples.starter.Starter;
-import dev.art4j.examples.starter.StarterSpec;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -39,10 +37,7 @@ class DatasetTrainTest {
 
   @BeforeAll
   static void starter() {
-    StarterSpec full = MathStarter.spec(3);
-    StarterSpec quick = new StarterSpec(full.name(), full.seed(), full.tools(), full.demonstration(),
-        full.extraCorpus(), full.shape(), 200, 0, full.fusedTokens());
-    model = Starter.ensure(quick, tmp.resolve("starters"));
+    model = TrainCommandTest.quickStarter(MathStarter.spec(3), tmp.resolve("starters"));
   }
 
   @Test

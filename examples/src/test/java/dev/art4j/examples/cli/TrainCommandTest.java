@@ -34,10 +34,14 @@ class TrainCommandTest {
 
   @BeforeAll
   static void starter() {
-    StarterSpec full = TicTacToeStarter.spec(3);
+    model = quickStarter(TicTacToeStarter.spec(3), tmp.resolve("starters"));
+  }
+
+  /** {@code full}'s tokenizer and random model (200 demonstrations for the tokenizer), no warm start: seconds to build. */
+  static Path quickStarter(StarterSpec full, Path cache) {
     StarterSpec quick = new StarterSpec(full.name(), full.seed(), full.tools(), full.demonstration(),
         full.extraCorpus(), full.shape(), 200, 0, full.fusedTokens());
-    model = Starter.ensure(quick, tmp.resolve("starters"));
+    return Starter.ensure(quick, cache);
   }
 
   @Test
