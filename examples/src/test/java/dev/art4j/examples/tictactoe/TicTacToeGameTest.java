@@ -115,7 +115,7 @@ class TicTacToeGameTest {
     b.place(3, 3, 'O');
     assertTrue(b.completesLine(1, 3, 'X'));
     assertFalse(b.completesLine(1, 3, 'O'));
-    assertTrue(b.completesLine(1, 3, 'X') && !b.completesLine(2, 1, 'X'));
+    assertFalse(b.completesLine(2, 1, 'X'), "(2,1) is in no line with both Xs");
     assertFalse(b.completesLine(1, 1, 'O'), "a taken cell completes nothing");
     assertFalse(b.completesLine(3, 1, 'X'), "X at 1 1 alone in that column");
     b.place(1, 3, 'O'); // blocks X's row, opens O's anti-diagonal
@@ -129,6 +129,7 @@ class TicTacToeGameTest {
     int[] tactical = new int[4];
     int[] random = new int[4];
     List<TicTacToeScenario> scenarios = TicTacToeScenario.draw(7, 300, "t");
+    String[] keys = {"win_chances", "wins_taken", "blocks_needed", "blocks_made"};
     for (boolean plays : new boolean[] {true, false}) {
       Random rnd = new Random(3);
       for (TicTacToeScenario s : scenarios) {
@@ -139,7 +140,6 @@ class TicTacToeGameTest {
         }
         Trajectory t = g.score(Trajectory.ofMessages(List.of()));
         int[] sums = plays ? tactical : random;
-        String[] keys = {"win_chances", "wins_taken", "blocks_needed", "blocks_made"};
         for (int k = 0; k < 4; k++) {
           sums[k] += t.metrics().get(keys[k]).intValue();
         }
@@ -172,14 +172,9 @@ class TicTacToeGameTest {
   }
 
   private static int randomMove(String rendered, Random rnd) {
-    char[] b = cells(rendered);
-    List<Integer> free = new ArrayList<>();
-    for (int i = 0; i < 9; i++) {
-      if (b[i] == '.') {
-        free.add(i);
-      }
-    }
-    return free.get(rnd.nextInt(free.size()));
+    List<int[]> free = TicTacToeStarter.freeCells(rendered);
+    int[] c = free.get(rnd.nextInt(free.size()));
+    return (c[0] - 1) * 3 + c[1] - 1;
   }
 
   /** The rendered board as nine marks, {@code .} for a free cell. */
