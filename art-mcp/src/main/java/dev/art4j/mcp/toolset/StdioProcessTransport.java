@@ -157,6 +157,13 @@ final class StdioProcessTransport implements McpTransport {
     } catch (IOException e) {
       future.completeExceptionally(e);
     }
+    // The SDK writes through a PrintStream, which swallows a broken pipe: a request sent to a server
+    // that has exited (before or during the write) would otherwise wait for its time-out.
+    Process p = process;
+    if (p != null && !p.isAlive()) {
+      future.completeExceptionally(new IllegalStateException(
+          "MCP server `" + config.name() + "` exited with code " + p.exitValue()));
+    }
     return future;
   }
 
@@ -209,6 +216,9 @@ final class StdioProcessTransport implements McpTransport {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // The exit callback fails pending calls too, but asynchronously: a caller of close() must find
+    // them failed when it returns.
+    handler.cancelAllPendingOperations("MCP server `" + config.name() + "` was closed");
   }
 
   private static Thread daemon(Runnable r, String name) {

@@ -1,6 +1,7 @@
 package dev.art4j.mcp.toolset;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -50,5 +52,28 @@ class StdioProcessTransportTest {
     assertFalse(writer.isAlive(), "the blocked write did not end when the process stopped");
     CompletableFuture<JsonNode> call = pending.get(1L);
     assertTrue(call == null || call.isCompletedExceptionally(), "the pending call must fail, not wait for its time-out");
+  }
+
+  /**
+   * The SDK writes through a PrintStream, which swallows the broken pipe of a server that has
+   * exited: a request sent after the exit callback already ran must still fail at once.
+   */
+  @Test
+  void aRequestToAnExitedServerFailsAtOnce() throws Exception {
+    StdioProcessTransport transport = new StdioProcessTransport(
+        new McpServerConfig.Stdio("gone", List.of("true"), Map.of()));
+    Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    transport.start(new McpOperationHandler(pending, List::of, transport, message -> {}, () -> {}));
+    try {
+      assertTrue(transport.process().waitFor(10, TimeUnit.SECONDS), "`true` did not exit");
+      Thread.sleep(200); // let the exit callback run first
+      CompletableFuture<JsonNode> call = transport.executeOperationWithResponse(
+          new McpCallToolRequest(7L, "echo", JsonNodeFactory.instance.objectNode()));
+      assertTrue(call.isCompletedExceptionally(), "a call to an exited server waited for its time-out");
+      ExecutionException failure = assertThrows(ExecutionException.class, call::get);
+      assertTrue(failure.getCause().getMessage().contains("`gone` exited with code 0"), failure.getCause().getMessage());
+    } finally {
+      transport.close();
+    }
   }
 }
