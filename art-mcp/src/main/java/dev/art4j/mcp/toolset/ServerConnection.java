@@ -90,6 +90,11 @@ final class ServerConnection implements AutoCloseable {
     return p == null ? -1 : p.pid();
   }
 
+  /** Whether the current stdio server process is alive (always true for HTTP servers). */
+  boolean running() {
+    return !live.dead();
+  }
+
   /** The last lines the stdio server wrote to stderr ("" for HTTP servers). */
   String stderrTail() {
     Live l = live;

@@ -113,31 +113,36 @@ class McpToolsetStdioTest {
 
   @Test
   void aServerKilledMidCallIsRestartedAndTheNextCallSucceeds() throws Exception {
-    ServerConnection math = tools.connection("math");
-    int restartsBefore = tools.restarts();
-    long pid = math.pid();
-    CompletableFuture<ToolResult> slow = CompletableFuture.supplyAsync(() -> tools.call("sleep", "{\"seconds\": 1.7}"));
-    // kill it once the server has started the call (it logs "sleep: 1.7 s" to stderr)
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!math.stderrTail().contains("sleep: 1.7 s") && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
-    ToolResult r = slow.get(20, TimeUnit.SECONDS);
-    assertTrue(r.isError());
-    assertTrue(r.text().matches("The MCP server `math` stopped \\(exit code \\d+\\) while running tool `sleep`; the call did not "
-        + "complete and it has been restarted, so the tool can be called again\\."), r.text());
-    assertEquals(restartsBefore + 1, tools.restarts());
-    assertTrue(math.pid() != pid);
-    assertEquals(ToolResult.ok("42"), tools.call("multiply", "{\"a\": 6, \"b\": 7}"));
+    // its own server, with a call far longer than the kill takes to land, even on a slow machine
+    try (McpToolset own = McpToolset.builder().stdio("math", TestServers.mathServerCommand(true))
+        .callTimeout(Duration.ofSeconds(90)).build()) {
+      ServerConnection math = own.connection("math");
+      long pid = math.pid();
+      CompletableFuture<ToolResult> slow = CompletableFuture.supplyAsync(() -> own.call("sleep", "{\"seconds\": 60}"));
+      // kill it once the server has started the call (it logs "sleep: 60 s" to stderr)
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!math.stderrTail().contains("sleep: 60 s")) {
+        assertTrue(System.nanoTime() < deadline, "the server never started the call");
+        Thread.sleep(10);
+      }
+      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      ToolResult r = slow.get(30, TimeUnit.SECONDS);
+      assertTrue(r.isError());
+      assertTrue(r.text().matches("The MCP server `math` stopped \\(exit code \\d+\\) while running tool `sleep`; the call did not "
+          + "complete and it has been restarted, so the tool can be called again\\."), r.text());
+      assertEquals(1, own.restarts());
+      assertTrue(math.pid() != pid);
+      assertEquals(ToolResult.ok("42"), own.call("multiply", "{\"a\": 6, \"b\": 7}"));
 
-    // killed between calls: the next call restarts it and goes through
-    long pid2 = math.pid();
-    ProcessHandle victim = ProcessHandle.of(pid2).orElseThrow();
-    victim.destroyForcibly();
-    victim.onExit().get(10, TimeUnit.SECONDS);
-    assertEquals(ToolResult.ok("1"), tools.call("subtract", "{\"a\": 3, \"b\": 2}"));
-    assertEquals(restartsBefore + 2, tools.restarts());
+      // killed between calls: the next call restarts it and goes through
+      ProcessHandle.of(math.pid()).orElseThrow().destroyForcibly();
+      while (math.running()) {
+        assertTrue(System.nanoTime() < deadline, "the killed server is still running");
+        Thread.sleep(10);
+      }
+      assertEquals(ToolResult.ok("1"), own.call("subtract", "{\"a\": 3, \"b\": 2}"));
+      assertEquals(2, own.restarts());
+    }
   }
 
   @Test

@@ -271,12 +271,12 @@ class RulerTest {
   @Test
   void timeOutsAreRetriedThenReported() {
     MockResponse slow = new MockResponse.Builder(completion(scores(0.1, 0.1, 0.1)))
-        .headersDelay(3, TimeUnit.SECONDS).build();
+        .headersDelay(8, TimeUnit.SECONDS).build();
     server.enqueue(slow);
     server.enqueue(completion(scores(0.6, 0.5, 0.4)));
     server.enqueue(slow);
     server.enqueue(slow);
-    Ruler ruler = Ruler.builder().judge(judge(server, Duration.ofMillis(300), false))
+    Ruler ruler = Ruler.builder().judge(judge(server, Duration.ofMillis(1500), false))
         .retryDelay(Duration.ZERO).maxRetries(1).build();
 
     assertEquals(List.of(0.6, 0.5, 0.4), ruler.scores(threeRollouts()).stream().map(RulerScore::score).toList());

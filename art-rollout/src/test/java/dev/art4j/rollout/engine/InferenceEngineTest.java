@@ -545,7 +545,12 @@ class InferenceEngineTest {
           SamplingParams.builder().maxNewTokens(4000).ignoreEos(true).build());
       CompletableFuture<Completion> next = engine.submit(new int[] {4, 5, 6},
           SamplingParams.builder().maxNewTokens(100).ignoreEos(true).build());
-      Thread.sleep(50);
+      // cancel as soon as the hog holds its blocks: a fixed wait could let it finish first on a loaded machine
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (engine.kvBlocksInUse() == 0) {
+        assertTrue(System.nanoTime() < deadline, "the long request was never admitted");
+        Thread.sleep(1);
+      }
       assertFalse(next.isDone(), "the budget holds one request at a time");
       assertTrue(hog.cancel(false), "the long request was still running");
       assertEquals(100, get(next).tokens().length);

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.Role;
+import dev.art4j.core.chat.ToolResult;
+import dev.art4j.core.chat.ToolSpec;
+import dev.art4j.core.chat.Toolset;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.template.ChatTemplate;
@@ -57,7 +60,6 @@ class McpServerKillFaultTest {
     final ChatFormat format;
     volatile String callJson;
     final AtomicInteger calls = new AtomicInteger();
-    volatile CountDownLatch callsIssued = new CountDownLatch(GROUP);
 
     ScriptedModel(ChatFormat format) {
       this.format = format;
@@ -74,7 +76,6 @@ class McpServerKillFaultTest {
       Arrays.fill(lp, -1f);
       if (!afterTool) {
         calls.incrementAndGet();
-        callsIssued.countDown();
       }
       return CompletableFuture.completedFuture(new Completion(ids, lp, FinishReason.STOP, prompt.length, 0, 0, 0));
     }
@@ -112,7 +113,7 @@ class McpServerKillFaultTest {
     java.util.Set<Long> others = mathServerPids();
     try (Policy policy = Policy.load(tinyChat());
          McpToolset tools = McpToolset.builder().stdio("math", server).allow("sleep", "multiply")
-             .callTimeout(Duration.ofSeconds(30)).build()) {
+             .callTimeout(Duration.ofSeconds(90)).build()) {
       ChatFormat format = ChatFormat.of(ChatTemplate.fromTokenizerConfig(tinyChat().resolve("tokenizer_config.json")),
           policy.tokenizer().orElseThrow());
       ScriptedModel model = new ScriptedModel(format);
@@ -120,15 +121,29 @@ class McpServerKillFaultTest {
           .sampling(SamplingParams.builder().temperature(1).maxNewTokens(64).build()).build();
       AtomicInteger rewardSeq = new AtomicInteger();
 
-      // step 1: every rollout is inside `sleep` when the server dies
-      model.callJson = "{\"name\": \"sleep\", \"arguments\": {\"seconds\": 3}}";
+      // step 1: every rollout is inside `sleep` when the server dies (a long sleep, which the kill cuts
+      // short, so that a slow machine cannot see it end first)
+      model.callJson = "{\"name\": \"sleep\", \"arguments\": {\"seconds\": 60}}";
+      CountDownLatch entered = new CountDownLatch(GROUP);
+      Toolset counted = new Toolset() {
+        @Override
+        public List<ToolSpec> tools() {
+          return tools.tools();
+        }
+
+        @Override
+        public ToolResult call(String name, String argumentsJson) {
+          entered.countDown();
+          return tools.call(name, argumentsJson);
+        }
+      };
       long pid = ourServer(others);
       int restartsBefore = tools.restarts();
       CompletableFuture<List<TrajectoryGroup>> step1 = CompletableFuture.supplyAsync(() ->
-          Gather.builder(List.of("nap"), (String task) -> agent.run(task, tools).withReward(rewardSeq.getAndIncrement() % 2))
+          Gather.builder(List.of("nap"), (String task) -> agent.run(task, counted).withReward(rewardSeq.getAndIncrement() % 2))
               .groupSize(GROUP).concurrency(GROUP).maxExceptions(0).progress(null).build().run());
-      assertTrue(model.callsIssued.await(30, TimeUnit.SECONDS), "rollouts never reached the tool call");
-      Thread.sleep(500); // the calls are now in flight on the server
+      assertTrue(entered.await(60, TimeUnit.SECONDS), "rollouts never reached the toolset");
+      Thread.sleep(1000); // the calls are now in flight on the server
       ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // SIGKILL
       List<TrajectoryGroup> groups1 = step1.get(60, TimeUnit.SECONDS);
 
@@ -159,7 +174,6 @@ class McpServerKillFaultTest {
 
       // step 2: the restarted server answers every call
       model.callJson = "{\"name\": \"multiply\", \"arguments\": {\"a\": 6, \"b\": 7}}";
-      model.callsIssued = new CountDownLatch(GROUP);
       List<TrajectoryGroup> groups2 = Gather.builder(List.of("times"), (String task) -> agent.run(task, tools))
           .groupSize(GROUP).concurrency(GROUP).maxExceptions(0).progress(null).build().run();
       for (Trajectory t : groups2.get(0).trajectories()) {
