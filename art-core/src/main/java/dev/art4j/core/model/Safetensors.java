@@ -389,7 +389,8 @@ public final class Safetensors {
   }
 
   /**
-   * Writes tensors (FLOAT32 or FLOAT16) to one safetensors file, sorted by name. The file is
+   * Writes tensors (FLOAT32 or FLOAT16) to one safetensors file, sorted by name (and the metadata
+   * by key, so that equal inputs give equal bytes). The file is
    * written beside the target and moved into place, so a crash never leaves a half-written file.
    */
   public static void write(Path file, Map<String, NDArray> arrays, Map<String, String> metadata)
@@ -398,7 +399,7 @@ public final class Safetensors {
     ObjectNode header = JSON.createObjectNode();
     if (metadata != null && !metadata.isEmpty()) {
       ObjectNode meta = header.putObject("__metadata__");
-      metadata.forEach(meta::put);
+      new TreeMap<>(metadata).forEach(meta::put); // sorted: the same tensors give the same bytes
     }
     long offset = 0;
     for (Map.Entry<String, NDArray> e : sorted.entrySet()) {

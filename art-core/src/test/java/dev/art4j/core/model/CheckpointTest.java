@@ -87,6 +87,30 @@ class CheckpointTest {
     assertArrayEquals(logits(src), logits(tmp));
   }
 
+  /** Checkpoints of two runs compare byte for byte: nothing in the file depends on map order. */
+  @Test
+  void equalTensorsAndMetadataGiveEqualBytes(@TempDir Path tmp) throws Exception {
+    try (NDManager m = manager.newSubManager()) {
+      Map<String, NDArray> tensors = new LinkedHashMap<>();
+      tensors.put("b", m.create(new float[] {1, 2}));
+      tensors.put("a", m.create(new float[] {3}));
+      Map<String, NDArray> reversed = new LinkedHashMap<>();
+      reversed.put("a", tensors.get("a"));
+      reversed.put("b", tensors.get("b"));
+      Map<String, String> meta = new LinkedHashMap<>();
+      meta.put("step", "3");
+      meta.put("optimizer", "adamw");
+      meta.put("format", "pt");
+      Map<String, String> metaReversed = new LinkedHashMap<>();
+      metaReversed.put("format", "pt");
+      metaReversed.put("optimizer", "adamw");
+      metaReversed.put("step", "3");
+      Safetensors.write(tmp.resolve("one.safetensors"), tensors, meta);
+      Safetensors.write(tmp.resolve("two.safetensors"), reversed, metaReversed);
+      assertArrayEquals(Files.readAllBytes(tmp.resolve("one.safetensors")), Files.readAllBytes(tmp.resolve("two.safetensors")));
+    }
+  }
+
   @Test
   void f16TensorsLoad(@TempDir Path tmp) throws Exception {
     Path dir = rewrite(tmp, "tiny-qwen2", t -> t.replaceAll((k, v) -> v.toType(DataType.FLOAT16, false)));

@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -53,6 +55,7 @@ public final class AgentLoop {
   private final int maxTurns;
   private final int maxTokens;
   private final ToolSpec finishTool;
+  private final OptionalLong seed;
 
   private AgentLoop(Builder b) {
     this.source = b.source;
@@ -66,6 +69,29 @@ public final class AgentLoop {
     this.maxTurns = b.maxTurns;
     this.maxTokens = b.maxTokens;
     this.finishTool = b.finishTool;
+    this.seed = OptionalLong.empty();
+  }
+
+  private AgentLoop(AgentLoop base, long seed) {
+    this.source = base.source;
+    this.format = base.format;
+    this.systemPrompt = base.systemPrompt;
+    this.sampling = base.sampling;
+    this.maxTurns = base.maxTurns;
+    this.maxTokens = base.maxTokens;
+    this.finishTool = base.finishTool;
+    this.seed = OptionalLong.of(seed);
+  }
+
+  /**
+   * This loop with its turns seeded from {@code seed} (turn {@code t} samples with the
+   * {@code t}-th value of a {@link SplittableRandom} seeded with it), so that a rollout gives the
+   * same trajectory on the same model and tools whatever runs beside it. Without it, each turn
+   * takes the sampling params' seed or else the completion source's next stream, whose order
+   * depends on how concurrent rollouts interleave.
+   */
+  public AgentLoop withSeed(long seed) {
+    return new AgentLoop(this, seed);
   }
 
   public static Builder builder(CompletionSource source, ChatFormat format) {
@@ -103,6 +129,7 @@ public final class AgentLoop {
     double samplingSeconds = 0;
     double toolSeconds = 0;
     String finish = "max_turns";
+    SplittableRandom turnSeeds = seed.isPresent() ? new SplittableRandom(seed.getAsLong()) : null;
     for (int turn = 0; turn < maxTurns; turn++) {
       int room = maxTokens - transcript.length();
       if (room <= 0) {
@@ -110,6 +137,9 @@ public final class AgentLoop {
         break;
       }
       SamplingParams params = sampling.maxNewTokens() > room ? sampling.toBuilder().maxNewTokens(room).build() : sampling;
+      if (turnSeeds != null) {
+        params = params.toBuilder().seed(turnSeeds.nextLong()).build();
+      }
       long t0 = System.nanoTime();
       Completion c = await(source.submit(transcript.prompt(), params));
       samplingSeconds += (System.nanoTime() - t0) / 1e9;

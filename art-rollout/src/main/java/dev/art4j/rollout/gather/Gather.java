@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -24,8 +25,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs every scenario {@code groupSize} times, all rollouts concurrently, and returns one
- * {@link TrajectoryGroup} per scenario, in scenario order. Concurrent rollouts are what lets the
- * inference engine batch their requests (a group's identical first prompts share one prefill).
+ * {@link TrajectoryGroup} per scenario, in scenario order, its trajectories in member order (not
+ * in the order they finished). Concurrent rollouts are what lets the inference engine batch their
+ * requests (a group's identical first prompts share one prefill). A {@link SeededRollout} gets a
+ * seed per rollout that depends only on the gather's {@link Builder#seed seed} and the rollout's
+ * place, so a seeded gather on a seeded sampler is reproducible.
  *
  * <pre>{@code
  * List<TrajectoryGroup> groups = Gather.builder(scenarios, s -> agent.run(s.task(), tools))
@@ -46,7 +50,8 @@ public final class Gather<S> {
   private static final Logger LOG = LoggerFactory.getLogger(Gather.class);
 
   private final List<S> scenarios;
-  private final Rollout<S> rollout;
+  private final SeededRollout<S> rollout;
+  private final long seed;
   private final int groupSize;
   private final int maxExceptions;
   private final int concurrency;
@@ -57,6 +62,7 @@ public final class Gather<S> {
   private Gather(Builder<S> b) {
     this.scenarios = List.copyOf(b.scenarios);
     this.rollout = b.rollout;
+    this.seed = b.seed;
     this.groupSize = b.groupSize;
     this.maxExceptions = b.maxExceptions >= 0 ? b.maxExceptions
         : (int) Math.floor(b.maxExceptionFraction * scenarios.size() * groupSize);
@@ -68,6 +74,12 @@ public final class Gather<S> {
 
   /** Starts a gather of {@code scenarios}, each run by {@code rollout}. */
   public static <S> Builder<S> builder(List<S> scenarios, Rollout<S> rollout) {
+    Objects.requireNonNull(rollout, "rollout");
+    return new Builder<>(scenarios, (scenario, seed) -> rollout.run(scenario));
+  }
+
+  /** Starts a gather of {@code scenarios}, each run by {@code rollout} with its own seed. */
+  public static <S> Builder<S> builder(List<S> scenarios, SeededRollout<S> rollout) {
     return new Builder<>(scenarios, rollout);
   }
 
@@ -85,10 +97,13 @@ public final class Gather<S> {
     LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(concurrency, total), threads());
     // group-major order: the rollouts of a scenario start together and share prefill
+    SplittableRandom seeds = new SplittableRandom(seed);
     for (int g = 0; g < scenarios.size(); g++) {
       for (int k = 0; k < groupSize; k++) {
         int group = g;
-        pool.execute(() -> events.add(runOne(group)));
+        int member = k;
+        long rolloutSeed = seeds.nextLong();
+        pool.execute(() -> events.add(runOne(group, member, rolloutSeed)));
       }
     }
     long start = System.nanoTime();
@@ -144,18 +159,18 @@ public final class Gather<S> {
     return out;
   }
 
-  private Event runOne(int group) {
+  private Event runOne(int group, int member, long rolloutSeed) {
     try {
-      Trajectory t = rollout.run(scenarios.get(group));
+      Trajectory t = rollout.run(scenarios.get(group), rolloutSeed);
       if (t == null) {
-        return new Event(group, null, new NullPointerException("rollout returned null for scenario " + group));
+        return new Event(group, member, null, new NullPointerException("rollout returned null for scenario " + group));
       }
-      return new Event(group, t, null);
+      return new Event(group, member, t, null);
     } catch (Throwable ex) {
       if (ex instanceof Error && !(ex instanceof AssertionError)) {
         LOG.error("rollout of scenario {} hit an Error", group, ex);
       }
-      return new Event(group, null, ex);
+      return new Event(group, member, null, ex);
     }
   }
 
@@ -195,49 +210,57 @@ public final class Gather<S> {
   }
 
   /** A finished rollout: a trajectory or what it threw. */
-  private record Event(int group, Trajectory trajectory, Throwable error) {}
+  private record Event(int group, int member, Trajectory trajectory, Throwable error) {}
 
-  /** Per-group results and running totals; touched by the collecting thread only. */
+  /** Per-group results (by member) and running totals; touched by the collecting thread only. */
   private static final class Tracker {
-    private final List<List<Trajectory>> trajectories = new ArrayList<>();
-    private final List<List<Throwable>> exceptions = new ArrayList<>();
+    private final Event[][] results; // (group, member)
+    private final int[] finished;
     private final List<Throwable> all = new ArrayList<>();
-    private final int groupSize;
     private double rewardSum;
     private int rewardCount;
     private long sampledTokens;
 
     Tracker(int groups, int groupSize) {
-      this.groupSize = groupSize;
-      for (int g = 0; g < groups; g++) {
-        trajectories.add(new ArrayList<>());
-        exceptions.add(new ArrayList<>());
-      }
+      results = new Event[groups][groupSize];
+      finished = new int[groups];
     }
 
     /** Records a result; true when it was the group's last. */
     boolean record(Event e) {
+      results[e.group][e.member] = e;
       if (e.error != null) {
-        exceptions.get(e.group).add(e.error);
         all.add(e.error);
       } else {
-        trajectories.get(e.group).add(e.trajectory);
         rewardSum += e.trajectory.reward();
         rewardCount++;
         for (Turn t : e.trajectory.turns()) {
           sampledTokens += t.sampledIds().length;
         }
       }
-      return trajectories.get(e.group).size() + exceptions.get(e.group).size() == groupSize;
+      return ++finished[e.group] == results[e.group].length;
     }
 
+    /** The group's trajectories and exceptions, each in member order. */
     TrajectoryGroup group(int g) {
-      return new TrajectoryGroup(trajectories.get(g), exceptions.get(g));
+      List<Trajectory> trajectories = new ArrayList<>();
+      List<Throwable> exceptions = new ArrayList<>();
+      for (Event e : results[g]) {
+        if (e == null) {
+          continue;
+        }
+        if (e.error != null) {
+          exceptions.add(e.error);
+        } else {
+          trajectories.add(e.trajectory);
+        }
+      }
+      return new TrajectoryGroup(trajectories, exceptions);
     }
 
     /** Replaces a group's rewards in the running mean by the ones its hook returned. */
     void rescore(int g, TrajectoryGroup judged) {
-      for (Trajectory t : trajectories.get(g)) {
+      for (Trajectory t : group(g).trajectories()) {
         rewardSum -= t.reward();
         rewardCount--;
       }
@@ -265,7 +288,8 @@ public final class Gather<S> {
   /** Options of a {@link Gather}. */
   public static final class Builder<S> {
     private final List<S> scenarios;
-    private final Rollout<S> rollout;
+    private final SeededRollout<S> rollout;
+    private long seed = System.nanoTime();
     private int groupSize = 1;
     private int maxExceptions = 0;
     private double maxExceptionFraction = -1;
@@ -274,9 +298,15 @@ public final class Gather<S> {
     private PrintStream progress = System.err;
     private String taskName = "gather";
 
-    private Builder(List<S> scenarios, Rollout<S> rollout) {
+    private Builder(List<S> scenarios, SeededRollout<S> rollout) {
       this.scenarios = Objects.requireNonNull(scenarios, "scenarios");
       this.rollout = Objects.requireNonNull(rollout, "rollout");
+    }
+
+    /** Seeds the per-rollout seeds of a {@link SeededRollout}; default: the clock. */
+    public Builder<S> seed(long v) {
+      seed = v;
+      return this;
     }
 
     /** Rollouts per scenario (K); default 1. */

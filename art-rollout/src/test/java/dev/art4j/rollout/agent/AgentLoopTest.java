@@ -190,4 +190,29 @@ class AgentLoopTest {
     }
     assertEquals("2+2?", groups.get(0).trajectories().get(0).messages().get(1).content());
   }
+
+  /** Every rollout's sampled tokens, per group in member order. */
+  static List<List<String>> sampled(AgentLoop agent, long seed, int concurrency) {
+    List<TrajectoryGroup> groups = Gather.builder(List.of("2+2?", "3*3?"),
+            (String task, long rolloutSeed) -> agent.withSeed(rolloutSeed).run(task, TestKit.mathToolset()))
+        .seed(seed).groupSize(4).concurrency(concurrency).progress(null).build().run();
+    return groups.stream().map(g -> g.trajectories().stream()
+        .map(t -> t.turns().stream().map(turn -> Arrays.toString(turn.sampledIds())).toList().toString())
+        .toList()).toList();
+  }
+
+  @Test
+  void aSeededGatherOnASeededAgentIsReproducible() {
+    AgentLoop agent = AgentLoop.builder(engine, format).systemPrompt("Answer briefly.")
+        // hot: at temperature 1 the tiny model nearly always says the same thing
+        .sampling(SamplingParams.builder().temperature(4).maxNewTokens(12).build()).build();
+    List<List<String>> alone = sampled(agent, 11, 1);
+    // the engine batches the concurrent requests in whatever order they arrive
+    assertEquals(alone, sampled(agent, 11, 8));
+    assertEquals(alone, sampled(agent, 11, 8));
+    for (List<String> group : alone) {
+      assertTrue(group.stream().distinct().count() > 1, "the members of a group sample differently: " + group);
+    }
+    assertFalse(alone.equals(sampled(agent, 12, 8)), "another seed samples other rollouts");
+  }
 }

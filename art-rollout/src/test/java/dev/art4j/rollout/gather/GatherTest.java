@@ -140,4 +140,30 @@ class GatherTest {
     assertTrue(e.getMessage().startsWith("afterEach failed on group"), e.getMessage());
     assertTrue(e.getMessage().contains("judge unreachable"), e.getMessage());
   }
+
+  /** The seeds a gather's rollouts got, per group in member order (the seed is the answer). */
+  static List<List<String>> seedsSeen(long seed, int concurrency) {
+    List<TrajectoryGroup> groups = Gather.builder(List.of(0, 1, 2), (Integer s, long rolloutSeed) -> {
+          // finish in a scrambled order: later members tend to finish first
+          Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextInt(15));
+          return Trajectory.ofMessages(List.of(Message.user("task " + s), Message.assistant(Long.toString(rolloutSeed))));
+        })
+        .seed(seed).groupSize(5).concurrency(concurrency).progress(null).build().run();
+    return groups.stream()
+        .map(g -> g.trajectories().stream().map(t -> t.messages().get(1).content()).toList())
+        .toList();
+  }
+
+  @Test
+  void seededRolloutsGetTheSameSeedsInMemberOrderWhateverTheScheduling() {
+    List<List<String>> oneAtATime = seedsSeen(5, 1);
+    for (int i = 0; i < 5; i++) {
+      assertEquals(oneAtATime, seedsSeen(5, 15), "concurrent gather " + i);
+    }
+    assertEquals(15, oneAtATime.stream().flatMap(List::stream).distinct().count(), "every rollout has its own seed");
+    List<List<String>> other = seedsSeen(6, 15);
+    assertTrue(Collections.disjoint(
+        oneAtATime.stream().flatMap(List::stream).toList(), other.stream().flatMap(List::stream).toList()),
+        "another gather seed gives other rollout seeds");
+  }
 }

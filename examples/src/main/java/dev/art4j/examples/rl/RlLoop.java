@@ -113,8 +113,10 @@ public final class RlLoop<S> {
           batch.add(order.get(((step - 1) * o.groupsPerStep() + i) % order.size()));
         }
         long r0 = System.nanoTime();
-        List<TrajectoryGroup> groups = Gather.builder(batch, (S s) -> task.rollout(sampler, s))
-            .groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
+        // seeded by step and place, so that a run (and a resumed run) samples the same rollouts
+        // whatever order the concurrent rollouts reach the engine in
+        List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) -> task.rollout(sampler.withSeed(seed), s))
+            .seed(o.seed() ^ (step * 0x9E3779B97F4A7C15L)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
             .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
         if (o.ruler() != null) {
           groups = new ArrayList<>(groups);

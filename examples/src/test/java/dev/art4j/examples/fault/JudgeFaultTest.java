@@ -1,5 +1,6 @@
 package dev.art4j.examples.fault;
 
+import dev.art4j.examples.JudgeReplies;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -67,13 +68,13 @@ class JudgeFaultTest {
             mode = modeByGroup.computeIfAbsent(user, u -> nextModes.isEmpty() ? Mode.OK : nextModes.remove(0));
           }
           requestsByGroup.computeIfAbsent(user, u -> new AtomicInteger()).incrementAndGet();
-          int n = count(user, "<trajectory id=\"");
+          int n = JudgeReplies.trajectoriesIn(user);
           return switch (mode) {
-            case OK -> completion(scores(n));
+            case OK -> JudgeReplies.completion(JudgeReplies.scores(n));
             case HTTP_500 -> new MockResponse.Builder().code(500).addHeader("Content-Type", "application/json")
                 .body("{\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}").build();
-            case HANG -> completion(scores(n)).newBuilder().headersDelay(3, TimeUnit.SECONDS).build();
-            case GARBAGE -> completion("I'd rate them all quite highly!");
+            case HANG -> JudgeReplies.completion(JudgeReplies.scores(n)).newBuilder().headersDelay(3, TimeUnit.SECONDS).build();
+            case GARBAGE -> JudgeReplies.completion("I'd rate them all quite highly!");
           };
         } catch (IOException e) {
           return new MockResponse.Builder().code(400).body(e.toString()).build();
@@ -86,33 +87,6 @@ class JudgeFaultTest {
   @AfterEach
   void stop() {
     server.close();
-  }
-
-  static int count(String s, String needle) {
-    int n = 0;
-    for (int i = s.indexOf(needle); i >= 0; i = s.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
-  }
-
-  /** Distinct scores 0.1, 0.2, ... for trajectory ids 1..n. */
-  static String scores(int n) {
-    ObjectNode root = JSON.createObjectNode();
-    var arr = root.putArray("scores");
-    for (int i = 1; i <= n; i++) {
-      arr.addObject().put("trajectory_id", String.valueOf(i)).put("explanation", "fine " + i).put("score", i / 10.0);
-    }
-    return root.toString();
-  }
-
-  static MockResponse completion(String content) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("id", "chatcmpl-1").put("object", "chat.completion").put("created", 1).put("model", "judge");
-    ObjectNode choice = body.putArray("choices").addObject();
-    choice.put("index", 0).put("finish_reason", "stop");
-    choice.putObject("message").put("role", "assistant").put("content", content);
-    return new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json").body(body.toString()).build();
   }
 
   static TrajectoryGroup group(String question) {

@@ -1,0 +1,43 @@
+package dev.art4j.examples;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import mockwebserver3.MockResponse;
+
+/** What a fake RULER judge (MockWebServer speaking the OpenAI chat API) answers. */
+public final class JudgeReplies {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private JudgeReplies() {}
+
+  /** How many trajectories a judge prompt's user message holds. */
+  public static int trajectoriesIn(String userMessage) {
+    String needle = "<trajectory id=\"";
+    int n = 0;
+    for (int i = userMessage.indexOf(needle); i >= 0; i = userMessage.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
+  /** Distinct scores 0.1, 0.2, ... for trajectory ids 1..n, as the judge's JSON content. */
+  public static String scores(int n) {
+    ObjectNode root = JSON.createObjectNode();
+    var arr = root.putArray("scores");
+    for (int i = 1; i <= n; i++) {
+      arr.addObject().put("trajectory_id", String.valueOf(i)).put("explanation", "fine " + i).put("score", i / 10.0);
+    }
+    return root.toString();
+  }
+
+  /** An OpenAI chat completion whose message content is {@code content}. */
+  public static MockResponse completion(String content) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("id", "chatcmpl-1").put("object", "chat.completion").put("created", 1).put("model", "judge");
+    ObjectNode choice = body.putArray("choices").addObject();
+    choice.put("index", 0).put("finish_reason", "stop");
+    choice.putObject("message").put("role", "assistant").put("content", content);
+    return new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json").body(body.toString()).build();
+  }
+}
