@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 
 /**
@@ -116,7 +117,7 @@ public final class RlLoop<S> {
         // seeded by step and place, so that a run (and a resumed run) samples the same rollouts
         // whatever order the concurrent rollouts reach the engine in
         List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) -> task.rollout(sampler.withSeed(seed), s))
-            .seed(o.seed() ^ (step * 0x9E3779B97F4A7C15L)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
+            .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
             .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
         if (o.ruler() != null) {
           groups = new ArrayList<>(groups);
@@ -144,6 +145,16 @@ public final class RlLoop<S> {
       ReportWriter.write(store.dir());
       return valSuccess;
     }
+  }
+
+  /**
+   * The seed of step {@code step}'s gather. Its rollouts get the outputs of a SplittableRandom
+   * seeded with it, {@code mix64(seed + k * gamma)}; with {@code R + step} for a random R those
+   * never repeat across steps (a seed built as {@code seed ^ step * gamma} made step s + 2 reuse
+   * step s's seeds, two rollouts along).
+   */
+  static long gatherSeed(long runSeed, int step) {
+    return new SplittableRandom(runSeed).nextLong() + step;
   }
 
   /** Plays every held-out scenario once, greedily; logs and prints the success rate. */

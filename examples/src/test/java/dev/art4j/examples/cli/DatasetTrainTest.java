@@ -4,25 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.chat.Role;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.examples.math.MathStarter;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code art4j train dataset --file} end to end on a math starter without warm start (random
@@ -33,7 +27,6 @@ class DatasetTrainTest {
 
   @TempDir static Path tmp;
   static Path model;
-  static final ObjectMapper JSON = new ObjectMapper();
 
   @BeforeAll
   static void starter() {
@@ -51,20 +44,10 @@ class DatasetTrainTest {
         {"id": "d", "question": "What is 50 minus 8?", "answer": "#### 42"}
         """);
     Path run = tmp.resolve("run");
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = new CommandLine(new Art4j()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
-        .execute("train", "dataset", "--file", file.toString(), "--model", model.toString(), "--run-dir",
-            run.toString(), "--json", "--steps", "1", "--group-size", "2", "--groups", "3", "--eval-every", "0",
-            "--max-tokens", "200", "--torch-threads", "1");
-    assertEquals(0, code, "stderr: " + err);
-    List<String> kinds = new ArrayList<>();
-    for (String l : out.toString().split("\n")) {
-      if (!l.isBlank()) {
-        JsonNode line = JSON.readTree(l);
-        kinds.add(line.get("split").asText() + " " + line.get("step").asInt());
-      }
-    }
+    List<String> kinds = TrainCommandTest.jsonLines("train", "dataset", "--file", file.toString(), "--model",
+            model.toString(), "--run-dir", run.toString(), "--json", "--steps", "1", "--group-size", "2", "--groups", "3",
+            "--eval-every", "0", "--max-tokens", "200", "--torch-threads", "1")
+        .stream().map(line -> line.get("split").asText() + " " + line.get("step").asInt()).toList();
     assertEquals(List.of("val 0", "train 1", "val 1"), kinds);
 
     RunStore store = RunStore.open(run);

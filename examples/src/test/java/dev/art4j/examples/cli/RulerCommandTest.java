@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.art4j.examples.JudgeReplies;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -69,16 +69,6 @@ class RulerCommandTest {
     server.close();
   }
 
-  private static MockResponse completion(String content) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("id", "chatcmpl-1").put("object", "chat.completion").put("created", 1).put("model", "judge");
-    ObjectNode choice = body.putArray("choices").addObject();
-    choice.put("index", 0).put("finish_reason", "stop");
-    choice.putObject("message").put("role", "assistant").put("content", content);
-    return new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json")
-        .body(body.toString()).build();
-  }
-
   private int run(String... extra) throws IOException {
     Path group = dir.resolve("group.jsonl");
     if (!Files.exists(group)) {
@@ -100,7 +90,7 @@ class RulerCommandTest {
 
   @Test
   void scoresASavedGroupEndToEnd() throws Exception {
-    server.enqueue(completion("{\"scores\":[{\"trajectory_id\":\"3\",\"explanation\":\"words\",\"score\":0.6},"
+    server.enqueue(JudgeReplies.completion("{\"scores\":[{\"trajectory_id\":\"3\",\"explanation\":\"words\",\"score\":0.6},"
         + "{\"trajectory_id\":\"1\",\"explanation\":\"used the tool\",\"score\":0.95},"
         + "{\"trajectory_id\":\"2\",\"explanation\":\"wrong\",\"score\":0.05}]}"));
     Path rubric = dir.resolve("rubric.txt");
@@ -164,7 +154,7 @@ class RulerCommandTest {
   @Test
   void judgeFailureExitsWithOneAndAClearMessage() throws Exception {
     server.enqueue(new MockResponse.Builder().code(500).body("{\"error\":{\"message\":\"overloaded\"}}").build());
-    server.enqueue(completion("{\"scores\":[]}"));
+    server.enqueue(JudgeReplies.completion("{\"scores\":[]}"));
     assertEquals(1, run("--max-retries", "1", "--no-json-schema"));
     assertTrue(stderr().contains("after 2 attempts") && stderr().contains("expected 3 scores but got 0"), stderr());
     assertEquals("", stdout());

@@ -10,6 +10,7 @@ import dev.art4j.core.run.RunStore;
 import dev.art4j.examples.starter.Starter;
 import dev.art4j.examples.starter.StarterSpec;
 import dev.art4j.examples.tictactoe.TicTacToeStarter;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -69,12 +70,16 @@ class TrainCommandTest {
   }
 
   private static List<JsonNode> train(Path run, int steps) throws Exception {
+    return jsonLines("train", "tictactoe", "--model", model.toString(), "--run-dir", run.toString(), "--json",
+        "--steps", Integer.toString(steps), "--group-size", "2", "--groups", "1", "--val-size", "2",
+        "--eval-every", "0", "--max-tokens", "200", "--torch-threads", "1");
+  }
+
+  /** Runs an {@code art4j} command that must succeed and returns its stdout's JSON lines. */
+  static List<JsonNode> jsonLines(String... args) throws IOException {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = new CommandLine(new Art4j()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
-        .execute("train", "tictactoe", "--model", model.toString(), "--run-dir", run.toString(), "--json",
-            "--steps", Integer.toString(steps), "--group-size", "2", "--groups", "1", "--val-size", "2",
-            "--eval-every", "0", "--max-tokens", "200", "--torch-threads", "1");
+    int code = new CommandLine(new Art4j()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
     assertEquals(0, code, "stderr: " + err);
     List<JsonNode> lines = new ArrayList<>();
     for (String l : out.toString().split("\n")) {

@@ -1,6 +1,5 @@
 package dev.art4j.examples.fault;
 
-import dev.art4j.examples.JudgeReplies;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
+import dev.art4j.examples.JudgeReplies;
 import dev.art4j.examples.cli.Art4j;
 import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.reward.ruler.RulerException;
