@@ -2,7 +2,9 @@ package dev.art4j.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import mockwebserver3.MockResponse;
+import mockwebserver3.RecordedRequest;
 
 /** What a fake RULER judge (MockWebServer speaking the OpenAI chat API) answers. */
 public final class JudgeReplies {
@@ -10,6 +12,11 @@ public final class JudgeReplies {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private JudgeReplies() {}
+
+  /** The user message of a judge request: the trajectories to score. */
+  public static String userMessage(RecordedRequest request) throws IOException {
+    return JSON.readTree(request.getBody().utf8()).get("messages").get(1).get("content").asText();
+  }
 
   /** How many trajectories a judge prompt's user message holds. */
   public static int trajectoriesIn(String userMessage) {

@@ -131,17 +131,18 @@ public final class Gather<S> {
               tracker.failures(), tracker.allExceptions());
         }
         if (groupDone) {
-          TrajectoryGroup group = tracker.group(e.group);
+          TrajectoryGroup gathered = tracker.group(e.group);
+          TrajectoryGroup group = gathered;
           if (afterEach != null) {
             try {
-              group = Objects.requireNonNull(afterEach.apply(group), "afterEach returned null");
+              group = Objects.requireNonNull(afterEach.apply(gathered), "afterEach returned null");
             } catch (RuntimeException ex) {
               List<Throwable> all = new ArrayList<>(List.of(ex));
               all.addAll(tracker.allExceptions());
               throw new GatherException("afterEach failed on group " + e.group + ": " + describe(ex),
                   tracker.failures(), all);
             }
-            tracker.rescore(e.group, group);
+            tracker.rescore(gathered, group);
           }
           out.set(e.group, group);
         }
@@ -259,8 +260,8 @@ public final class Gather<S> {
     }
 
     /** Replaces a group's rewards in the running mean by the ones its hook returned. */
-    void rescore(int g, TrajectoryGroup judged) {
-      for (Trajectory t : group(g).trajectories()) {
+    void rescore(TrajectoryGroup gathered, TrajectoryGroup judged) {
+      for (Trajectory t : gathered.trajectories()) {
         rewardSum -= t.reward();
         rewardCount--;
       }

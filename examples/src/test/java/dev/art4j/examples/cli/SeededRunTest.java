@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
@@ -27,12 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code --seed} makes a training run reproducible: the rollouts of a step are sampled from seeds
  * that depend on the step and their place in the batch, not on the order in which concurrent
- * rollouts reach the engine, so two runs (or a run stopped and resumed) sample the same tokens. RULER (a fake judge on 127.0.0.1 that scores trajectory i as i/10)
- * gives the groups different rewards, so every step trains.
+ * rollouts reach the engine, so two runs (or a run stopped and resumed) sample the same tokens.
+ * RULER (a fake judge on 127.0.0.1 that scores trajectory i as i/10) gives the groups different
+ * rewards, so every step trains.
  */
 class SeededRunTest {
 
-  static final ObjectMapper JSON = new ObjectMapper();
   static final Path MODEL = Path.of(System.getProperty("art4j.fixtures", "../art-core/src/test/resources/fixtures"))
       .resolve("models/tiny-chat");
 
@@ -46,7 +45,7 @@ class SeededRunTest {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
         try {
-          String user = JSON.readTree(request.getBody().utf8()).get("messages").get(1).get("content").asText();
+          String user = JudgeReplies.userMessage(request);
           return JudgeReplies.completion(JudgeReplies.scores(JudgeReplies.trajectoriesIn(user)));
         } catch (IOException e) {
           return new MockResponse.Builder().code(400).body(e.toString()).build();

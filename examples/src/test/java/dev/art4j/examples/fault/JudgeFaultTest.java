@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
@@ -42,8 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JudgeFaultTest {
 
-  static final ObjectMapper JSON = new ObjectMapper();
-
   /** How the fake judge treats one group (keyed by the judge prompt's user message). */
   enum Mode { OK, HTTP_500, HANG, GARBAGE }
 
@@ -60,8 +56,7 @@ class JudgeFaultTest {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
         try {
-          JsonNode body = JSON.readTree(request.getBody().utf8());
-          String user = body.get("messages").get(1).get("content").asText();
+          String user = JudgeReplies.userMessage(request);
           Mode mode;
           synchronized (nextModes) {
             mode = modeByGroup.computeIfAbsent(user, u -> nextModes.isEmpty() ? Mode.OK : nextModes.remove(0));
