@@ -170,11 +170,22 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
    */
   @Override
   public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params) {
+    return submit(promptIds, params, null);
+  }
+
+  /**
+   * {@link #submit(int[], SamplingParams)} with each token told to {@code listener} (may be null)
+   * on the scheduler thread as it is sampled. Cancelling the future frees the request's cache
+   * blocks before the next step.
+   */
+  @Override
+  public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener) {
     CompletableFuture<Completion> future = new CompletableFuture<>();
     try {
       Objects.requireNonNull(params, "params");
       int[] prompt = validate(promptIds);
-      int positions = Math.min(prompt.length + params.maxNewTokens(), maxContext);
+      // long: maxNewTokens may be Integer.MAX_VALUE ("until the context is full")
+      int positions = (int) Math.min((long) prompt.length + params.maxNewTokens(), maxContext);
       if (KvPool.blocksFor(positions) > kv.capacity()) {
         throw new IllegalArgumentException("prompt of " + prompt.length + " tokens plus maxNewTokens "
             + params.maxNewTokens() + " needs " + positions + " cached positions, over the engine's KV budget of "
@@ -192,6 +203,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         throw new IllegalStateException("the inference engine is closed");
       }
       Sequence s = new Sequence(prompt, params, adapter, rng, future, positions);
+      s.listener = listener;
       incoming.add(s);
       if (closed && incoming.remove(s)) { // lost the race with close(): nobody will run it
         throw new IllegalStateException("the inference engine is closed");
@@ -468,9 +480,17 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     // rows sample independently (each request has its own random stream): spread over threads
     java.util.concurrent.atomic.AtomicInteger slot = new java.util.concurrent.atomic.AtomicInteger();
     ThreadLocal<Sampler> mine = ThreadLocal.withInitial(() -> samplers[slot.getAndIncrement()]);
+    int[][] topIds = new int[outs][];
+    float[][] topLps = new float[outs][];
     decoder.pool().run(outs, (long) outs * vocab * 8, j -> {
       float[] out = new float[1];
-      token[j] = mine.get().sample(logits, j * vocab, vocab, outSeq[j].params, outSeq[j].rng, out);
+      Sequence q = outSeq[j];
+      if (q.params.processesLogits()) {
+        LogitsProcessor.apply(logits, j * vocab, vocab, q.params, q.tokens, q.prompt.length, q.length, eos);
+      }
+      topIds[j] = new int[q.listener == null ? 0 : q.params.topLogprobs()];
+      topLps[j] = new float[topIds[j].length];
+      token[j] = mine.get().sample(logits, j * vocab, vocab, q.params, q.rng, out, topIds[j], topLps[j]);
       lp[j] = out[0];
     });
     decoder.profile().add(Profile.Op.SAMPLE, now);
@@ -480,6 +500,13 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         s.firstTokenNanos = now;
       }
       s.append(token[j], lp[j]);
+      if (s.listener != null) {
+        try {
+          s.listener.onToken(s.generated - 1, token[j], lp[j], topIds[j], topLps[j]);
+        } catch (RuntimeException e) {
+          LOG.warn("a token listener failed; the request goes on", e);
+        }
+      }
       FinishReason done = finish(s, token[j]);
       if (done != null) {
         live.remove(s);
@@ -510,7 +537,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     if (p.stopTokenIds().contains(token)) {
       return FinishReason.STOP;
     }
-    if (!p.stopStrings().isEmpty() && detokenizer != null) {
+    if (!p.stopStrings().isEmpty() && detokenizer != null && s.generated >= p.minTokens()) {
       // a stop string just completed lies in the text of the last few tokens (earlier ones
       // were checked at earlier steps); a token spells at least a byte of UTF-8
       int longest = 0;
@@ -529,6 +556,16 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       return FinishReason.LENGTH;
     }
     return null;
+  }
+
+  /** The longest prompt plus completion this engine accepts, in tokens. */
+  public int maxContext() {
+    return maxContext;
+  }
+
+  /** Fraction of the KV budget held now (running requests and the prefix cache), in [0, 1]. */
+  public double kvUsage() {
+    return (double) kv.inUse() / kv.capacity();
   }
 
   /** Requests completed since the engine started. */
