@@ -20,18 +20,20 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the GRPO and SFT trainers share: the policy and the adapter being trained, AdamW over
- * the adapter's parameters, the step counter, checkpoints and the run store, and resuming from
- * the latest complete checkpoint.
+ * The one training loop of the GRPO and SFT trainers, which differ only in the samples they build
+ * and the {@link TrainingLoss} they pass: {@link #step} runs, in nanoGPT's order, forward -> loss ->
+ * backward for every micro-batch (gradients accumulate), then gradient clipping and AdamW, and
+ * {@link #finish} writes the checkpoint, then the history. It holds what that needs: the policy
+ * and the adapter being trained, AdamW over the adapter's parameters, the step counter and the
+ * run store, and it resumes from the latest complete checkpoint.
  */
-final class LoraTraining implements AutoCloseable {
+final class TrainingLoop implements AutoCloseable {
 
-  private static final Logger log = LoggerFactory.getLogger(LoraTraining.class);
+  private static final Logger log = LoggerFactory.getLogger(TrainingLoop.class);
 
   /** Builder options common to both trainers. */
   static final class Options {
@@ -55,7 +57,7 @@ final class LoraTraining implements AutoCloseable {
   /** Test hook: runs inside a checkpoint folder after the adapter is written (a fault there = a kill). */
   RunStore.CheckpointWriter checkpointFault;
 
-  LoraTraining(Policy policy, Options o, String trainer) {
+  TrainingLoop(Policy policy, Options o, String trainer) {
     this.policy = policy;
     this.config = o.config;
     this.store = o.store;
@@ -180,19 +182,24 @@ final class LoraTraining implements AutoCloseable {
   }
 
   /**
-   * One optimiser step: seeds the step's dropout, runs {@code accumulate} (forward and backward of
-   * every micro-batch) in a scope closed afterwards, then clips and applies AdamW at {@code lr}.
+   * One optimiser step over {@code samples}: seeds the step's dropout, then
+   * <ol>
+   *   <li>per micro-batch: the base model's log-probs when the loss wants a reference (no graph),
+   *       forward with the adapter to the trained tokens' log-probs, the loss, backward (gradients
+   *       add up in the adapter's parameters);</li>
+   *   <li>clip the global gradient norm and apply AdamW at {@code lr} ({@link AdamW}).</li>
+   * </ol>
    * A pass that throws leaves no gradients behind for the next step to add to.
    *
-   * @param <P> what the pass sums up (loss, token counts)
+   * @param start when the trainer's step began (nanoTime), for the reported phase times
    */
-  <P> Update<P> update(int step, double lr, java.util.function.Function<NDManager, P> accumulate) {
+  Step step(int step, double lr, List<Sample> samples, TrainingLoss loss, boolean segments, long start) {
     seed(step);
     adapter.setTraining(true);
     try (NDManager scope = newScope()) {
-      P pass;
+      StepSums sums;
       try {
-        pass = accumulate.apply(scope);
+        sums = accumulate(samples, loss, segments, scope, true);
       } catch (RuntimeException e) {
         optimizer.zeroGradients(scope);
         throw e;
@@ -202,59 +209,68 @@ final class LoraTraining implements AutoCloseable {
       if (!Double.isFinite(gradNorm)) {
         log.warn("step {}: gradient norm {}, update skipped", step, gradNorm);
       }
-      return new Update<>(pass, gradNorm, backwardDone, System.nanoTime());
+      return new Step(sums, samples.size(), lr, gradNorm, start, backwardDone, System.nanoTime());
     } finally {
       adapter.setTraining(false);
     }
   }
 
-  /** The result of {@link #update}: the pass's sums, the gradient norm, and when each phase ended. */
-  record Update<P>(P pass, double gradNorm, long backwardDone, long optimizerDone) {
+  /**
+   * The loss over {@code samples}, micro-batch by micro-batch; with {@code backward}, each
+   * micro-batch's gradients accumulate into the adapter's parameters (through activation
+   * checkpointing when the config asks for it).
+   *
+   * @param segments whether the micro-batches need their token-to-sequence matrix (GSPO)
+   */
+  StepSums accumulate(List<Sample> samples, TrainingLoss loss, boolean segments, NDManager scope, boolean backward) {
+    StepSums sums = new StepSums();
+    Transformer model = policy.model();
+    int recomputed = config.checkpointedLayers(policy.config().numHiddenLayers());
+    for (MicroBatch mb : MicroBatch.plan(samples, config.tokenBudget())) {
+      try (NDManager m = scope.newSubManager()) {
+        MicroBatch.Tensors t = mb.tensors(m, segments);
+        // the reference pass runs outside the collector: grad mode off, no graph kept
+        NDArray ref = loss.needsReference() ? t.referenceLogprobs(model, m) : null;
+        NDArray value;
+        if (!backward) {
+          value = loss.compute(t, t.logprobs(model, adapter), ref, sums);
+        } else if (recomputed > 0) {
+          CheckpointedForward forward = t.checkpointed(model, adapter, recomputed); // no graph yet
+          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            value = loss.compute(t, t.logprobs(model, forward.hidden()), ref, sums);
+            forward.backward(gc, value);
+          }
+        } else {
+          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            value = loss.compute(t, t.logprobs(model, adapter), ref, sums);
+            gc.backward(value);
+          }
+        }
+        sums.addMicroBatch(value.getFloat(), mb);
+      }
+    }
+    return sums;
+  }
+
+  /** One {@link #step}: its sums, the gradient norm, and when each phase ended (nanoTime). */
+  record Step(StepSums sums, int sequences, double lr, double gradNorm, long start, long backwardDone,
+      long optimizerDone) {
 
     /**
      * Adds what every trainer reports after its own metrics: gradient norm, learning rate,
-     * sequences and tokens trained, throughput, padding, and the time of each phase since
-     * {@code start} (nanoTime when the step began).
+     * sequences and tokens trained, throughput, padding, and the time of each phase.
      */
-    void putMetrics(Map<String, Double> metrics, long start, double lr, int sequences, long trained,
-        long realTokens, long slots) {
+    void putMetrics(Map<String, Double> metrics) {
       double seconds = (optimizerDone - start) / 1e9;
       metrics.put("grad_norm", gradNorm);
       metrics.put("learning_rate", lr);
       metrics.put("trajectories", (double) sequences);
-      metrics.put("tokens", (double) trained);
-      metrics.put("tokens_per_s", realTokens / seconds);
-      metrics.put("padding_fraction", 1.0 - (double) realTokens / slots);
+      metrics.put("tokens", (double) sums.trained());
+      metrics.put("tokens_per_s", sums.realTokens() / seconds);
+      metrics.put("padding_fraction", 1.0 - (double) sums.realTokens() / sums.slots());
       metrics.put("forward_backward_s", (backwardDone - start) / 1e9);
       metrics.put("optimizer_s", (optimizerDone - backwardDone) / 1e9);
       metrics.put("seconds", seconds);
-    }
-  }
-
-  /**
-   * The micro-batch's log-probs under the adapter, made into a loss by {@code lossOf}; with
-   * {@code backward} the loss ({@code scalar} of it) is back-propagated into the adapter's
-   * gradients, through activation checkpointing when the config asks for it. The one forward and
-   * backward of both trainers, which differ only in the loss.
-   */
-  <R> R forwardBackward(MicroBatch.Tensors t, boolean backward, Function<NDArray, R> lossOf, Function<R, NDArray> scalar) {
-    Transformer model = policy.model();
-    int recomputed = config.checkpointedLayers(policy.config().numHiddenLayers());
-    if (!backward) {
-      return lossOf.apply(t.logprobs(model, adapter));
-    }
-    if (recomputed > 0) {
-      CheckpointedForward forward = t.checkpointed(model, adapter, recomputed); // no graph yet
-      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        R out = lossOf.apply(t.logprobs(model, forward.hidden()));
-        forward.backward(gc, scalar.apply(out));
-        return out;
-      }
-    }
-    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-      R out = lossOf.apply(t.logprobs(model, adapter));
-      gc.backward(scalar.apply(out));
-      return out;
     }
   }
 }
