@@ -382,7 +382,8 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
     call.enqueue(new Callback() {
       @Override
       public void onFailure(Call c, IOException e) {
-        if (c.isCanceled() || p.future.isDone()) {
+        // not c.isCanceled(): OkHttp's call time-out cancels the call too, and that is a failure to retry
+        if (p.future.isDone()) {
           release(s, false, null);
           pump();
           return;
