@@ -9,6 +9,7 @@ import dev.art4j.examples.dataset.DatasetTask;
 import dev.art4j.examples.math.MathStarter;
 import dev.art4j.examples.rl.DatasetRl;
 import dev.art4j.examples.rl.MathRl;
+import dev.art4j.examples.rl.RemoteRollouts;
 import dev.art4j.examples.rl.RlLoop;
 import dev.art4j.examples.rl.RlTask;
 import dev.art4j.examples.rl.TicTacToeRl;
@@ -19,6 +20,7 @@ import dev.art4j.rollout.agent.ChatFormat;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -111,6 +113,23 @@ final class TrainCommand {
 
     @ArgGroup(exclusive = false, heading = "RULER (an LLM judge replaces the rule-based reward):%n")
     Judge judge;
+
+    @Option(names = "--rollout-servers", split = ",", paramLabel = "URL",
+        description = "Roll out on these vLLM (or art4j serve) servers instead of in-process; each step's adapter is "
+            + "hot-loaded on them (vLLM: VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, --enable-lora).")
+    List<URI> rolloutServers;
+
+    @Option(names = "--server-checkpoint-root", paramLabel = "DIR",
+        description = "The run folder as the rollout servers see it (default: the same path as here).")
+    String serverCheckpointRoot;
+
+    @Option(names = "--max-steps-off-policy", defaultValue = "0", paramLabel = "K",
+        description = "With --rollout-servers: rollouts of the next K steps run while a step trains (default ${DEFAULT-VALUE}: on-policy).")
+    int maxStepsOffPolicy;
+
+    @Option(names = "--raw-logprobs", description = "The rollout servers return temperature-1 log-probs "
+        + "(vLLM without --logprobs-mode processed_logprobs).")
+    boolean rawLogprobs;
   }
 
   /** RULER options. */
@@ -161,6 +180,12 @@ final class TrainCommand {
   static int train(CommandSpec spec, Common c, Defaults d, RlTask<?> task) {
     PrintWriter out = spec.commandLine().getOut();
     try (task) {
+      if (c.rolloutServers == null && (c.maxStepsOffPolicy != 0 || c.serverCheckpointRoot != null || c.rawLogprobs)) {
+        throw new BadInput("--max-steps-off-policy, --server-checkpoint-root and --raw-logprobs need --rollout-servers");
+      }
+      if (c.maxStepsOffPolicy < 0) {
+        throw new BadInput("--max-steps-off-policy must be >= 0, got " + c.maxStepsOffPolicy);
+      }
       Path modelDir = resolveModel(c, task);
       String name = c.name != null ? c.name
           : (c.model == null ? "starter" : modelDir.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_"))
@@ -181,7 +206,11 @@ final class TrainCommand {
       }
       try (Policy policy = Policy.load(modelDir)) {
         ChatFormat format = ChatFormat.load(modelDir);
-        double success = new RlLoop<>(task, o, out).run(policy, format, store);
+        RlLoop<?> loop = new RlLoop<>(task, o, out);
+        if (c.rolloutServers != null) {
+          loop.remote(new RemoteRollouts(c.rolloutServers, c.serverCheckpointRoot, c.maxStepsOffPolicy, c.rawLogprobs));
+        }
+        double success = loop.run(policy, format, store);
         if (!c.json) {
           out.printf("held-out success %.1f%%; report: %s%n", 100 * success, store.dir().resolve("report.html"));
           out.flush();

@@ -12,7 +12,6 @@ import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
-import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import dev.art4j.rollout.gather.Gather;
 import dev.art4j.train.GrpoTrainer;
@@ -21,12 +20,19 @@ import dev.art4j.train.TrainResult;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Function;
 
 /**
@@ -68,6 +74,7 @@ public final class RlLoop<S> {
   private final Options o;
   private final PrintWriter out;
   private final long start = System.nanoTime();
+  private RemoteRollouts remote;
 
   public RlLoop(RlTask<S> task, Options options, PrintWriter out) {
     this.task = task;
@@ -75,20 +82,34 @@ public final class RlLoop<S> {
     this.out = out;
   }
 
+  /**
+   * Rolls out on {@code fleet} instead of in-process: each step's checkpoint is loaded on the
+   * servers, and with {@code maxStepsOffPolicy = K > 0} the rollouts of the next K steps run while
+   * a step trains (each trajectory records the adapter step it was sampled from in its metadata,
+   * {@code policy_step}; the history logs the data's {@code staleness} in steps).
+   */
+  public RlLoop<S> remote(RemoteRollouts fleet) {
+    this.remote = fleet;
+    return this;
+  }
+
+  /** One step's rollouts and the adapter step they were sampled from. */
+  private record Gathered(List<TrajectoryGroup> groups, int policyStep, double seconds) {}
+
   /** Trains {@code policy} in {@code store}; returns the last held-out success rate. */
   public double run(Policy policy, ChatFormat format, RunStore store) throws InterruptedException {
     TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).klCoef(o.klCoef())
         .seed(o.seed()).build();
+    int ahead = remote == null ? 0 : remote.maxStepsOffPolicy();
+    ExecutorService background = ahead == 0 ? null : Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "rollouts-ahead");
+      t.setDaemon(true);
+      return t;
+    });
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
-         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(o.seed()).build()) {
-      engine.refreshAdapter();
-      AgentLoop sampler = AgentLoop.builder(engine, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
-          .sampling(SamplingParams.builder().temperature(o.temperature()).maxNewTokens(task.maxNewTokens()).build())
-          .build();
-      AgentLoop greedy = AgentLoop.builder(engine, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
-          .sampling(SamplingParams.greedy(task.maxNewTokens())).build();
-
+         Rollouts rollouts = remote == null ? Rollouts.local(policy, o.seed())
+             : Rollouts.remote(remote, store, store.dir().getFileName().toString(), trainer.step())) {
       int first = trainer.step() + 1;
       double valSuccess = Double.NaN;
       if (first > o.steps()) {
@@ -99,7 +120,7 @@ public final class RlLoop<S> {
         return valSuccess;
       }
       if (first == 1) {
-        valSuccess = evaluate(greedy, store, 0);
+        valSuccess = evaluate(greedy(rollouts, format), store, 0);
       } else if (!o.json()) {
         out.printf(Locale.ROOT, "resuming %s at step %d%n", store.dir(), first);
         out.flush();
@@ -108,20 +129,24 @@ public final class RlLoop<S> {
       // a group the judge failed on is dropped by the gather (score answers empty): its
       // rule-based rewards must not be mixed with the judge's scores of the other groups
       Function<TrajectoryGroup, Optional<TrajectoryGroup>> judge = o.ruler() == null ? Optional::of : o.ruler()::score;
+      Map<Integer, Future<Gathered>> launched = new HashMap<>();
       for (int step = first; step <= o.steps(); step++) {
-        List<S> batch = new ArrayList<>(o.groupsPerStep());
-        for (int i = 0; i < o.groupsPerStep(); i++) {
-          batch.add(order.get(((step - 1) * o.groupsPerStep() + i) % order.size()));
+        // rollouts of steps step..step+K are under way (K = 0: only this one, on this thread)
+        for (int s = step; s <= Math.min(step + ahead, o.steps()); s++) {
+          if (!launched.containsKey(s)) {
+            Callable<Gathered> g = gather(s, order, rollouts, format, judge);
+            launched.put(s, background == null ? CompletableFuture.completedFuture(call(g)) : background.submit(g));
+          }
         }
-        long r0 = System.nanoTime();
-        // seeded by step and place, so that a run (and a resumed run) samples the same rollouts
-        // whatever order the concurrent rollouts reach the engine in
-        List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) -> task.rollout(sampler.withSeed(seed), s))
-            .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
-            .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
-        double rolloutSeconds = (System.nanoTime() - r0) / 1e9;
+        Gathered gathered;
+        try {
+          gathered = launched.remove(step).get();
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+        List<TrajectoryGroup> groups = gathered.groups();
+        double rolloutSeconds = gathered.seconds();
         TrainResult result = trainer.train(groups);
-        engine.refreshAdapter();
 
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("reward_mean", mean(groups, t -> t.reward()));
@@ -130,16 +155,67 @@ public final class RlLoop<S> {
         m.put("tokens_per_second", sum(groups, t -> t.metrics().getOrDefault("sampled_tokens", 0.0)) / rolloutSeconds);
         m.put("rollout_seconds", rolloutSeconds);
         m.put("train_seconds", result.metric("seconds"));
+        if (remote != null) {
+          // the data of step s is on-policy when sampled from adapter s - 1
+          m.put("staleness", (double) (step - 1 - gathered.policyStep()));
+          m.putAll(rollouts.metrics());
+        }
         m.put("seconds", seconds());
         store.appendHistory(new HistoryEntry(step, "train", m, result.skipped() ? result.note() : null,
             Instant.now().toString()));
         printTrain(step, m, result);
+        // after the step is logged: a fleet that cannot load the new adapter stops the run here
+        rollouts.trained(step);
         if (step == o.steps() || (o.evalEvery() > 0 && step % o.evalEvery() == 0)) {
-          valSuccess = evaluate(greedy, store, step);
+          valSuccess = evaluate(greedy(rollouts, format), store, step);
         }
       }
       ReportWriter.write(store.dir());
       return valSuccess;
+    } finally {
+      if (background != null) {
+        background.shutdownNow();
+      }
+    }
+  }
+
+  /** Step {@code step}'s rollouts, on the adapter current when this is called. */
+  private Callable<Gathered> gather(int step, List<S> order, Rollouts rollouts, ChatFormat format,
+      Function<TrajectoryGroup, Optional<TrajectoryGroup>> judge) {
+    List<S> batch = new ArrayList<>(o.groupsPerStep());
+    for (int i = 0; i < o.groupsPerStep(); i++) {
+      batch.add(order.get(((step - 1) * o.groupsPerStep() + i) % order.size()));
+    }
+    int policyStep = rollouts.step;
+    AgentLoop sampler = AgentLoop.builder(rollouts.source(), format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
+        .sampling(SamplingParams.builder().temperature(o.temperature()).maxNewTokens(task.maxNewTokens()).build())
+        .build();
+    return () -> {
+      long r0 = System.nanoTime();
+      // seeded by step and place, so that a run (and a resumed run) samples the same rollouts
+      // whatever order the concurrent rollouts reach the engine in
+      List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) -> task.rollout(sampler.withSeed(seed), s))
+          .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
+          .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
+      if (remote != null) {
+        groups = groups.stream().map(g -> g.map(t -> t.withMetadata("policy_step", policyStep))).toList();
+      }
+      return new Gathered(groups, policyStep, (System.nanoTime() - r0) / 1e9);
+    };
+  }
+
+  private AgentLoop greedy(Rollouts rollouts, ChatFormat format) {
+    return AgentLoop.builder(rollouts.source(), format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
+        .sampling(SamplingParams.greedy(task.maxNewTokens())).build();
+  }
+
+  private static <T> T call(Callable<T> c) throws InterruptedException {
+    try {
+      return c.call();
+    } catch (InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 
