@@ -99,7 +99,7 @@ final class ChatEndpoint {
     TextDelta[] deltas = new TextDelta[n];
     StringBuilder[] sent = new StringBuilder[n];
     for (int i = 0; i < n; i++) {
-      // '<' may open a tool call or reasoning that the final parse takes out of the content
+      // a marker may open a tool call or reasoning that the final parse takes out of the content
       deltas[i] = new TextDelta(ids -> decode(ids, skip), stops, true);
       sent[i] = new StringBuilder();
     }
@@ -113,6 +113,7 @@ final class ChatEndpoint {
       while (true) {
         Heard h = heard.poll(20, TimeUnit.MILLISECONDS);
         if (h == null) {
+          ex.keepAlive();
           if (pending.isDone() && heard.isEmpty()) {
             break;
           }
@@ -128,7 +129,7 @@ final class ChatEndpoint {
           for (Heard x : batch) {
             if (x.choice() == i) {
               any = true;
-              text.append(deltas[i].advance(x.token()));
+              text.append(deltas[i].advance(endsTurn(x.token(), req) ? null : x.token()));
               if (lps != null) {
                 lps.add(entry(x.token(), x.logprob(), x, req.common().returnTokensAsTokenIds()));
               }
@@ -140,6 +141,7 @@ final class ChatEndpoint {
             ex.event(chunk(id, created, i, delta, lps, null, usage));
           }
         }
+        ex.keepAlive();
       }
     } catch (Exception e) {
       pending.abandon();
@@ -228,12 +230,17 @@ final class ChatEndpoint {
     }
     int[] ids = c.completion().tokens();
     int end = ids.length;
-    if (end > 0 && (ids[end - 1] == server.format.endOfTurnId() || server.format.tokenizer().eosTokenIds().contains(ids[end - 1])
-        || req.sampling().stopTokenIds().contains(ids[end - 1]))) {
+    if (end > 0 && endsTurn(ids[end - 1], req)) {
       end--;
     }
     String text = decode(Arrays.copyOf(ids, end), req.common().skipSpecialTokens());
     return CompletionEndpoint.cutAtStop(text, req.sampling().stopStrings(), req.common().includeStopStr());
+  }
+
+  /** The end-of-turn, end-of-sequence or a stop id: not part of the reply's text. */
+  private boolean endsTurn(int id, ChatRequest req) {
+    return id == server.format.endOfTurnId() || server.format.tokenizer().eosTokenIds().contains(id)
+        || req.sampling().stopTokenIds().contains(id);
   }
 
   private String decode(int[] ids, boolean skip) {

@@ -163,6 +163,7 @@ final class CompletionEndpoint {
     while (true) {
       Heard h = heard.poll(20, TimeUnit.MILLISECONDS);
       if (h == null) {
+        ex.keepAlive();
         if (futures.stream().allMatch(CompletableFuture::isDone) && heard.isEmpty()) {
           break;
         }
@@ -186,6 +187,7 @@ final class CompletionEndpoint {
           ex.event(chunk(id, created, x.choice(), piece, lp, null, usage));
         }
       }
+      ex.keepAlive();
     }
     int promptTokens = 0;
     for (int[] p : prompts) {

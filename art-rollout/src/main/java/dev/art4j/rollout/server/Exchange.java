@@ -90,12 +90,25 @@ final class Exchange {
     write("data: " + JSON.writeValueAsString(data) + "\n\n", false);
   }
 
-  /** Writes {@code data: [DONE]} and ends the response. */
-  void done() throws IOException, InterruptedException {
-    write("data: [DONE]\n\n", true);
+  /**
+   * Writes an SSE comment line, which clients skip, at most every half second when nothing else
+   * was written: a write is how a streaming server learns that its client went away.
+   */
+  void keepAlive() throws IOException, InterruptedException {
+    if (System.nanoTime() - lastWrite > 500_000_000L) {
+      write(": keep-alive\n\n", false);
+    }
   }
 
+  /** Writes {@code data: [DONE]} and ends the response (which completes the exchange). */
+  void done() {
+    response.write(true, ByteBuffer.wrap("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8)), callback);
+  }
+
+  private long lastWrite = System.nanoTime();
+
   private void write(String s, boolean last) throws IOException, InterruptedException {
+    lastWrite = System.nanoTime();
     Callback.Completable c = new Callback.Completable();
     response.write(last, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), c);
     try {

@@ -177,12 +177,18 @@ public final class OpenAiServer implements AutoCloseable {
 
   @Override
   public void close() {
+    // a caller closing because it was interrupted must still get a clean stop
+    boolean interrupted = Thread.interrupted();
     try {
       jetty.stop();
     } catch (Exception e) {
       LOG.warn("stopping the HTTP server failed", e);
+    } finally {
+      workers.shutdownNow();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    workers.shutdownNow();
   }
 
   boolean authorized(String header) {
@@ -293,11 +299,13 @@ public final class OpenAiServer implements AutoCloseable {
       } catch (ApiException e) {
         ex.error(e);
       } catch (InterruptedException e) {
+        cancel(e);
         ex.callback.failed(new IOException("the client went away; its request was cancelled"));
       } catch (IllegalArgumentException e) {
         ex.error(new BadRequestException(e.getMessage(), null));
       } catch (Exception e) {
         if (Exchange.isDisconnect(e) || cancelledNow()) {
+          cancel(e);
           ex.callback.failed(e);
         } else {
           Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : null;
