@@ -133,10 +133,10 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
    */
   public void refreshAdapter() {
     Lora lora = this.lora.get();
-    if (lora == null) {
-      adapter = null;
-      return;
-    }
+    adapter = lora == null ? null : snapshot(lora);
+  }
+
+  private AdapterSnapshot snapshot(Lora lora) {
     int layers = config.numHiddenLayers();
     Projection[] ps = Projection.values();
     float[][][] a = new float[layers][ps.length][];
@@ -149,7 +149,33 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         }
       }
     }
-    adapter = new AdapterSnapshot(adapterVersion.incrementAndGet(), lora.config().rank(), lora.scaling(), a, bb);
+    return new AdapterSnapshot(adapterVersion.incrementAndGet(), lora.config().rank(), lora.scaling(), a, bb);
+  }
+
+  /**
+   * A LoRA adapter frozen for the requests that name it: several can be resident beside the
+   * engine's own adapter (a server choosing one per request by model name). Holds a copy of A
+   * and B, so the {@link Lora} may be closed afterwards.
+   */
+  public static final class Adapter {
+    final AdapterSnapshot snapshot;
+
+    private Adapter(AdapterSnapshot snapshot) {
+      this.snapshot = snapshot;
+    }
+  }
+
+  /** Freezes {@code lora} (of this engine's model) for {@link #submit(int[], SamplingParams, TokenListener, Adapter)}. */
+  public Adapter freeze(Lora lora) {
+    return new Adapter(snapshot(Objects.requireNonNull(lora, "lora")));
+  }
+
+  /**
+   * {@link #submit(int[], SamplingParams, TokenListener)} with a frozen adapter instead of the
+   * engine's own ({@code adapter} null: the base model).
+   */
+  public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener, Adapter adapter) {
+    return submit(promptIds, params, listener, adapter == null ? null : adapter.snapshot, true);
   }
 
   /** (rows, cols) row-major to (cols, rows) row-major. */
@@ -180,6 +206,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
    */
   @Override
   public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener) {
+    return submit(promptIds, params, listener, null, false);
+  }
+
+  private CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener,
+      AdapterSnapshot chosen, boolean explicit) {
     CompletableFuture<Completion> future = new CompletableFuture<>();
     try {
       Objects.requireNonNull(params, "params");
@@ -202,7 +233,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (closed) {
         throw new IllegalStateException("the inference engine is closed");
       }
-      Sequence s = new Sequence(prompt, params, adapter, rng, future, positions);
+      Sequence s = new Sequence(prompt, params, explicit ? chosen : adapter, rng, future, positions);
       s.listener = listener;
       incoming.add(s);
       if (closed && incoming.remove(s)) { // lost the race with close(): nobody will run it
