@@ -55,7 +55,14 @@ final class ChatEndpoint {
       stream(ex, req, pending, heard, id, created, target.name());
       return;
     }
-    List<ChatCompletions.Choice> choices = pending.finish();
+    List<ChatCompletions.Choice> choices;
+    try {
+      ex.awaitWatching(pending::isDone);
+    } catch (Exception e) {
+      pending.abandon();
+      throw e;
+    }
+    choices = pending.finish();
     List<List<Heard>> tops = split(heard, req.n());
     ObjectNode out = Exchange.JSON.createObjectNode();
     out.put("id", id).put("object", "chat.completion").put("created", created).put("model", target.name());

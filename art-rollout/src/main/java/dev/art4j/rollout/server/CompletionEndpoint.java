@@ -89,6 +89,7 @@ final class CompletionEndpoint {
         stream(ex, common, prompts, futures, heard, id, created, logprobs, echo, target.name());
         return;
       }
+      ex.awaitWatching(() -> futures.stream().allMatch(CompletableFuture::isDone));
       List<Completion> done = new ArrayList<>(total);
       for (CompletableFuture<Completion> f : futures) {
         done.add(await(f));

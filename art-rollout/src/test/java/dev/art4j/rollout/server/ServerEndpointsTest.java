@@ -12,10 +12,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.rollout.agent.TestKit;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -183,6 +185,43 @@ class ServerEndpointsTest {
         assertEquals(200, f.get(120, TimeUnit.SECONDS).statusCode(), "the queued requests are still answered");
       }
       assertEquals(1, s.metrics.rejected.get());
+    }
+  }
+
+  @Test
+  void clientsThatLeaveAWholeRequestAreCancelledAndNotRecorded() throws Exception {
+    try (OpenAiServer s = OpenAiServer.builder(tiny.engine(), tiny.format()).port(0).modelName("tiny-chat").start()) {
+      List<Socket> sockets = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        byte[] b = ("{\"messages\":[{\"role\":\"user\",\"content\":\"leave " + i + "\"}],\"max_tokens\":3000,\"ignore_eos\":true}")
+            .getBytes(StandardCharsets.UTF_8);
+        Socket sock = new Socket("127.0.0.1", s.port());
+        sock.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Content-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        sock.getOutputStream().write(b);
+        sock.getOutputStream().flush();
+        sockets.add(sock);
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (s.running() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      for (Socket sock : sockets) {
+        sock.close();
+      }
+      long t0 = System.nanoTime();
+      deadline = t0 + TimeUnit.SECONDS.toNanos(60);
+      while (s.running() + s.waiting() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertEquals(3, s.metrics.cancelled.get(), "every request whose client left was cancelled");
+      assertEquals(0, s.metrics.succeeded.get());
+      assertTrue(s.trajectories().isEmpty(), "nothing abandoned is recorded");
+      // a long answer still arrives whole, after its keep-alive whitespace
+      JsonNode r = ok(post(s, "/v1/chat/completions",
+          "{\"messages\":[{\"role\":\"user\",\"content\":\"stay\"}],\"max_tokens\":1500,\"ignore_eos\":true}"));
+      assertEquals(1500, r.get("usage").get("completion_tokens").asInt());
+      assertEquals(1, s.trajectories().size());
     }
   }
 }
