@@ -18,6 +18,11 @@ final class CheckpointOptions {
       description = "PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors).")
   Path adapter;
 
+  @Option(names = "--partial-adapter",
+      description = "Accept an adapter whose tensors and target_modules disagree: apply what fits, log what is left out"
+          + " (refused by default).")
+  boolean partialAdapter;
+
   Policy load(CommandLine cmd) throws IOException {
     if (!Files.isDirectory(model)) {
       throw new CommandLine.ParameterException(cmd, "--model " + model + ": not a directory");
@@ -25,7 +30,7 @@ final class CheckpointOptions {
     if (adapter != null && !Files.isDirectory(adapter)) {
       throw new CommandLine.ParameterException(cmd, "--adapter " + adapter + ": not a directory");
     }
-    return Policy.builder(model).adapter(adapter).build();
+    return Policy.builder(model).adapter(adapter).partialAdapter(partialAdapter).build();
   }
 
   static long[] checkTokens(CommandLine cmd, long[] tokens, int vocab) {
