@@ -66,7 +66,11 @@ public final class ScenariosCommand implements Callable<Integer> {
     OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(key).modelName(model)
         .timeout(Duration.ofMinutes(5)).build();
     ScenarioSet set;
-    try (McpToolset tools = server.connect()) {
+    McpToolset tools = server.connectOrReport("art4j scenarios");
+    if (tools == null) {
+      return 2;
+    }
+    try (tools) {
       set = ScenarioGenerator.builder(chat).customInstructions(instructions).referenceAnswers(referenceAnswers)
           .maxAttempts(maxAttempts).batchSize(batchSize).build()
           .generate(tools.tools(), tools.resources(), n);

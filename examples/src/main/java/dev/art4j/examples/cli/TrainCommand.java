@@ -291,8 +291,12 @@ final class TrainCommand {
     @Option(names = "--stdio", paramLabel = "CMD", description = "An MCP server to use as tools (default: the bundled math server).")
     String stdio;
 
+    @Option(names = "--mcp-config", paramLabel = "FILE", description = "An mcpServers JSON file whose servers are the "
+        + "tools (instead of --stdio; ${VAR} read from the environment; per-server \"allow\" lists).")
+    Path mcpConfig;
+
     @Option(names = "--allow", split = ",", description = "Tool allow-list (default: add, subtract, multiply, division "
-        + "for the bundled server; every tool for --stdio).")
+        + "for the bundled server; every tool for --stdio and --mcp-config).")
     List<String> allow;
 
     @Option(names = "--system", description = "A system prompt.")
@@ -323,8 +327,22 @@ final class TrainCommand {
         spec.commandLine().getErr().println("art4j train dataset: need at least 2 rows, got " + shuffled.size());
         return 2;
       }
+      if (stdio != null && mcpConfig != null) {
+        spec.commandLine().getErr().println("art4j train dataset: give at most one of --stdio and --mcp-config");
+        return 2;
+      }
       McpToolset.Builder tools = McpToolset.builder();
-      if (stdio != null) {
+      if (mcpConfig != null) {
+        try {
+          tools.config(mcpConfig);
+        } catch (IllegalArgumentException e) {
+          spec.commandLine().getErr().println("art4j train dataset: " + e.getMessage());
+          return 2;
+        }
+        if (allow != null) {
+          tools.allow(allow);
+        }
+      } else if (stdio != null) {
         tools.stdio("tools", Arrays.asList(stdio.trim().split("\\s+")));
         if (allow != null) {
           tools.allow(allow);

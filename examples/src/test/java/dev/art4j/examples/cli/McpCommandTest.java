@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -70,6 +71,33 @@ class McpCommandTest {
     JsonNode typo = JSON.readTree(run("mcp", "call", "--http", math.url(), "--tool", "devide", "--args", "{\"a\": 1, \"b\": 2}"));
     assertTrue(typo.get("is_error").asBoolean());
     assertTrue(typo.get("text").asText().startsWith("Unknown tool `devide`. Did you mean `division`?"), typo.toString());
+  }
+
+  @Test
+  void listAndCallTheServersOfAnMcpConfigFile(@TempDir Path dir) throws Exception {
+    Path config = dir.resolve("mcp.json");
+    Files.writeString(config, "{\"mcpServers\": {\"math\": {\"type\": \"http\", \"url\": \"" + math.url()
+        + "\", \"allow\": [\"multiply\", \"division\"]}}}");
+    JsonNode tools = JSON.readTree(run("mcp", "list", "--mcp-config", config.toString()));
+    assertEquals(List.of("multiply", "division"), List.of(tools.get(0).get("name").asText(), tools.get(1).get("name").asText()));
+    assertEquals(2, tools.size());
+    JsonNode ok = JSON.readTree(run("mcp", "call", "--mcp-config", config.toString(), "--tool", "multiply",
+        "--args", "{\"a\": 6, \"b\": 7}"));
+    assertEquals("42", ok.get("text").asText());
+
+    Files.writeString(config, "{\"mcpServers\": {\"math\": {\"url\": \"" + math.url() + "\", \"args\": [\"x\"]}}}");
+    PrintStream saved = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int status;
+    try {
+      status = Art4j.run("mcp", "list", "--mcp-config", config.toString());
+    } finally {
+      System.setErr(saved);
+    }
+    assertEquals(2, status);
+    assertEquals("art4j mcp list: " + config + ": server \"math\", field \"args\": does not apply to a \"http\" server\n",
+        err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
