@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
 
 /**
  * Writes {@code report.html} for a run folder: reward, success rate, loss and throughput curves
- * as inline SVG (train and val lines in one chart), the last logged metrics of every split, and
+ * as inline SVG (train and val lines in one chart), the judge's running cost when the history
+ * has {@code costs/judge_total}, the last logged metrics of every split, and
  * the trajectories of the latest step of each split, readable turn by turn (messages, tool calls
  * with their arguments, tool results, reward and metrics). Self-contained HTML, no scripts.
  *
@@ -39,6 +40,13 @@ public final class ReportWriter {
     CHARTS.put("Success rate", List.of("success_rate", "success", "accuracy"));
     CHARTS.put("Loss", List.of("loss", "train_loss"));
     CHARTS.put("Throughput (tokens/s)", List.of("tokens_per_second", "tokens_per_s", "tokens/s", "throughput"));
+  }
+
+  /** Charts drawn only when some split logs one of their metrics. */
+  static final Map<String, List<String>> OPTIONAL_CHARTS = new LinkedHashMap<>();
+
+  static {
+    OPTIONAL_CHARTS.put("Judge cost, running total ($)", List.of("costs/judge_total"));
   }
 
   private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
@@ -84,30 +92,13 @@ public final class ReportWriter {
 
     sb.append("<section class=\"charts\">\n");
     for (Map.Entry<String, List<String>> chart : CHARTS.entrySet()) {
-      LineChart c = new LineChart(chart.getKey());
-      if (chart.getKey().startsWith("Success")) {
-        c.yRange(0, 1);
+      sb.append("<figure>").append(chart(chart.getKey(), chart.getValue(), history, splits).toSvg()).append("</figure>\n");
+    }
+    for (Map.Entry<String, List<String>> chart : OPTIONAL_CHARTS.entrySet()) {
+      LineChart c = chart(chart.getKey(), chart.getValue(), history, splits);
+      if (c.hasData()) {
+        sb.append("<figure>").append(c.toSvg()).append("</figure>\n");
       }
-      int color = 0;
-      for (String split : splits) {
-        List<HistoryEntry> lines = history.stream().filter(h -> h.split().equals(split)).toList();
-        String metric = chart.getValue().stream()
-            .filter(m -> lines.stream().anyMatch(h -> !Double.isNaN(h.metric(m)))).findFirst().orElse(null);
-        if (metric == null) {
-          continue;
-        }
-        // a step logged twice (a resumed run) keeps its last value
-        TreeMap<Integer, Double> byStep = new TreeMap<>();
-        for (HistoryEntry h : lines) {
-          if (!Double.isNaN(h.metric(metric))) {
-            byStep.put(h.step(), h.metric(metric));
-          }
-        }
-        double[] x = byStep.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
-        double[] y = byStep.values().stream().mapToDouble(Double::doubleValue).toArray();
-        c.add(new LineChart.Series(split, COLORS[color++ % COLORS.length], x, y));
-      }
-      sb.append("<figure>").append(c.toSvg()).append("</figure>\n");
     }
     sb.append("</section>\n");
 
@@ -162,6 +153,33 @@ public final class ReportWriter {
     }
     sb.append("</body></html>\n");
     return sb.toString();
+  }
+
+  /** One line per split: the first of {@code metrics} the split has, by step (a step logged twice keeps its last value). */
+  private static LineChart chart(String title, List<String> metrics, List<HistoryEntry> history, List<String> splits) {
+    LineChart c = new LineChart(title);
+    if (title.startsWith("Success")) {
+      c.yRange(0, 1);
+    }
+    int color = 0;
+    for (String split : splits) {
+      List<HistoryEntry> lines = history.stream().filter(h -> h.split().equals(split)).toList();
+      String metric = metrics.stream()
+          .filter(m -> lines.stream().anyMatch(h -> !Double.isNaN(h.metric(m)))).findFirst().orElse(null);
+      if (metric == null) {
+        continue;
+      }
+      TreeMap<Integer, Double> byStep = new TreeMap<>();
+      for (HistoryEntry h : lines) {
+        if (!Double.isNaN(h.metric(metric))) {
+          byStep.put(h.step(), h.metric(metric));
+        }
+      }
+      double[] x = byStep.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+      double[] y = byStep.values().stream().mapToDouble(Double::doubleValue).toArray();
+      c.add(new LineChart.Series(split, COLORS[color++ % COLORS.length], x, y));
+    }
+    return c;
   }
 
   private static void appendTrajectory(StringBuilder sb, Trajectory t, int index, boolean open) {

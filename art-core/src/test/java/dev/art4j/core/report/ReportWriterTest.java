@@ -101,6 +101,22 @@ class ReportWriterTest {
   }
 
   @Test
+  void theJudgeCostChartAppearsOnlyWhenTheHistoryHasCosts() throws IOException {
+    RunStore store = RunStore.open(dir);
+    store.appendHistory(new HistoryEntry(1, "train", Map.of("reward_mean", 0.5), null, null));
+    assertFalse(Files.readString(ReportWriter.write(dir)).contains("Judge cost"), "no judge, no cost chart");
+    double[] total = {0.002, 0.0035, 0.0061};
+    for (int step = 2; step <= 4; step++) {
+      store.appendHistory(new HistoryEntry(step, "train", Map.of("reward_mean", 0.5, "costs/judge",
+          total[step - 2] - (step == 2 ? 0 : total[step - 3]), "costs/judge_total", total[step - 2]), null, null));
+    }
+    List<double[]> cost = polyline(Files.readString(ReportWriter.write(dir)), "Judge cost, running total ($)", "train");
+    assertEquals(3, cost.size(), "steps 2-4; step 1 had no cost");
+    double slope = (cost.get(2)[1] - cost.get(0)[1]) / (total[2] - total[0]);
+    assertEquals(cost.get(0)[1] + slope * (total[1] - total[0]), cost.get(1)[1], 0.02);
+  }
+
+  @Test
   void emptyRunStillGivesAReport() throws IOException {
     String html = Files.readString(ReportWriter.write(dir));
     assertEquals(4, count(html, "no data yet"));

@@ -4,6 +4,7 @@ import dev.art4j.core.hub.HubClient;
 import dev.art4j.core.hub.RepoType;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
+import dev.art4j.core.usage.TokenPrices;
 import dev.art4j.examples.dataset.DatasetReader;
 import dev.art4j.examples.dataset.DatasetTask;
 import dev.art4j.examples.math.MathStarter;
@@ -127,6 +128,13 @@ final class TrainCommand {
     @Option(names = "--judge-api-key-env", paramLabel = "VAR", description = "Environment variable holding the judge's API key.")
     String apiKeyEnv;
 
+    @Option(names = "--judge-price-in", paramLabel = "USD", description = "The judge's price per million prompt tokens: "
+        + "history.jsonl then logs costs/judge and costs/judge_total (with --judge-price-out).")
+    Double priceIn;
+
+    @Option(names = "--judge-price-out", paramLabel = "USD", description = "The judge's price per million completion tokens.")
+    Double priceOut;
+
     Ruler build() {
       OpenAiChatModel.OpenAiChatModelBuilder b = OpenAiChatModel.builder().baseUrl(baseUrl).modelName(model)
           .timeout(Duration.ofSeconds(120)).maxRetries(0)
@@ -138,7 +146,18 @@ final class TrainCommand {
         }
         b.apiKey(key);
       }
-      return Ruler.builder().judge(b.build()).maxRetries(2).swallowExceptions(true).build();
+      Ruler.Builder ruler = Ruler.builder().judge(b.build()).maxRetries(2).swallowExceptions(true);
+      if ((priceIn == null) != (priceOut == null)) {
+        throw new BadInput("give both --judge-price-in and --judge-price-out, or neither");
+      }
+      if (priceIn != null) {
+        try {
+          ruler.prices(new TokenPrices(priceIn, priceOut));
+        } catch (IllegalArgumentException e) {
+          throw new BadInput("--judge-price-in/--judge-price-out: " + e.getMessage());
+        }
+      }
+      return ruler.build();
     }
   }
 

@@ -9,6 +9,8 @@ import dev.art4j.core.run.HistoryEntry;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
+import dev.art4j.core.usage.TokenPrices;
+import dev.art4j.core.usage.TokenUsage;
 import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
@@ -39,6 +41,12 @@ import java.util.function.UnaryOperator;
  *
  * <p>Per step it prints {@code reward_mean}, {@code success_rate}, the rollouts' sampled
  * tokens per second and the seconds since start; with {@code json}, one JSON object per line.
+ *
+ * <p>Token and cost metrics in {@code history.jsonl}: {@code rollout/prompt_tokens} and
+ * {@code rollout/sampled_tokens} (summed over the step's rollouts); with a judge,
+ * {@code judge/requests}, {@code judge/input_tokens} and {@code judge/output_tokens} of the
+ * step, and, when the judge has prices, {@code costs/judge} (the step's) and
+ * {@code costs/judge_total} (the run's so far, carried over a resume).
  */
 public final class RlLoop<S> {
 
@@ -108,7 +116,9 @@ public final class RlLoop<S> {
       // rule-based rewards must not be mixed with the judge's scores of the other groups
       UnaryOperator<TrajectoryGroup> judge = o.ruler() == null ? g -> g
           : g -> o.ruler().score(g).orElseGet(() -> new TrajectoryGroup(List.of(), g.exceptions()));
+      double judgeCostTotal = lastValue(store, "costs/judge_total");
       for (int step = first; step <= o.steps(); step++) {
+        TokenUsage judgeBefore = o.ruler() == null ? null : o.ruler().usage();
         List<S> batch = new ArrayList<>(o.groupsPerStep());
         for (int i = 0; i < o.groupsPerStep(); i++) {
           batch.add(order.get(((step - 1) * o.groupsPerStep() + i) % order.size()));
@@ -132,6 +142,19 @@ public final class RlLoop<S> {
         m.put("success_rate", mean(groups, t -> t.metrics().getOrDefault("success", 0.0)));
         putReported(m, groups);
         m.put("tokens_per_second", sum(groups, t -> t.metrics().getOrDefault("sampled_tokens", 0.0)) / rolloutSeconds);
+        putTokens(m, groups);
+        if (o.ruler() != null) {
+          TokenUsage used = o.ruler().usage().minus(judgeBefore);
+          m.put("judge/requests", (double) used.requests());
+          m.put("judge/input_tokens", (double) used.inputTokens());
+          m.put("judge/output_tokens", (double) used.outputTokens());
+          if (o.ruler().prices().isPresent()) {
+            TokenPrices prices = o.ruler().prices().get();
+            judgeCostTotal += prices.cost(used);
+            m.put("costs/judge", prices.cost(used));
+            m.put("costs/judge_total", judgeCostTotal);
+          }
+        }
         m.put("rollout_seconds", rolloutSeconds);
         m.put("train_seconds", result.metric("seconds"));
         m.put("seconds", seconds());
@@ -166,6 +189,7 @@ public final class RlLoop<S> {
     m.put("reward_mean", mean(groups, Trajectory::reward));
     m.put("success_rate", mean(groups, t -> t.metrics().getOrDefault("success", 0.0)));
     putReported(m, groups);
+    putTokens(m, groups);
     m.put("seconds", seconds());
     store.log(groups, "val", m, step);
     if (o.json()) {
@@ -191,6 +215,9 @@ public final class RlLoop<S> {
       line.put("seconds", m.get("seconds"));
       line.put("tokens_per_second", m.get("tokens_per_second"));
       line.put("loss", r.skipped() ? Double.NaN : r.loss());
+      if (m.containsKey("costs/judge_total")) {
+        line.put("costs/judge_total", m.get("costs/judge_total"));
+      }
       if (r.skipped()) {
         line.put("skipped", r.note());
       }
@@ -217,6 +244,22 @@ public final class RlLoop<S> {
     for (String k : task.reportedMetrics()) {
       m.put(k, mean(groups, t -> t.metrics().getOrDefault(k, 0.0)));
     }
+  }
+
+  private static void putTokens(Map<String, Double> m, List<TrajectoryGroup> groups) {
+    m.put("rollout/prompt_tokens", sum(groups, t -> t.metrics().getOrDefault("prompt_tokens", 0.0)));
+    m.put("rollout/sampled_tokens", sum(groups, t -> t.metrics().getOrDefault("sampled_tokens", 0.0)));
+  }
+
+  /** The metric's value on the last train line that has it (a resumed run carries running totals on), else 0. */
+  private static double lastValue(RunStore store, String metric) {
+    double v = 0;
+    for (HistoryEntry h : store.history("train")) {
+      if (!Double.isNaN(h.metric(metric))) {
+        v = h.metric(metric);
+      }
+    }
+    return v;
   }
 
   private double seconds() {
