@@ -7,6 +7,7 @@ import dev.art4j.core.model.Policy;
 import dev.art4j.core.report.ReportWriter;
 import dev.art4j.core.run.HistoryEntry;
 import dev.art4j.core.run.RunStore;
+import dev.art4j.core.trajectory.ToolErrorStats;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.core.usage.TokenPrices;
@@ -47,7 +48,8 @@ import java.util.function.Function;
  * {@code rollout/sampled_tokens} (summed over the step's rollouts); with a judge,
  * {@code judge/requests}, {@code judge/input_tokens} and {@code judge/output_tokens} of the
  * step, and, when the judge has prices, {@code costs/judge} (the step's) and
- * {@code costs/judge_total} (the run's so far, carried over a resume).
+ * {@code costs/judge_total} (the run's so far, carried over a resume). Failed tool calls by kind
+ * and by tool: {@code tool_errors/...} ({@link ToolErrorStats}).
  */
 public final class RlLoop<S> {
 
@@ -139,6 +141,7 @@ public final class RlLoop<S> {
         putReported(m, groups);
         m.put("tokens_per_second", sum(groups, t -> t.metrics().getOrDefault("sampled_tokens", 0.0)) / rolloutSeconds);
         putTokens(m, groups);
+        m.putAll(ToolErrorStats.metrics(groups));
         if (o.ruler() != null) {
           TokenUsage used = o.ruler().usage().minus(judgeBefore);
           m.put("judge/requests", (double) used.requests());
@@ -186,6 +189,7 @@ public final class RlLoop<S> {
     m.put("success_rate", mean(groups, t -> t.metrics().getOrDefault("success", 0.0)));
     putReported(m, groups);
     putTokens(m, groups);
+    m.putAll(ToolErrorStats.metrics(groups));
     m.put("seconds", seconds());
     store.log(groups, "val", m, step);
     if (o.json()) {

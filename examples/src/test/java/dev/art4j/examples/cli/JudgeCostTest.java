@@ -97,6 +97,8 @@ class JudgeCostTest {
       assertEquals(cost, h.metric("costs/judge"), 1e-12);
       assertEquals(total, h.metric("costs/judge_total"), 1e-12, "running total at step " + steps);
       assertTrue(h.metric("rollout/sampled_tokens") > 0 && h.metric("rollout/prompt_tokens") > 0, h.metrics().toString());
+      assertTrue(h.metric("tool_errors/unknown_tool") >= 0 && h.metric("tool_errors/timeout") >= 0,
+          "tool-call errors by kind logged: " + h.metrics());
     }
     String report = Files.readString(run.resolve("report.html"));
     assertTrue(report.contains("Judge cost, running total ($)"), "the report plots the cost");
