@@ -25,6 +25,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -224,6 +225,12 @@ public final class McpToolset implements Toolset {
   /** The names of the servers, in the order they were added. */
   public List<String> servers() {
     return connections.stream().map(ServerConnection::name).toList();
+  }
+
+  /** The name of the server that serves {@code tool}, if the model is shown that tool. */
+  public Optional<String> server(String tool) {
+    Entry e = tool == null ? null : byName.get(tool);
+    return e == null ? Optional.empty() : Optional.of(e.connection().name());
   }
 
   /** How many times the stdio servers were restarted after dying, all servers together. */
