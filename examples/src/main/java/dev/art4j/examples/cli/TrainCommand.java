@@ -15,6 +15,7 @@ import dev.art4j.examples.rl.RlTask;
 import dev.art4j.examples.rl.TicTacToeRl;
 import dev.art4j.examples.starter.Starter;
 import dev.art4j.mcp.toolset.McpToolset;
+import dev.art4j.otel.Telemetry;
 import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.langchain4j.model.chat.Capability;
@@ -198,9 +199,10 @@ final class TrainCommand {
         out.printf("art4j train %s: model %s, run %s%n", task.name(), modelDir, store.dir());
         out.flush();
       }
-      try (Policy policy = Policy.load(modelDir)) {
+      // off unless OTEL_EXPORTER_OTLP_ENDPOINT (or a traces/metrics endpoint) is set
+      try (Policy policy = Policy.load(modelDir); Telemetry telemetry = Telemetry.fromEnvironment()) {
         ChatFormat format = ChatFormat.load(modelDir);
-        double success = new RlLoop<>(task, o, out).run(policy, format, store);
+        double success = new RlLoop<>(task, o, out).telemetry(telemetry).run(policy, format, store);
         if (!c.json) {
           out.printf("held-out success %.1f%%; report: %s%n", 100 * success, store.dir().resolve("report.html"));
           out.flush();

@@ -12,9 +12,14 @@ import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.core.usage.TokenPrices;
 import dev.art4j.core.usage.TokenUsage;
+import dev.art4j.mcp.toolset.McpToolset;
+import dev.art4j.otel.ModelCallSpan;
+import dev.art4j.otel.RolloutSpan;
+import dev.art4j.otel.Telemetry;
 import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import dev.art4j.rollout.gather.Gather;
@@ -28,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.Function;
@@ -78,11 +84,21 @@ public final class RlLoop<S> {
   private final Options o;
   private final PrintWriter out;
   private final long start = System.nanoTime();
+  private Telemetry telemetry = Telemetry.disabled();
 
   public RlLoop(RlTask<S> task, Options options, PrintWriter out) {
     this.task = task;
     this.o = options;
     this.out = out;
+  }
+
+  /**
+   * Traces the run with OpenTelemetry (art-otel): a trace per rollout with its model and tool
+   * calls, a span per training step, every history line as metrics. Default: off.
+   */
+  public RlLoop<S> telemetry(Telemetry telemetry) {
+    this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
+    return this;
   }
 
   /** Trains {@code policy} in {@code store}; returns the last held-out success rate. */
@@ -93,10 +109,14 @@ public final class RlLoop<S> {
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
          InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(o.seed()).build()) {
       engine.refreshAdapter();
-      AgentLoop sampler = AgentLoop.builder(engine, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
+      CompletionSource source = traced(engine, policy.directory().getFileName().toString());
+      if (telemetry.enabled()) {
+        task.decorateTools(t -> telemetry.traced(t, name -> t instanceof McpToolset m ? m.server(name).orElse(null) : null));
+      }
+      AgentLoop sampler = AgentLoop.builder(source, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
           .sampling(SamplingParams.builder().temperature(o.temperature()).maxNewTokens(task.maxNewTokens()).build())
           .build();
-      AgentLoop greedy = AgentLoop.builder(engine, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
+      AgentLoop greedy = AgentLoop.builder(source, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
           .sampling(SamplingParams.greedy(task.maxNewTokens())).build();
 
       int first = trainer.step() + 1;
@@ -126,9 +146,12 @@ public final class RlLoop<S> {
           batch.add(order.get(((step - 1) * o.groupsPerStep() + i) % order.size()));
         }
         long r0 = System.nanoTime();
+        Instant stepStart = Instant.now();
+        int stepNow = step;
         // seeded by step and place, so that a run (and a resumed run) samples the same rollouts
         // whatever order the concurrent rollouts reach the engine in
-        List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) -> task.rollout(sampler.withSeed(seed), s))
+        List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) ->
+                traced("train", stepNow, batch.indexOf(s), () -> task.rollout(sampler.withSeed(seed), s)))
             .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
             .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
         double rolloutSeconds = (System.nanoTime() - r0) / 1e9;
@@ -157,8 +180,15 @@ public final class RlLoop<S> {
         m.put("rollout_seconds", rolloutSeconds);
         m.put("train_seconds", result.metric("seconds"));
         m.put("seconds", seconds());
-        store.appendHistory(new HistoryEntry(step, "train", m, result.skipped() ? result.note() : null,
-            Instant.now().toString()));
+        HistoryEntry line = new HistoryEntry(step, "train", m, result.skipped() ? result.note() : null,
+            Instant.now().toString());
+        store.appendHistory(line);
+        if (telemetry.enabled()) {
+          Map<String, Double> all = new LinkedHashMap<>(result.metrics());
+          all.putAll(m);
+          telemetry.trainStep(step, stepStart, all);
+          telemetry.record(new HistoryEntry(step, "train", all, null, null));
+        }
         printTrain(step, m, result);
         if (step == o.steps() || (o.evalEvery() > 0 && step % o.evalEvery() == 0)) {
           valSuccess = evaluate(greedy, store, step);
@@ -181,7 +211,7 @@ public final class RlLoop<S> {
 
   /** Plays every held-out scenario once, greedily; logs and prints the success rate. */
   private double evaluate(AgentLoop greedy, RunStore store, int step) {
-    List<TrajectoryGroup> groups = Gather.builder(task.val(), (S s) -> task.rollout(greedy, s))
+    List<TrajectoryGroup> groups = Gather.builder(task.val(), (S s) -> traced("val", step, 0, () -> task.rollout(greedy, s)))
         .groupSize(1).concurrency(Math.min(64, task.val().size())).maxExceptionFraction(0.25)
         .progress(null).taskName(task.name() + " val").build().run();
     Map<String, Double> m = new LinkedHashMap<>();
@@ -192,6 +222,7 @@ public final class RlLoop<S> {
     m.putAll(ToolErrorStats.metrics(groups));
     m.put("seconds", seconds());
     store.log(groups, "val", m, step);
+    telemetry.record(new HistoryEntry(step, "val", m, null, null));
     if (o.json()) {
       ObjectNode line = JSON.createObjectNode().put("step", step).put("split", "val");
       m.forEach(line::put);
@@ -244,6 +275,45 @@ public final class RlLoop<S> {
     for (String k : task.reportedMetrics()) {
       m.put(k, mean(groups, t -> t.metrics().getOrDefault(k, 0.0)));
     }
+  }
+
+  /** A rollout on this thread, in a trace of its own when telemetry is on. */
+  private Trajectory traced(String split, int step, int group, Rollout rollout) throws InterruptedException {
+    if (!telemetry.enabled()) {
+      return rollout.run();
+    }
+    try (RolloutSpan span = telemetry.startRollout(task.name(), split, step, group)) {
+      try {
+        Trajectory t = rollout.run();
+        span.end(t);
+        return t;
+      } catch (RuntimeException | InterruptedException e) {
+        span.fail(e);
+        throw e;
+      }
+    }
+  }
+
+  /** One rollout of the task. */
+  private interface Rollout {
+    Trajectory run() throws InterruptedException;
+  }
+
+  /** The engine, with a {@code chat <model>} span per call when telemetry is on. */
+  private CompletionSource traced(InferenceEngine engine, String model) {
+    if (!telemetry.enabled()) {
+      return engine;
+    }
+    return (ids, params) -> {
+      ModelCallSpan span = telemetry.startModelCall(model, ids.length, params.temperature(), params.maxNewTokens());
+      return engine.submit(ids, params).whenComplete((c, e) -> {
+        if (e != null) {
+          span.fail(e);
+        } else {
+          span.end(c.tokens().length, c.finishReason().name().toLowerCase(Locale.ROOT));
+        }
+      });
+    };
   }
 
   private static void putTokens(Map<String, Double> m, List<TrajectoryGroup> groups) {
