@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -49,6 +50,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
       + "\"torch_dtype\":\"float32\"}";
 
   @Spec CommandSpec spec;
+  @Mixin JsonOutput output = new JsonOutput();
 
   @Option(names = "--model", paramLabel = "DIR",
       description = "Checkpoint to train (default: a random Qwen2.5-0.5B-shaped model).")
@@ -158,7 +160,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         deleteTree(tmp);
       }
     }
-    cmd.getOut().println(json.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    output.print(cmd, out);
     cmd.getOut().flush();
     return 0;
   }
