@@ -104,6 +104,7 @@ public final class GrpoTrainer extends LoraTrainer {
     }
     metrics.put("clip_fraction", pass.clipped() / pass.ratioCount());
     metrics.put("ratio_mean", pass.ratioSum() / pass.ratioCount());
+    metrics.put("log_ratio_abs_mean", pass.logRatioAbsSum() / pass.trained());
     update.putMetrics(metrics, start, lr, samples.size(), pass.trained(), pass.realTokens(), pass.slots());
     core.finish(step, groups, metrics, null);
     return new TrainResult(step, false, null, metrics);
@@ -111,7 +112,7 @@ public final class GrpoTrainer extends LoraTrainer {
 
   /** Sums over the micro-batches of one pass. */
   record Pass(double loss, double policyLoss, double kl, double clipped, double ratioSum, long ratioCount,
-      long realTokens, long slots, int trained) {}
+      double logRatioAbsSum, long realTokens, long slots, int trained) {}
 
   /**
    * The loss over {@code samples}, micro-batch by micro-batch; with {@code backward}, each
@@ -125,6 +126,7 @@ public final class GrpoTrainer extends LoraTrainer {
     double clipped = 0;
     double ratioSum = 0;
     long ratioCount = 0;
+    double logRatioAbsSum = 0;
     long realTokens = 0;
     long slots = 0;
     int trained = 0;
@@ -140,13 +142,14 @@ public final class GrpoTrainer extends LoraTrainer {
         kl += out.kl();
         clipped += out.clipped();
         ratioSum += out.ratioSum();
+        logRatioAbsSum += out.logRatioAbsSum();
       }
       ratioCount += c.lossType() == LossType.GSPO ? mb.rows.size() : mb.trainedTokens();
       realTokens += mb.realTokens();
       slots += mb.slots();
       trained += mb.trainedTokens();
     }
-    return new Pass(total, policyLoss, kl, clipped, ratioSum, ratioCount, realTokens, slots, trained);
+    return new Pass(total, policyLoss, kl, clipped, ratioSum, ratioCount, logRatioAbsSum, realTokens, slots, trained);
   }
 
   /** The kept trajectories as weighted samples (weights per {@link LossType}'s aggregation). */
@@ -189,15 +192,17 @@ public final class GrpoTrainer extends LoraTrainer {
       float[] weights = new float[pos.length];
       java.util.Arrays.fill(weights, w);
       float[] old = new float[pos.length];
+      float[] temperatures = new float[pos.length];
       float[] lp = seqs.get(i).logprobs();
       for (int j = 0; j < pos.length; j++) {
         old[j] = lp[pos[j]];
+        temperatures[j] = seqs.get(i).temperatures()[pos[j]];
         if (!Float.isFinite(old[j])) {
           throw new IllegalStateException("trajectory " + i + " has sampled token at position " + pos[j]
               + " with log-prob " + old[j]);
         }
       }
-      out.add(new Sample(seqs.get(i).ids(), pos, old, weights, advantages.get(i), (float) (1.0 / n)));
+      out.add(new Sample(seqs.get(i).ids(), pos, old, temperatures, weights, advantages.get(i), (float) (1.0 / n)));
     }
     return out;
   }

@@ -31,8 +31,11 @@ final class PolicyLoss {
    * @param kl          {@code sum(tokenWeight * k3)}, 0 without a reference
    * @param clipped     tokens (sequences for GSPO) whose ratio lay outside the clip range
    * @param ratioSum    sum of ratios over tokens (sequences for GSPO)
+   * @param logRatioAbsSum {@code sum_k |newLogp_k - oldLogp_k|} over tokens, before any clamp: 0
+   *                    on-policy whatever the loss type, so it shows whether trainer and sampler
+   *                    agree on the distribution (temperature, weights, numerics)
    */
-  record Output(NDArray loss, float policyLoss, float kl, float clipped, float ratioSum) {}
+  record Output(NDArray loss, float policyLoss, float kl, float clipped, float ratioSum, float logRatioAbsSum) {}
 
   /**
    * Log-ratios are clamped to {@code [-MAX_LOG_RATIO, MAX_LOG_RATIO]} before {@code exp} (as verl
@@ -64,6 +67,7 @@ final class PolicyLoss {
   }
 
   Output compute(Inputs in) {
+    float logRatioAbsSum = in.newLogp().stopGradient().sub(in.oldLogp()).abs().sum().getFloat();
     NDArray logRatio = in.newLogp().sub(in.oldLogp()).clip(-MAX_LOG_RATIO, MAX_LOG_RATIO); // (K)
     NDArray policy;
     NDArray ratio;
@@ -99,7 +103,7 @@ final class PolicyLoss {
         loss = loss.add(klSum.mul(klSum.getManager().create(klCoef)));
       }
     }
-    return new Output(loss, policy.getFloat(), kl, clipped, ratioSum);
+    return new Output(loss, policy.getFloat(), kl, clipped, ratioSum, logRatioAbsSum);
   }
 
   /** {@code -min(r * A, clip(r, lo, hi) * A)}, element-wise. */

@@ -217,11 +217,12 @@ public final class Transformer implements AutoCloseable {
    * @param positionIds (B, T) int64 rotary positions (for left padding: count real tokens only)
    * @param attentionMask (B, P+T), 1 where a slot may be attended, 0 for padding; P is the
    *     cache's length (0 without a cache); null means all ones
-   * @param cache keys/values of earlier slots, extended in place by this call; null for none
+   * @param cache keys/values of earlier slots, extended in place by this call; null for none (a
+   *     {@link ReferenceKvCache}: reference decoding in tests; rollouts decode in the inference engine)
    * @param adapter LoRA adapter to apply, or null for the base model
    * @return (B, T, vocab) fp32 logits
    */
-  public NDArray forward(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+  public NDArray forward(NDArray inputIds, NDArray positionIds, NDArray attentionMask, ReferenceKvCache cache, Lora adapter) {
     return logits(hidden(inputIds, positionIds, attentionMask, cache, adapter));
   }
 
@@ -243,7 +244,7 @@ public final class Transformer implements AutoCloseable {
    * The final normed hidden states (B, T, D), before the LM head: a trainer that needs only some
    * positions' log-probs can apply {@link #logits} to those alone. Arguments as {@link #forward}.
    */
-  public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+  public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, ReferenceKvCache cache, Lora adapter) {
     Context c = context(inputIds, positionIds, attentionMask, cache, adapter);
     NDArray x = embed(inputIds); // (B, T, D)
     for (int l = 0; l < config.numHiddenLayers(); l++) {
@@ -275,7 +276,7 @@ public final class Transformer implements AutoCloseable {
   /** Shapes, rotary tables and the additive attention mask of one forward. */
   record Context(long b, long t, long s, NDArray cos, NDArray sin, NDArray bias, NDArray scale) {}
 
-  private Context context(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+  private Context context(NDArray inputIds, NDArray positionIds, NDArray attentionMask, ReferenceKvCache cache, Lora adapter) {
     Shape ids = inputIds.getShape();
     if (ids.dimension() != 2) {
       throw new IllegalArgumentException("inputIds must be (B, T), got " + ids);
@@ -343,7 +344,7 @@ public final class Transformer implements AutoCloseable {
    * {@link ai.djl.training.GradientCollector} this frees only the Java handles: PyTorch's autograd
    * graph still holds what backward needs, exactly as in a PyTorch training step.
    */
-  NDArray layer(NDArray x, int l, Context c, KvCache cache, Lora adapter) {
+  NDArray layer(NDArray x, int l, Context c, ReferenceKvCache cache, Lora adapter) {
     long b = c.b();
     long t = c.t();
     long s = c.s();

@@ -470,7 +470,8 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         }
         long end = System.nanoTime();
         completed.incrementAndGet();
-        s.future.complete(new Completion(s.generatedTokens(), Arrays.copyOf(s.logprobs, s.generated), done,
+        s.future.complete(new Completion(s.generatedTokens(), Arrays.copyOf(s.logprobs, s.generated),
+            Completion.logprobTemperature(s.params), done,
             s.prompt.length, (s.admitNanos - s.submitNanos) / 1e6, (s.firstTokenNanos - s.admitNanos) / 1e6,
             (end - s.firstTokenNanos) / 1e6));
       }

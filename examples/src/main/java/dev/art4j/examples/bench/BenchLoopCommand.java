@@ -122,7 +122,7 @@ public final class BenchLoopCommand implements Callable<Integer> {
         List<TrajectoryGroup> scored = new ArrayList<>();
         for (int g = 0; g < raw.size(); g++) {
           MathProblem p = batch.get(g);
-          scored.add(raw.get(g).map(t -> MathReward.score(t, p)));
+          scored.add(MathReward.of(p).apply(raw.get(g)));
         }
         reward += secondsSince(s0);
         double mean = scored.stream().flatMap(g -> g.trajectories().stream()).mapToDouble(Trajectory::reward).average().orElse(Double.NaN);

@@ -79,7 +79,7 @@ public final class MathRl implements RlTask<MathProblem> {
   @Override
   public Trajectory rollout(AgentLoop agent, MathProblem p) throws InterruptedException {
     Trajectory t = agent.run(List.of(Message.user(p.question())), tools);
-    t = MathReward.score(t, p);
+    t = MathReward.of(p).apply(t);
     for (Map.Entry<String, Object> e : p.metadata().entrySet()) {
       t = t.withMetadata(e.getKey(), e.getValue());
     }

@@ -25,8 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.function.UnaryOperator;
+import java.util.function.Function;
 
 /**
  * The RL loop every {@code art4j train} example runs: per step, {@code groupsPerStep} training
@@ -104,10 +105,9 @@ public final class RlLoop<S> {
         out.flush();
       }
       List<S> order = task.trainOrder(o.seed());
-      // a group the judge failed on is left out of training (emptied here, removed below): its
+      // a group the judge failed on is dropped by the gather (score answers empty): its
       // rule-based rewards must not be mixed with the judge's scores of the other groups
-      UnaryOperator<TrajectoryGroup> judge = o.ruler() == null ? g -> g
-          : g -> o.ruler().score(g).orElseGet(() -> new TrajectoryGroup(List.of(), g.exceptions()));
+      Function<TrajectoryGroup, Optional<TrajectoryGroup>> judge = o.ruler() == null ? Optional::of : o.ruler()::score;
       for (int step = first; step <= o.steps(); step++) {
         List<S> batch = new ArrayList<>(o.groupsPerStep());
         for (int i = 0; i < o.groupsPerStep(); i++) {
@@ -119,10 +119,6 @@ public final class RlLoop<S> {
         List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) -> task.rollout(sampler.withSeed(seed), s))
             .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
             .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
-        if (o.ruler() != null) {
-          groups = new ArrayList<>(groups);
-          groups.removeIf(g -> g.trajectories().isEmpty());
-        }
         double rolloutSeconds = (System.nanoTime() - r0) / 1e9;
         TrainResult result = trainer.train(groups);
         engine.refreshAdapter();

@@ -8,7 +8,12 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Keys and values of every layer for the positions a {@link Transformer} has already seen, so a
+ * The reference decoder's cache: what the tests use to check the inference engine (art-rollout's
+ * {@code InferenceEngine}, which samples every rollout, {@code art4j generate} included, through
+ * its own paged cache) against a plain {@link Transformer#forward}. Nothing in the library decodes
+ * with it.
+ *
+ * <p>Keys and values of every layer for the positions a {@link Transformer} has already seen, so a
  * decode step only computes the new tokens. Per layer the storage is {@code (B, Hkv, capacity,
  * hd)}; {@link Transformer#forward} writes the new keys/values at {@code [length, length + T)}
  * in place and then advances {@link #length()}. Capacity doubles when it runs out.
@@ -17,7 +22,7 @@ import ai.djl.ndarray.types.Shape;
  * batch is column {@code j} of the attention mask passed to {@code forward}. The cache owns its
  * arrays (a sub-manager of the one given); {@link #close()} frees them.
  */
-public final class KvCache implements AutoCloseable {
+public final class ReferenceKvCache implements AutoCloseable {
 
   private final NDManager manager;
   private final NDArray[] keys;
@@ -26,7 +31,7 @@ public final class KvCache implements AutoCloseable {
   private int length;
   private long batch = -1;
 
-  private KvCache(int layers, int capacity, NDManager parent) {
+  private ReferenceKvCache(int layers, int capacity, NDManager parent) {
     this.manager = parent.newSubManager();
     this.keys = new NDArray[layers];
     this.values = new NDArray[layers];
@@ -34,13 +39,13 @@ public final class KvCache implements AutoCloseable {
   }
 
   /** An empty cache for {@code config}, on {@code manager}'s device, that grows as needed. */
-  public static KvCache create(ModelConfig config, NDManager manager) {
-    return new KvCache(config.numHiddenLayers(), 256, manager);
+  public static ReferenceKvCache create(ModelConfig config, NDManager manager) {
+    return new ReferenceKvCache(config.numHiddenLayers(), 256, manager);
   }
 
   /** An empty cache with room for {@code capacity} slots before it has to grow. */
-  public static KvCache create(ModelConfig config, int capacity, NDManager manager) {
-    return new KvCache(config.numHiddenLayers(), capacity, manager);
+  public static ReferenceKvCache create(ModelConfig config, int capacity, NDManager manager) {
+    return new ReferenceKvCache(config.numHiddenLayers(), capacity, manager);
   }
 
   /** Slots filled so far (P, the past length a forward call's attention mask must start with). */
