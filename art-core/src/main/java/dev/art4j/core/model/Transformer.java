@@ -63,13 +63,15 @@ public final class Transformer implements AutoCloseable {
   private final TransformerWeights weights;
   private final NDManager manager;
   private final NDArray invFreq; // (hd/2) fp32
-  private final DataType dtype;
+  /** Activations' dtype: always fp32 (see {@link #dataType()}). */
+  private final DataType dtype = DataType.FLOAT32;
+  private final DataType weightType;
 
   private Transformer(ModelConfig config, TransformerWeights weights, NDManager manager) {
     this.config = config;
     this.weights = weights;
     this.manager = manager;
-    this.dtype = weights.embedding().getDataType();
+    this.weightType = weights.embedding().getDataType();
     this.invFreq = manager.create(inverseFrequencies(config));
     // Any op whose first operand is a weight would attach its result here and leak for the
     // model's lifetime: capping turns that mistake into an immediate IllegalStateException.
@@ -205,9 +207,15 @@ public final class Transformer implements AutoCloseable {
     return manager;
   }
 
-  /** The dtype of weights and activations (logits are always fp32). */
+  /**
+   * The dtype of the weights. Activations, logits and the adapter are fp32 whatever it is: a
+   * FLOAT16 weight is widened to fp32 where it is used (and the copy freed with the layer's other
+   * intermediates), because DJL's PyTorch {@code toType} cuts the autograd graph, so a training
+   * forward that cast its activations between fp16 and fp32 would back-propagate nothing. The
+   * engine's tensor backend, which never back-propagates, computes in FLOAT16 itself.
+   */
   public DataType dataType() {
-    return dtype;
+    return weightType;
   }
 
   /**
@@ -236,7 +244,7 @@ public final class Transformer implements AutoCloseable {
 
   /** The LM head over final hidden states: (..., D) to (..., vocab) fp32. */
   public NDArray logits(NDArray hidden) {
-    NDArray logits = Linear.linear(hidden, weights.lmHead(), null).singletonOrThrow();
+    NDArray logits = Linear.linear(hidden, widen(hidden, weights.lmHead()), null).singletonOrThrow();
     return logits.toType(DataType.FLOAT32, false);
   }
 
@@ -329,7 +337,8 @@ public final class Transformer implements AutoCloseable {
 
   /** The token embeddings (B, T, D), in {@code inputIds}' manager. */
   NDArray embed(NDArray inputIds) {
-    return Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+    return Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow()
+        .toType(dtype, false); // no gradient flows into the embedding
   }
 
   /** The final RMSNorm. */
@@ -401,7 +410,7 @@ public final class Transformer implements AutoCloseable {
 
   /** {@code x W^T + b}, plus the adapter's low-rank term when it adapts this projection. */
   private static NDArray project(NDArray x, NDArray w, NDArray bias, Lora adapter, int layer, Projection p) {
-    NDArray y = Linear.linear(x, w, bias).singletonOrThrow();
+    NDArray y = Linear.linear(x, widen(x, w), widen(x, bias)).singletonOrThrow();
     if (adapter != null) {
       NDArray delta = adapter.delta(x, layer, p);
       if (delta != null) {
@@ -416,7 +425,18 @@ public final class Transformer implements AutoCloseable {
     NDArray x32 = x.toType(DataType.FLOAT32, false);
     // div by sqrt rather than mul by pow(-0.5f): pow would keep a freed scalar for backward
     NDArray rms = x32.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
-    return x32.div(rms).toType(dtype, false).mul(w);
+    return x32.div(rms).toType(dtype, false).mul(widen(x32, w));
+  }
+
+  /**
+   * {@code w} as fp32, a copy in {@code activation}'s manager when it is stored narrower: an add
+   * that promotes, since a cast's result would join the weights' capped manager.
+   */
+  private static NDArray widen(NDArray activation, NDArray w) {
+    if (w == null || w.getDataType() == DataType.FLOAT32) {
+      return w;
+    }
+    return activation.getManager().zeros(new Shape(1), DataType.FLOAT32).add(w);
   }
 
   /** {@code x cos + rotate_half(x) sin}, rotate_half([a | b]) = [-b | a]. x: (B, heads, T, hd). */
