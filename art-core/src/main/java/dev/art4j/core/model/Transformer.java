@@ -154,30 +154,43 @@ public final class Transformer implements AutoCloseable {
    * biases 0), deterministic in {@code seed}: for benchmarks and tests that need no checkpoint.
    */
   public static Transformer random(ModelConfig c, long seed, NDManager parent) {
+    return random(c, seed, parent, DataType.FLOAT32);
+  }
+
+  /** {@link #random(ModelConfig, long, NDManager)} stored as {@code dtype} (FLOAT32 or FLOAT16) on {@code parent}'s device. */
+  public static Transformer random(ModelConfig c, long seed, NDManager parent, DataType dtype) {
     NDManager m = parent.newSubManager();
+    java.util.function.UnaryOperator<NDArray> as = a -> {
+      if (a == null || a.getDataType() == dtype) {
+        return a;
+      }
+      NDArray out = a.toType(dtype, false);
+      a.close();
+      return out;
+    };
     SplittableRandom random = new SplittableRandom(seed);
     long d = c.hiddenSize();
     long q = (long) c.numAttentionHeads() * c.headDim();
     long kv = (long) c.numKeyValueHeads() * c.headDim();
     long f = c.intermediateSize();
-    NDArray embedding = randomArray(m, random, c.vocabSize(), d);
+    NDArray embedding = as.apply(randomArray(m, random, c.vocabSize(), d));
     List<TransformerWeights.Layer> layers = new ArrayList<>();
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       layers.add(new TransformerWeights.Layer(
-          m.ones(new Shape(d)),
-          randomArray(m, random, q, d), c.attentionBias() ? m.zeros(new Shape(q)) : null,
-          randomArray(m, random, kv, d), c.attentionBias() ? m.zeros(new Shape(kv)) : null,
-          randomArray(m, random, kv, d), c.attentionBias() ? m.zeros(new Shape(kv)) : null,
-          randomArray(m, random, d, q), c.outputBias() ? m.zeros(new Shape(d)) : null,
-          c.qkNorm() ? m.ones(new Shape(c.headDim())) : null,
-          c.qkNorm() ? m.ones(new Shape(c.headDim())) : null,
-          m.ones(new Shape(d)),
-          randomArray(m, random, f, d), c.mlpBias() ? m.zeros(new Shape(f)) : null,
-          randomArray(m, random, f, d), c.mlpBias() ? m.zeros(new Shape(f)) : null,
-          randomArray(m, random, d, f), c.mlpBias() ? m.zeros(new Shape(d)) : null));
+          as.apply(m.ones(new Shape(d))),
+          as.apply(randomArray(m, random, q, d)), c.attentionBias() ? as.apply(m.zeros(new Shape(q))) : null,
+          as.apply(randomArray(m, random, kv, d)), c.attentionBias() ? as.apply(m.zeros(new Shape(kv))) : null,
+          as.apply(randomArray(m, random, kv, d)), c.attentionBias() ? as.apply(m.zeros(new Shape(kv))) : null,
+          as.apply(randomArray(m, random, d, q)), c.outputBias() ? as.apply(m.zeros(new Shape(d))) : null,
+          c.qkNorm() ? as.apply(m.ones(new Shape(c.headDim()))) : null,
+          c.qkNorm() ? as.apply(m.ones(new Shape(c.headDim()))) : null,
+          as.apply(m.ones(new Shape(d))),
+          as.apply(randomArray(m, random, f, d)), c.mlpBias() ? as.apply(m.zeros(new Shape(f))) : null,
+          as.apply(randomArray(m, random, f, d)), c.mlpBias() ? as.apply(m.zeros(new Shape(f))) : null,
+          as.apply(randomArray(m, random, d, f)), c.mlpBias() ? as.apply(m.zeros(new Shape(d))) : null));
     }
-    NDArray lmHead = c.tieWordEmbeddings() ? embedding : randomArray(m, random, c.vocabSize(), d);
-    return new Transformer(c, new TransformerWeights(embedding, layers, m.ones(new Shape(d)), lmHead), m);
+    NDArray lmHead = c.tieWordEmbeddings() ? embedding : as.apply(randomArray(m, random, c.vocabSize(), d));
+    return new Transformer(c, new TransformerWeights(embedding, layers, as.apply(m.ones(new Shape(d))), lmHead), m);
   }
 
   /** Uniform with std 0.02 (fast to draw for half a billion weights). */

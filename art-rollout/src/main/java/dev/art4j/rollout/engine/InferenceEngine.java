@@ -638,10 +638,10 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
     /**
      * Which backend computes the steps (default {@link Backend#of}: the Java kernels for fp32
-     * weights on the CPU, the tensor backend otherwise). {@link Backend#JAVA} refuses weights
-     * that are not fp32 on the CPU.
+     * weights on the CPU, the tensor backend otherwise; null means that default). {@link Backend#JAVA}
+     * refuses weights that are not fp32 on the CPU.
      */
-    public Builder backend(Backend v) { backend = Objects.requireNonNull(v, "backend"); return this; }
+    public Builder backend(Backend v) { backend = v; return this; }
 
     /** Which requests the tensor backend samples on the host (tests; default {@link DeviceSampler#needsHost}). */
     Builder hostSampling(java.util.function.Predicate<SamplingParams> v) { hostSampling = v; return this; }
