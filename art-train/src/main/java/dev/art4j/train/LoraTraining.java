@@ -195,7 +195,7 @@ final class LoraTraining implements AutoCloseable {
         pass = accumulate.apply(scope);
       } catch (RuntimeException e) {
         optimizer.zeroGradients(scope);
-        throw e;
+        throw outOfMemory(e);
       }
       long backwardDone = System.nanoTime();
       double gradNorm = optimizer.step(lr, config, scope);
@@ -206,6 +206,17 @@ final class LoraTraining implements AutoCloseable {
     } finally {
       adapter.setTraining(false);
     }
+  }
+
+  /** A device out-of-memory error said plainly, with the knobs that lower a step's memory; others as they are. */
+  static RuntimeException outOfMemory(RuntimeException e) {
+    if (e instanceof ai.djl.engine.EngineException && (String.valueOf(e.getMessage()).contains("out of memory")
+        || String.valueOf(e.getMessage()).contains("can't allocate memory"))) {
+      return new IllegalStateException("out of device memory in a training step: lower the micro-batch token budget "
+          + "(TrainConfig.tokenBudget) or checkpoint more layers (TrainConfig.activationCheckpointing); the run store "
+          + "keeps the last complete step", e);
+    }
+    return e;
   }
 
   /** The result of {@link #update}: the pass's sums, the gradient norm, and when each phase ended. */

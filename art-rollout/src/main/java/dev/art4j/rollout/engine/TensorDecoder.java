@@ -149,7 +149,7 @@ final class TensorDecoder implements StepCompute {
   /** A CUDA out-of-memory error said plainly, with the knob to lower; other engine errors as they are. */
   static RuntimeException outOfMemory(EngineException e, String doing, String knob) {
     String m = String.valueOf(e.getMessage());
-    if (m.contains("out of memory") || m.contains("CUDA error") && m.contains("memory")) {
+    if (m.contains("out of memory") || m.contains("can't allocate memory")) { // CUDA's, the CPU allocator's
       return new IllegalStateException("out of device memory while " + doing + ": " + knob, e);
     }
     return e;

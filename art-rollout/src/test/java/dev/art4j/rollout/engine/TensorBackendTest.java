@@ -336,6 +336,17 @@ class TensorBackendTest {
     }
   }
 
+  @Test
+  void aKvCacheTheDeviceCannotHoldNamesTheBudget() throws Exception {
+    try (Transformer model = Transformer.load(Reference.model("tiny-qwen2"), manager)) {
+      // 2^30 positions: 512 GiB per layer and kind
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> InferenceEngine.builder().model(model).backend(Backend.TENSOR).kvTokenBudget(1 << 30).build());
+      assertTrue(e.getMessage().startsWith("out of device memory while allocating the KV cache")
+          && e.getMessage().contains("kvTokenBudget"), e.getMessage());
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("models")
   void onCudaTheTensorBackendEqualsTheJavaBackend(Path dir) throws Exception {
