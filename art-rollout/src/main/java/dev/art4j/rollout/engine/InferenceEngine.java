@@ -507,6 +507,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     return null;
   }
 
+  /** The per-step computation (tests). */
+  StepCompute compute() {
+    return compute;
+  }
+
   /** Requests completed since the engine started. */
   public long completedRequests() {
     return completed.get();

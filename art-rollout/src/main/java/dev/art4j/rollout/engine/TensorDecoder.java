@@ -91,7 +91,7 @@ final class TensorDecoder implements StepCompute {
     } catch (EngineException e) {
       manager.close();
       throw outOfMemory(e, "allocating the KV cache of " + capacityBlocks * KvPool.BLOCK + " positions",
-          "lower the engine's KV token budget (kvTokenBudget, --kv-tokens)");
+          "lower the engine's KV token budget (InferenceEngine.Builder.kvTokenBudget)");
     }
     this.cacheBytes = 2L * layers * shape.size() * dtype.getNumOfBytes();
     this.sampler = new DeviceSampler(config.vocabSize(), hostRows);
@@ -142,7 +142,7 @@ final class TensorDecoder implements StepCompute {
       profile.steps++;
     } catch (EngineException e) {
       throw outOfMemory(e, "a decode step of " + n + " rows",
-          "lower the engine's maxBatchSize / maxStepTokens (--max-batch) or its KV token budget (--kv-tokens)");
+          "lower the engine's maxBatchSize / maxStepTokens or its KV token budget (kvTokenBudget)");
     }
   }
 
@@ -296,6 +296,11 @@ final class TensorDecoder implements StepCompute {
     NDArray second = x.get(new NDIndex("..., {}:", half));
     NDArray rotated = NDArrays.concat(new NDList(second.neg(), first), -1);
     return x.mul(cos).add(rotated.mul(sin));
+  }
+
+  /** Arrays the backend holds now: the cache, and the adapter copies still in use (tests check it stays flat). */
+  int liveArrays() {
+    return manager.getManagedArrays().size();
   }
 
   @Override

@@ -337,6 +337,40 @@ class TensorBackendTest {
   }
 
   @Test
+  void deviceMemoryStaysFlatOverRequestsAndAdapterRefreshes() throws Exception {
+    try (Policy policy = Policy.load(Reference.model("tiny-qwen2"))) {
+      policy.setAdapter(adapterFor(Reference.model("tiny-qwen2"), policy.config(), policy.manager()));
+      try (InferenceEngine engine = InferenceEngine.builder().policy(policy).backend(Backend.TENSOR).build()) {
+        TensorDecoder decoder = (TensorDecoder) engine.compute();
+        SplittableRandom r = new SplittableRandom(5);
+        int baseline = 0;
+        for (int round = 0; round < 25; round++) {
+          engine.refreshAdapter(); // a new device copy each time: the old ones must go
+          List<CompletableFuture<Completion>> fs = new ArrayList<>();
+          for (int i = 0; i < 8; i++) {
+            fs.add(engine.submit(randomPrompt(r, 3 + i, 256), SamplingParams.builder().maxNewTokens(6).seed(i).build()));
+          }
+          for (CompletableFuture<Completion> f : fs) {
+            get(f);
+          }
+          if (round == 2) {
+            baseline = decoder.liveArrays();
+          }
+        }
+        // the copies of earlier adapters go once unreachable (a Cleaner): wait for the collector
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int perAdapter = 2 * 7 * policy.config().numHiddenLayers();
+        while (decoder.liveArrays() > baseline + perAdapter && System.nanoTime() < deadline) {
+          System.gc();
+          Thread.sleep(50);
+        }
+        assertTrue(decoder.liveArrays() <= baseline + perAdapter,
+            "arrays after round 2: " + baseline + ", after 25 rounds: " + decoder.liveArrays());
+      }
+    }
+  }
+
+  @Test
   void aKvCacheTheDeviceCannotHoldNamesTheBudget() throws Exception {
     try (Transformer model = Transformer.load(Reference.model("tiny-qwen2"), manager)) {
       // 2^30 positions: 512 GiB per layer and kind
