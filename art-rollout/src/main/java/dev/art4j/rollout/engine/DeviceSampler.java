@@ -32,22 +32,25 @@ final class DeviceSampler {
   private final int vocab;
   private final Predicate<SamplingParams> hostRows;
   private final Sampler host = new Sampler();
+  private final java.util.Set<Integer> eos;
 
-  DeviceSampler(int vocab, Predicate<SamplingParams> hostRows) {
+  DeviceSampler(int vocab, Predicate<SamplingParams> hostRows, java.util.Set<Integer> eos) {
+    this.eos = eos;
     this.vocab = vocab;
     this.hostRows = hostRows;
   }
 
   /**
-   * Whether a request's sampling needs the host: none of today's {@link SamplingParams} do (a
-   * per-request logit processor, such as a logit bias or a grammar, would).
+   * Whether a request's sampling needs the host: per-request logit processing (logit bias,
+   * penalties, min tokens) and top log-probs run there ({@link HostSampling}).
    */
   static boolean needsHost(SamplingParams p) {
-    return false;
+    return p.processesLogits() || p.topLogprobs() > 0;
   }
 
   /** Samples each of {@code logits}' rows (R, V) fp32 for {@code seqs}; writes ids and log-probs. */
-  void sample(NDArray logits, Sequence[] seqs, int rows, int[] token, float[] logprob) {
+  void sample(NDArray logits, Sequence[] seqs, int rows, int[] token, float[] logprob, int[][] topIds,
+      float[][] topLps) {
     NDManager m = logits.getManager();
     float[] invT = new float[rows];
     double[] u = new double[rows];
@@ -136,7 +139,7 @@ final class DeviceSampler {
     float[] out = new float[1];
     for (int r = 0; r < rows; r++) {
       if (onHost[r]) {
-        token[r] = host.sample(hostLogits, hostIndex[r] * vocab, vocab, seqs[r].params, seqs[r].rng, out);
+        token[r] = HostSampling.sample(host, hostLogits, hostIndex[r] * vocab, vocab, seqs[r], eos, out, topIds[r], topLps[r]);
         logprob[r] = out[0];
       } else {
         token[r] = (int) back[r];

@@ -94,13 +94,13 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         : config.maxPositionEmbeddings();
     this.backend = b.backend != null ? b.backend : Backend.of(model);
     int threads = b.threads > 0 ? b.threads : Runtime.getRuntime().availableProcessors();
-    this.compute = backend == Backend.JAVA ? new JavaCompute(config, model.weights(), threads)
+    this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
+    this.compute = backend == Backend.JAVA ? new JavaCompute(config, model.weights(), threads, eos)
         : new TensorDecoder(model, KvPool.blocksFor(b.kvTokenBudget),
-            b.hostSampling != null ? b.hostSampling : DeviceSampler::needsHost);
+            b.hostSampling != null ? b.hostSampling : DeviceSampler::needsHost, eos);
     this.kv = compute.newKvPool(KvPool.blocksFor(b.kvTokenBudget));
     this.maxBatchSize = b.maxBatchSize;
     this.maxStepTokens = Math.max(b.maxStepTokens, b.maxBatchSize);
-    this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
     this.detokenizer = b.detokenizer;
     this.prefixCache = b.prefixCache;
     this.lora = b.adapter == null ? () -> null : b.adapter;
@@ -153,11 +153,22 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
    */
   @Override
   public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params) {
+    return submit(promptIds, params, null);
+  }
+
+  /**
+   * {@link #submit(int[], SamplingParams)} with each token told to {@code listener} (may be null)
+   * on the scheduler thread as it is sampled. Cancelling the future frees the request's cache
+   * blocks before the next step.
+   */
+  @Override
+  public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener) {
     CompletableFuture<Completion> future = new CompletableFuture<>();
     try {
       Objects.requireNonNull(params, "params");
       int[] prompt = validate(promptIds);
-      int positions = Math.min(prompt.length + params.maxNewTokens(), maxContext);
+      // long: maxNewTokens may be Integer.MAX_VALUE ("until the context is full")
+      int positions = (int) Math.min((long) prompt.length + params.maxNewTokens(), maxContext);
       if (KvPool.blocksFor(positions) > kv.capacity()) {
         throw new IllegalArgumentException("prompt of " + prompt.length + " tokens plus maxNewTokens "
             + params.maxNewTokens() + " needs " + positions + " cached positions, over the engine's KV budget of "
@@ -175,6 +186,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         throw new IllegalStateException("the inference engine is closed");
       }
       Sequence s = new Sequence(prompt, params, adapter, rng, future, positions);
+      s.listener = listener;
       incoming.add(s);
       if (closed && incoming.remove(s)) { // lost the race with close(): nobody will run it
         throw new IllegalStateException("the inference engine is closed");
@@ -421,12 +433,18 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         o++;
       }
     }
+    int[][] topIds = new int[outs][];
+    float[][] topLps = new float[outs][];
+    for (int j = 0; j < outs; j++) {
+      topIds[j] = new int[outSeq[j].listener == null ? 0 : outSeq[j].params.topLogprobs()];
+      topLps[j] = new float[topIds[j].length];
+    }
     compute.step(rows, rowToken, rowPos, rowBlocks, Arrays.copyOf(rowAdapter, rows), kv, outRows, outSeq, outs,
-        sampled, sampledLogprob);
+        sampled, sampledLogprob, topIds, topLps);
     for (int j = 0; j < stepped.size(); j++) {
       stepped.get(j).computed += counts.get(j);
     }
-    sampleAndFinish(outs);
+    sampleAndFinish(outs, topIds, topLps);
   }
 
   private void grow(int rows, int outs) {
@@ -446,7 +464,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     }
   }
 
-  private void sampleAndFinish(int outs) {
+  private void sampleAndFinish(int outs, int[][] topIds, float[][] topLps) {
     int[] token = sampled;
     float[] lp = sampledLogprob;
     long now = System.nanoTime();
@@ -456,6 +474,13 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         s.firstTokenNanos = now;
       }
       s.append(token[j], lp[j]);
+      if (s.listener != null) {
+        try {
+          s.listener.onToken(s.generated - 1, token[j], lp[j], topIds[j], topLps[j]);
+        } catch (RuntimeException e) {
+          LOG.warn("a token listener failed; the request goes on", e);
+        }
+      }
       FinishReason done = finish(s, token[j]);
       if (done != null) {
         live.remove(s);
@@ -486,7 +511,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     if (p.stopTokenIds().contains(token)) {
       return FinishReason.STOP;
     }
-    if (!p.stopStrings().isEmpty() && detokenizer != null) {
+    if (!p.stopStrings().isEmpty() && detokenizer != null && s.generated >= p.minTokens()) {
       // a stop string just completed lies in the text of the last few tokens (earlier ones
       // were checked at earlier steps); a token spells at least a byte of UTF-8
       int longest = 0;
@@ -510,6 +535,16 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   /** The per-step computation (tests). */
   StepCompute compute() {
     return compute;
+  }
+
+  /** The longest prompt plus completion this engine accepts, in tokens. */
+  public int maxContext() {
+    return maxContext;
+  }
+
+  /** Fraction of the KV budget held now (running requests and the prefix cache), in [0, 1]. */
+  public double kvUsage() {
+    return (double) kv.inUse() / kv.capacity();
   }
 
   /** Requests completed since the engine started. */

@@ -4,22 +4,25 @@ import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Projection;
 import dev.art4j.core.model.TransformerWeights;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Java backend: the {@link Decoder}'s fp32 kernels over weights read in place on the CPU,
  * the {@link KvPool}'s heap slabs, and the {@link Sampler} on each output row, rows spread over
- * the decoder's threads.
+ * the decoder's threads (after the request's logit processing, {@link HostSampling}).
  */
 final class JavaCompute implements StepCompute {
 
   private final ModelConfig config;
   private final Decoder decoder;
   private final Sampler[] samplers;
+  private final Set<Integer> eos;
   private float[] logits = new float[0];
 
-  JavaCompute(ModelConfig config, TransformerWeights weights, int threads) {
+  JavaCompute(ModelConfig config, TransformerWeights weights, int threads, Set<Integer> eos) {
     this.config = config;
+    this.eos = eos;
     this.decoder = new Decoder(config, weights, threads);
     this.samplers = new Sampler[decoder.threads()];
     for (int i = 0; i < samplers.length; i++) {
@@ -67,7 +70,7 @@ final class JavaCompute implements StepCompute {
 
   @Override
   public void step(int n, int[] token, int[] pos, int[][] blocks, AdapterSnapshot[] adapter, KvPool kv,
-      int[] outRows, Sequence[] outSeq, int nOut, int[] sampled, float[] logprob) {
+      int[] outRows, Sequence[] outSeq, int nOut, int[] sampled, float[] logprob, int[][] topIds, float[][] topLps) {
     int vocab = config.vocabSize();
     if (logits.length < nOut * vocab) {
       logits = new float[Math.max(nOut, 2 * logits.length / vocab) * vocab];
@@ -79,7 +82,7 @@ final class JavaCompute implements StepCompute {
     ThreadLocal<Sampler> mine = ThreadLocal.withInitial(() -> samplers[slot.getAndIncrement()]);
     decoder.pool().run(nOut, (long) nOut * vocab * 8, j -> {
       float[] out = new float[1];
-      sampled[j] = mine.get().sample(logits, j * vocab, vocab, outSeq[j].params, outSeq[j].rng, out);
+      sampled[j] = HostSampling.sample(mine.get(), logits, j * vocab, vocab, outSeq[j], eos, out, topIds[j], topLps[j]);
       logprob[j] = out[0];
     });
     decoder.profile().add(Profile.Op.SAMPLE, now);

@@ -29,9 +29,12 @@ interface StepCompute extends AutoCloseable {
    * @param outRows rows whose next token is sampled, {@code nOut} of them, for {@code outSeq}
    * @param sampled (nOut) the sampled ids, written here
    * @param logprob (nOut) their log-probs (the {@link Sampler}'s convention), written here
+   * @param topIds  (nOut) per output row, receives its most likely ids (the array's length is how
+   *                many the request asked for, often 0)
+   * @param topLps  (nOut) their log-probs
    */
   void step(int n, int[] token, int[] pos, int[][] blocks, AdapterSnapshot[] adapter, KvPool kv,
-      int[] outRows, Sequence[] outSeq, int nOut, int[] sampled, float[] logprob);
+      int[] outRows, Sequence[] outSeq, int nOut, int[] sampled, float[] logprob, int[][] topIds, float[][] topLps);
 
   /** Time per kind of operation. */
   Profile profile();

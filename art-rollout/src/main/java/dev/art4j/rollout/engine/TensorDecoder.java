@@ -61,7 +61,8 @@ final class TensorDecoder implements StepCompute {
   private final Map<AdapterSnapshot, DeviceLora> adapters = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
   /** {@code hostRows}: the requests sampled on the host ({@link DeviceSampler#needsHost}). */
-  TensorDecoder(Transformer model, int capacityBlocks, java.util.function.Predicate<SamplingParams> hostRows) {
+  TensorDecoder(Transformer model, int capacityBlocks, java.util.function.Predicate<SamplingParams> hostRows,
+      java.util.Set<Integer> eos) {
     this.config = model.config();
     this.w = model.weights();
     this.device = w.embedding().getDevice();
@@ -94,7 +95,7 @@ final class TensorDecoder implements StepCompute {
           "lower the engine's KV token budget (InferenceEngine.Builder.kvTokenBudget)");
     }
     this.cacheBytes = 2L * layers * shape.size() * dtype.getNumOfBytes();
-    this.sampler = new DeviceSampler(config.vocabSize(), hostRows);
+    this.sampler = new DeviceSampler(config.vocabSize(), hostRows, eos);
   }
 
   @Override
@@ -131,13 +132,13 @@ final class TensorDecoder implements StepCompute {
 
   @Override
   public void step(int n, int[] token, int[] pos, int[][] blocks, AdapterSnapshot[] adapter, KvPool kv,
-      int[] outRows, Sequence[] outSeq, int nOut, int[] sampled, float[] logprob) {
+      int[] outRows, Sequence[] outSeq, int nOut, int[] sampled, float[] logprob, int[][] topIds, float[][] topLps) {
     try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       long t = System.nanoTime();
       NDArray logits = forward(step, n, token, pos, blocks, adapter, outRows, nOut);
       t = profile.add(Profile.Op.FORWARD, t);
-      sampler.sample(logits, outSeq, nOut, sampled, logprob);
+      sampler.sample(logits, outSeq, nOut, sampled, logprob, topIds, topLps);
       profile.add(Profile.Op.SAMPLE, t);
       profile.steps++;
     } catch (EngineException e) {
