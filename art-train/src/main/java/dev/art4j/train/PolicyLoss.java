@@ -8,10 +8,10 @@ import ai.djl.ndarray.types.DataType;
 /**
  * The GRPO objective of one micro-batch on DJL NDArrays (formulas on {@link LossType}), over the
  * K sampled tokens of its sequences, flattened. All normalisers are folded into per-token and
- * per-sequence weights computed over the whole step beforehand, so summing the micro-batch
- * losses (gradient accumulation) gives the step's loss exactly.
+ * per-sequence weights computed over the whole step beforehand ({@link LossType#tokenWeight}), so
+ * summing the micro-batch losses (gradient accumulation) gives the step's loss exactly.
  */
-final class PolicyLoss {
+final class PolicyLoss implements TrainingLoss {
 
   /**
    * @param newLogp      (K) log-probs of the sampled tokens under the current policy (carries the graph)
@@ -66,6 +66,28 @@ final class PolicyLoss {
 
   LossType type() {
     return type;
+  }
+
+  @Override
+  public boolean needsReference() {
+    return klCoef > 0;
+  }
+
+  /**
+   * {@link #compute(Inputs)} on a micro-batch; reports {@code policy_loss}, {@code kl},
+   * {@code clipped}, {@code ratio_sum} and {@code ratio_count} (tokens, sequences for GSPO), and
+   * {@code log_ratio_abs_sum} over tokens.
+   */
+  @Override
+  public NDArray compute(MicroBatch.Tensors t, NDArray newLogp, NDArray refLogp, StepSums sums) {
+    Output out = compute(t.lossInputs(newLogp, refLogp));
+    sums.add("policy_loss", out.policyLoss());
+    sums.add("kl", out.kl());
+    sums.add("clipped", out.clipped());
+    sums.add("ratio_sum", out.ratioSum());
+    sums.add("ratio_count", type == LossType.GSPO ? t.seqWeight().getShape().get(0) : newLogp.getShape().get(0));
+    sums.add("log_ratio_abs_sum", out.logRatioAbsSum());
+    return out.loss();
   }
 
   Output compute(Inputs in) {

@@ -12,12 +12,12 @@ class OutOfMemoryMessageTest {
   @Test
   void outOfMemoryNamesTheTokenBudgetAndCheckpointing() {
     // the text libtorch gives on CUDA
-    RuntimeException e = LoraTraining.outOfMemory(new EngineException(
+    RuntimeException e = TrainingLoop.outOfMemory(new EngineException(
         "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 23.65 GiB total capacity)"));
     assertTrue(e instanceof IllegalStateException, e.toString());
     assertTrue(e.getMessage().contains("TrainConfig.tokenBudget") && e.getMessage().contains("activationCheckpointing"),
         e.getMessage());
     RuntimeException other = new EngineException("shape mismatch");
-    assertSame(other, LoraTraining.outOfMemory(other));
+    assertSame(other, TrainingLoop.outOfMemory(other));
   }
 }

@@ -51,6 +51,9 @@ final class StdioProcessTransport implements McpTransport {
     this.handler = handler;
     ProcessBuilder builder = new ProcessBuilder(config.command());
     builder.environment().putAll(config.env());
+    if (config.cwd() != null) {
+      builder.directory(config.cwd().toFile());
+    }
     try {
       process = builder.start();
     } catch (IOException e) {

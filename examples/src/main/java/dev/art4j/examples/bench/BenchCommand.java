@@ -1,11 +1,11 @@
 package dev.art4j.examples.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.examples.cli.ComputeOptions;
 import dev.art4j.rollout.engine.DecodeBenchmark;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -29,8 +29,7 @@ public final class BenchCommand {
     @Spec CommandSpec spec;
     @picocli.CommandLine.Mixin ComputeOptions compute = new ComputeOptions();
 
-    @Option(names = "--json", description = "Print compact JSON (default: indented).")
-    boolean json;
+    @Mixin JsonOutput output = new JsonOutput();
 
     @Option(names = "--new-tokens", defaultValue = "32", paramLabel = "N",
         description = "Tokens decoded per sequence in each timed run (default ${DEFAULT-VALUE}).")
@@ -53,10 +52,7 @@ public final class BenchCommand {
       }
       Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens, rounds,
           compute.device(), compute.dataType(), compute.backend());
-      ObjectMapper mapper = new ObjectMapper();
-      String text = json ? mapper.writeValueAsString(result) : mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result);
-      spec.commandLine().getOut().println(text);
-      spec.commandLine().getOut().flush();
+      output.print(spec.commandLine(), result);
       return 0;
     }
   }

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -48,6 +49,7 @@ import picocli.CommandLine.Spec;
 public final class BenchLoopCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
+  @Mixin JsonOutput output = new JsonOutput();
 
   @Option(names = "--steps", defaultValue = "20", description = "RL steps (default ${DEFAULT-VALUE}).")
   int steps;
@@ -169,7 +171,7 @@ public final class BenchLoopCommand implements Callable<Integer> {
     out.put("reward_mean_first_step", round(firstReward));
     out.put("reward_mean_last_step", round(lastReward));
     out.put("peak_rss_mb", round(Rss.peakMb()));
-    cmd.getOut().println(json.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    output.print(cmd, out);
     cmd.getOut().flush();
     return 0;
   }

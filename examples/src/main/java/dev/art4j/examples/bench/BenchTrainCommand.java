@@ -27,6 +27,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -51,6 +52,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
   @picocli.CommandLine.Mixin ComputeOptions compute = new ComputeOptions();
+  @Mixin JsonOutput output = new JsonOutput();
 
   @Option(names = "--model", paramLabel = "DIR",
       description = "Checkpoint to train (default: a random Qwen2.5-0.5B-shaped model).")
@@ -170,7 +172,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         deleteTree(tmp);
       }
     }
-    cmd.getOut().println(json.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    output.print(cmd, out);
     cmd.getOut().flush();
     return 0;
   }

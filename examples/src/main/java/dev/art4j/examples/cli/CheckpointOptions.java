@@ -21,6 +21,11 @@ final class CheckpointOptions {
 
   @Mixin ComputeOptions compute = new ComputeOptions();
 
+  @Option(names = "--partial-adapter",
+      description = "Accept an adapter whose tensors and target_modules disagree: apply what fits, log what is left out"
+          + " (refused by default).")
+  boolean partialAdapter;
+
   Policy load(CommandLine cmd) throws IOException {
     if (!Files.isDirectory(model)) {
       throw new CommandLine.ParameterException(cmd, "--model " + model + ": not a directory");
@@ -33,7 +38,7 @@ final class CheckpointOptions {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cmd, e.getMessage());
     }
-    return compute.apply(Policy.builder(model)).adapter(adapter).build();
+    return compute.apply(Policy.builder(model)).adapter(adapter).partialAdapter(partialAdapter).build();
   }
 
   static long[] checkTokens(CommandLine cmd, long[] tokens, int vocab) {

@@ -58,7 +58,7 @@ public final class ScoreCommand implements Callable<Integer> {
       return 0;
     } catch (CheckpointException | java.nio.file.NoSuchFileException e) {
       spec.commandLine().getErr().println("art4j score: " + e.getMessage());
-      return 1;
+      return 2; // a checkpoint or adapter the user named cannot be used: bad input
     }
   }
 }

@@ -2,7 +2,7 @@ package dev.art4j.examples.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.engine.InferenceEngine;
