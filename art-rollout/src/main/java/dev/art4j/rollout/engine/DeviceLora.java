@@ -51,7 +51,8 @@ final class DeviceLora implements AutoCloseable {
   /** A detached fp32 copy of {@code x} on {@code m}'s device, owned by {@code m}. */
   private static NDArray copy(NDArray x, NDManager m) {
     try (NDArray detached = x.stopGradient()) {
-      NDArray c = detached.toType(DataType.FLOAT32, true); // a copy
+      // a copy: toType(FLOAT32, true) of a FLOAT32 array returns a view of the same storage
+      NDArray c = detached.getDataType() == DataType.FLOAT32 ? detached.duplicate() : detached.toType(DataType.FLOAT32, false);
       if (!c.getDevice().equals(m.getDevice())) {
         NDArray moved = c.toDevice(m.getDevice(), false);
         c.close();

@@ -314,6 +314,34 @@ class TensorBackendTest {
   }
 
   @Test
+  void aRequestSamplesFromTheSnapshotNotFromAnAdapterTrainedInPlace() throws Exception {
+    Path dir = Reference.model("tiny-qwen3");
+    try (Policy policy = Policy.load(dir)) {
+      policy.setAdapter(adapterFor(dir, policy.config(), policy.manager()));
+      assertInPlaceTrainingWaitsForRefresh(policy);
+    }
+  }
+
+  private static void assertInPlaceTrainingWaitsForRefresh(Policy policy) throws Exception {
+    try (InferenceEngine engine = InferenceEngine.builder().policy(policy).backend(Backend.TENSOR).build()) {
+      int[] prompt = {9, 8, 7, 6, 5};
+      int[] adapted = get(engine.submit(prompt, greedy(8))).tokens();
+      int[] base = Reference.greedy(policy.model(), null, prompt, 8, manager);
+      assertFalse(java.util.Arrays.equals(adapted, base), "the fixture adapter changes the greedy tokens");
+      // what an optimizer step does: the adapter's own arrays change in place
+      List<NDArray> ps = policy.adapter().parameters();
+      for (int i = 0; i < ps.size(); i++) {
+        if (policy.adapter().parameterNames().get(i).contains("lora_B")) {
+          ps.get(i).set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
+        }
+      }
+      assertArrayEquals(adapted, get(engine.submit(prompt, greedy(8))).tokens(), "no refresh: the snapshot's weights");
+      engine.refreshAdapter();
+      assertArrayEquals(base, get(engine.submit(prompt, greedy(8))).tokens(), "after refresh: B = 0, the base model");
+    }
+  }
+
+  @Test
   void theJavaBackendRefusesHalfPrecisionAndTheTensorBackendTakesIt() throws Exception {
     Path dir = Reference.model("tiny-qwen2");
     try (Transformer half = Transformer.load(ModelConfig.load(dir.resolve("config.json")), Safetensors.open(dir),
