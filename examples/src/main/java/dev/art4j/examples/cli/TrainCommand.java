@@ -183,7 +183,8 @@ final class TrainCommand {
         ChatFormat format = ChatFormat.load(modelDir);
         double success = new RlLoop<>(task, o, out).run(policy, format, store);
         if (!c.json) {
-          out.printf("held-out success %.1f%%; report: %s%n", 100 * success, store.dir().resolve("report.html"));
+          out.printf("%s; report: %s%n", Double.isNaN(success) ? "no held-out evaluation yet"
+              : String.format(java.util.Locale.ROOT, "held-out success %.1f%%", 100 * success), store.dir().resolve("report.html"));
           out.flush();
         }
       }

@@ -62,6 +62,8 @@ public final class RlLoop<S> {
       double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler, double klCoef) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** A metric only this loop's train line has: its presence commits the step. */
+  private static final String COMMIT_METRIC = "rollout_seconds";
 
   private final RlTask<S> task;
   private final Options o;
@@ -78,6 +80,9 @@ public final class RlLoop<S> {
   public double run(Policy policy, ChatFormat format, RunStore store) throws InterruptedException {
     TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).klCoef(o.klCoef())
         .seed(o.seed()).build();
+    // a step is committed by this loop's history line, written after the trainer's checkpoint: a
+    // checkpoint without it (a kill or failed write in between) is trained again, not skipped
+    store.rollBackToCommitted("train", h -> h.metrics().containsKey(COMMIT_METRIC));
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
          InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(o.seed()).build()) {
@@ -89,17 +94,21 @@ public final class RlLoop<S> {
           .sampling(SamplingParams.greedy(task.maxNewTokens())).build();
 
       int first = trainer.step() + 1;
-      double valSuccess = Double.NaN;
+      // an evaluation killed before its line was written is run again, like a step
+      double valSuccess = lastValSuccess(store, trainer.step());
+      boolean evaluated = store.history("val").stream().anyMatch(h -> h.step() == trainer.step());
+      if (evalDue(trainer.step()) && !evaluated) {
+        valSuccess = evaluate(greedy, store, trainer.step());
+      }
       if (first > o.steps()) {
         if (!o.json()) {
           out.println("run already at step " + trainer.step() + " (>= --steps " + o.steps() + "); nothing to train");
           out.flush();
         }
+        ReportWriter.write(store.dir());
         return valSuccess;
       }
-      if (first == 1) {
-        valSuccess = evaluate(greedy, store, 0);
-      } else if (!o.json()) {
+      if (first > 1 && !o.json()) {
         out.printf(Locale.ROOT, "resuming %s at step %d%n", store.dir(), first);
         out.flush();
       }
@@ -138,7 +147,7 @@ public final class RlLoop<S> {
         store.appendHistory(new HistoryEntry(step, "train", m, result.skipped() ? result.note() : null,
             Instant.now().toString()));
         printTrain(step, m, result);
-        if (step == o.steps() || (o.evalEvery() > 0 && step % o.evalEvery() == 0)) {
+        if (evalDue(step)) {
           valSuccess = evaluate(greedy, store, step);
         }
       }
@@ -155,6 +164,23 @@ public final class RlLoop<S> {
    */
   static long gatherSeed(long runSeed, int step) {
     return new SplittableRandom(runSeed).nextLong() + step;
+  }
+
+  private boolean evalDue(int step) {
+    return step == 0 || step == o.steps() || (o.evalEvery() > 0 && step % o.evalEvery() == 0);
+  }
+
+  /** The success rate of the latest held-out evaluation at or before {@code step}, NaN if none. */
+  private static double lastValSuccess(RunStore store, int step) {
+    double v = Double.NaN;
+    int at = -1;
+    for (HistoryEntry h : store.history("val")) {
+      if (h.step() <= step && h.step() >= at && !Double.isNaN(h.metric("success_rate"))) {
+        v = h.metric("success_rate");
+        at = h.step();
+      }
+    }
+    return v;
   }
 
   /** Plays every held-out scenario once, greedily; logs and prints the success rate. */

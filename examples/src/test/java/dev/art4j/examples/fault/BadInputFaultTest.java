@@ -194,4 +194,14 @@ class BadInputFaultTest {
     Exception e = assertThrows(Exception.class, store::history);
     assertTrue(e.getMessage().contains("history.jsonl") && e.getMessage().contains("line 2"), e.getMessage());
   }
+
+  @Test
+  void reportOnARunWithACorruptHistoryLineIsOneLine() throws Exception {
+    Files.writeString(dir.resolve("history.jsonl"),
+        "{\"step\":1,\"split\":\"train\",\"metrics\":{}}\n{\"step\":2,\"split\n{\"step\":3,\"split\":\"train\",\"metrics\":{}}\n");
+    Cli r = art4j("report", dir.toString());
+    assertBadInput(r, dir.resolve("history.jsonl") + " line 2 is not a history entry");
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(!Files.exists(dir.resolve("report.html")));
+  }
 }
