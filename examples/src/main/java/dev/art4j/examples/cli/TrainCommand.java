@@ -127,9 +127,23 @@ final class TrainCommand {
     @Option(names = "--judge-api-key-env", paramLabel = "VAR", description = "Environment variable holding the judge's API key.")
     String apiKeyEnv;
 
+    @Option(names = "--judge-timeout", paramLabel = "SECONDS", defaultValue = "120",
+        description = "Longest one judge call may take (default: ${DEFAULT-VALUE}).")
+    double timeoutSeconds;
+
+    @Option(names = "--judge-retries", paramLabel = "N", defaultValue = "2",
+        description = "Retries of a group the judge failed on before it is left out of training (default: ${DEFAULT-VALUE}).")
+    int retries;
+
     Ruler build() {
+      if (!(timeoutSeconds > 0 && timeoutSeconds <= 86_400)) {
+        throw new BadInput("--judge-timeout must be a number of seconds in (0, 86400], got " + timeoutSeconds);
+      }
+      if (retries < 0 || retries > 100) {
+        throw new BadInput("--judge-retries must be in [0, 100], got " + retries);
+      }
       OpenAiChatModel.OpenAiChatModelBuilder b = OpenAiChatModel.builder().baseUrl(baseUrl).modelName(model)
-          .timeout(Duration.ofSeconds(120)).maxRetries(0)
+          .timeout(Duration.ofMillis((long) Math.ceil(timeoutSeconds * 1000))).maxRetries(0)
           .supportedCapabilities(Capability.RESPONSE_FORMAT_JSON_SCHEMA).strictJsonSchema(true);
       if (apiKeyEnv != null) {
         String key = System.getenv(apiKeyEnv);
@@ -138,7 +152,7 @@ final class TrainCommand {
         }
         b.apiKey(key);
       }
-      return Ruler.builder().judge(b.build()).maxRetries(2).swallowExceptions(true).build();
+      return Ruler.builder().judge(b.build()).maxRetries(retries).build();
     }
   }
 
@@ -196,7 +210,9 @@ final class TrainCommand {
       Thread.currentThread().interrupt();
       return 1;
     } catch (Exception e) {
-      spec.commandLine().getErr().println("art4j train " + task.name() + " failed: " + e);
+      String why = e.getMessage() != null && (e instanceof IllegalStateException || e instanceof java.io.UncheckedIOException)
+          ? e.getMessage() : e.toString();
+      spec.commandLine().getErr().println("art4j train " + task.name() + " failed: " + why);
       return 1;
     }
   }

@@ -10,6 +10,7 @@ import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.reward.ruler.Ruler;
+import dev.art4j.reward.ruler.RulerException;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.engine.InferenceEngine;
@@ -25,7 +26,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /**
@@ -115,8 +118,19 @@ public final class RlLoop<S> {
       List<S> order = task.trainOrder(o.seed());
       // a group the judge failed on is left out of training (emptied here, removed below): its
       // rule-based rewards must not be mixed with the judge's scores of the other groups
-      UnaryOperator<TrajectoryGroup> judge = o.ruler() == null ? g -> g
-          : g -> o.ruler().score(g).orElseGet(() -> new TrajectoryGroup(List.of(), g.exceptions()));
+      AtomicReference<String> judgeFailure = new AtomicReference<>();
+      UnaryOperator<TrajectoryGroup> judge = o.ruler() == null ? g -> g : g -> {
+        try {
+          Optional<TrajectoryGroup> scored = o.ruler().score(g);
+          if (scored.isPresent()) {
+            return scored.get();
+          }
+          judgeFailure.compareAndSet(null, "the judge failed (its reason is in the log above)");
+        } catch (RulerException e) {
+          judgeFailure.set(e.getMessage());
+        }
+        return new TrajectoryGroup(List.of(), g.exceptions());
+      };
       for (int step = first; step <= o.steps(); step++) {
         List<S> batch = new ArrayList<>(o.groupsPerStep());
         for (int i = 0; i < o.groupsPerStep(); i++) {
@@ -129,8 +143,16 @@ public final class RlLoop<S> {
             .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
             .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
         if (o.ruler() != null) {
+          int judged = groups.size();
           groups = new ArrayList<>(groups);
           groups.removeIf(g -> g.trajectories().isEmpty());
+          // a judge that fails on everything would otherwise "train" step after step on nothing
+          if (groups.isEmpty() && judgeFailure.get() != null) {
+            throw new IllegalStateException("step " + step + ": the judge failed on all " + judged
+                + " groups, stopping (nothing trained at this step; a rerun resumes here). Last failure: "
+                + judgeFailure.get());
+          }
+          judgeFailure.set(null);
         }
         double rolloutSeconds = (System.nanoTime() - r0) / 1e9;
         TrainResult result = trainer.train(groups);
