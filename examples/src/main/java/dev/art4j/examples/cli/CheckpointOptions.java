@@ -24,13 +24,18 @@ final class CheckpointOptions {
   boolean partialAdapter;
 
   Policy load(CommandLine cmd) throws IOException {
+    return load(cmd, true);
+  }
+
+  /** The checkpoint, with its tokenizer when {@code tokenizer} (score needs none: a broken one must not stop it). */
+  Policy load(CommandLine cmd, boolean tokenizer) throws IOException {
     if (!Files.isDirectory(model)) {
       throw new CommandLine.ParameterException(cmd, "--model " + model + ": not a directory");
     }
     if (adapter != null && !Files.isDirectory(adapter)) {
       throw new CommandLine.ParameterException(cmd, "--adapter " + adapter + ": not a directory");
     }
-    return Policy.builder(model).adapter(adapter).partialAdapter(partialAdapter).build();
+    return Policy.builder(model).adapter(adapter).partialAdapter(partialAdapter).tokenizer(tokenizer).build();
   }
 
   static long[] checkTokens(CommandLine cmd, long[] tokens, int vocab) {

@@ -33,7 +33,7 @@ public final class ScoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    try (Policy policy = checkpoint.load(spec.commandLine())) {
+    try (Policy policy = checkpoint.load(spec.commandLine(), false)) {
       CheckpointOptions.checkTokens(spec.commandLine(), tokens, policy.config().vocabSize());
       ObjectMapper json = new ObjectMapper();
       ObjectNode out = json.createObjectNode();
