@@ -18,8 +18,12 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A decoder-only transformer (Qwen2/2.5, Qwen3, Llama 3.x) on DJL's PyTorch engine:
@@ -136,6 +140,7 @@ public final class Transformer implements AutoCloseable {
       }
       NDArray norm = in.get("model.norm.weight", d);
       NDArray lmHead = c.tieWordEmbeddings() ? embedding : in.get("lm_head.weight", c.vocabSize(), d);
+      checkAllUsed(c, st, in.used());
       return new Transformer(c, new TransformerWeights(embedding, layers, norm, lmHead), m);
     } catch (IOException | RuntimeException e) {
       m.close();
@@ -143,9 +148,49 @@ public final class Transformer implements AutoCloseable {
     }
   }
 
-  private record Loader(Safetensors st, NDManager m, DataType dtype) {
+  private record Loader(Safetensors st, NDManager m, DataType dtype, Set<String> used) {
+    Loader(Safetensors st, NDManager m, DataType dtype) {
+      this(st, m, dtype, new HashSet<>());
+    }
+
     NDArray get(String name, long... shape) throws IOException {
+      used.add(name);
       return st.load(name, m, dtype, shape);
+    }
+  }
+
+  private static final Pattern LAYER_TENSOR = Pattern.compile("model\\.layers\\.(\\d+)\\..*");
+
+  /**
+   * A tensor the config does not account for means config and checkpoint disagree (a config
+   * with fewer layers than the file gave a smaller model without a word; a bias the config
+   * does not declare would be dropped), so it is refused. Left alone, as transformers does:
+   * rotary {@code inv_freq} buffers, and {@code lm_head.weight} when the embeddings are tied.
+   */
+  private static void checkAllUsed(ModelConfig c, Safetensors st, Set<String> used) {
+    int fileLayers = 0;
+    String firstUnused = null;
+    for (String name : st.names()) {
+      Matcher m = LAYER_TENSOR.matcher(name);
+      if (m.matches()) {
+        fileLayers = Math.max(fileLayers, m.group(1).length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(m.group(1)) + 1);
+      }
+      if (used.contains(name) || name.endsWith(".rotary_emb.inv_freq")
+          || (c.tieWordEmbeddings() && name.equals("lm_head.weight"))) {
+        continue;
+      }
+      if (firstUnused == null) {
+        firstUnused = name;
+      }
+    }
+    if (fileLayers > c.numHiddenLayers()) {
+      throw new CheckpointException(st.source() + ": the checkpoint has tensors for " + fileLayers
+          + " layers but config.json says num_hidden_layers " + c.numHiddenLayers() + " (first unused: "
+          + firstUnused + ")");
+    }
+    if (firstUnused != null) {
+      throw new CheckpointException(st.source() + ": tensor " + firstUnused + " is not part of the "
+          + c.modelType() + " model config.json describes (a bias or norm the config does not declare?)");
     }
   }
 

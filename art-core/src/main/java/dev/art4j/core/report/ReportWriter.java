@@ -73,7 +73,7 @@ public final class ReportWriter {
       Files.writeString(tmp, html, StandardCharsets.UTF_8);
       Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + out, e);
+      throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
     }
     return out;
   }

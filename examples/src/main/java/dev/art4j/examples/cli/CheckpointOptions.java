@@ -26,6 +26,11 @@ final class CheckpointOptions {
   @Mixin ComputeOptions compute = new ComputeOptions();
 
   Policy load(CommandLine cmd) throws IOException {
+    return load(cmd, true);
+  }
+
+  /** The checkpoint, with its tokenizer when {@code tokenizer} (score needs none: a broken one must not stop it). */
+  Policy load(CommandLine cmd, boolean tokenizer) throws IOException {
     if (!Files.isDirectory(model)) {
       throw new CommandLine.ParameterException(cmd, "--model " + model + ": not a directory");
     }
@@ -37,7 +42,7 @@ final class CheckpointOptions {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cmd, e.getMessage());
     }
-    return compute.apply(Policy.builder(model)).adapter(adapter).partialAdapter(partialAdapter).build();
+    return compute.apply(Policy.builder(model)).adapter(adapter).partialAdapter(partialAdapter).tokenizer(tokenizer).build();
   }
 
   static long[] checkTokens(CommandLine cmd, long[] tokens, int vocab) {

@@ -80,6 +80,9 @@ public final class McpCommand {
     }
 
     McpToolset connect() {
+      if (!(timeoutSeconds > 0 && timeoutSeconds <= 86_400)) {
+        throw new IllegalArgumentException("--timeout must be a number of seconds in (0, 86400], got " + timeoutSeconds);
+      }
       Duration timeout = Duration.ofMillis((long) (timeoutSeconds * 1000));
       McpToolset.Builder b = McpToolset.builder().callTimeout(timeout).listTimeout(timeout);
       if (transport.config != null) {

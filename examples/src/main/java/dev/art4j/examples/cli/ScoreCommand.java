@@ -37,7 +37,7 @@ public final class ScoreCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--backend: score runs the model's own forward, not the inference engine (use --device/--dtype)");
     }
-    try (Policy policy = checkpoint.load(spec.commandLine())) {
+    try (Policy policy = checkpoint.load(spec.commandLine(), false)) {
       CheckpointOptions.checkTokens(spec.commandLine(), tokens, policy.config().vocabSize());
       ObjectMapper json = new ObjectMapper();
       ObjectNode out = json.createObjectNode();

@@ -17,6 +17,7 @@ import dev.art4j.otel.ModelCallSpan;
 import dev.art4j.otel.RolloutSpan;
 import dev.art4j.otel.Telemetry;
 import dev.art4j.reward.ruler.Ruler;
+import dev.art4j.reward.ruler.RulerException;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.engine.Backend;
@@ -37,6 +38,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -81,6 +83,8 @@ public final class RlLoop<S> {
       Backend backend) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** A metric only this loop's train line has: its presence commits the step. */
+  private static final String COMMIT_METRIC = "rollout_seconds";
 
   private final RlTask<S> task;
   private final Options o;
@@ -107,6 +111,9 @@ public final class RlLoop<S> {
   public double run(Policy policy, ChatFormat format, RunStore store) throws InterruptedException {
     TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).klCoef(o.klCoef())
         .seed(o.seed()).build();
+    // a step is committed by this loop's history line, written after the trainer's checkpoint: a
+    // checkpoint without it (a kill or failed write in between) is trained again, not skipped
+    store.rollBackToCommitted("train", h -> h.metrics().containsKey(COMMIT_METRIC));
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
          InferenceEngine engine = InferenceEngine.builder().policy(policy).backend(o.backend()).seed(o.seed()).build()) {
@@ -122,24 +129,40 @@ public final class RlLoop<S> {
           .sampling(SamplingParams.greedy(task.maxNewTokens())).build();
 
       int first = trainer.step() + 1;
-      double valSuccess = Double.NaN;
+      // an evaluation killed before its line was written is run again, like a step
+      double valSuccess = lastValSuccess(store, trainer.step());
+      boolean evaluated = store.history("val").stream().anyMatch(h -> h.step() == trainer.step());
+      if (evalDue(trainer.step()) && !evaluated) {
+        valSuccess = evaluate(greedy, store, trainer.step());
+      }
       if (first > o.steps()) {
         if (!o.json()) {
           out.println("run already at step " + trainer.step() + " (>= --steps " + o.steps() + "); nothing to train");
           out.flush();
         }
+        ReportWriter.write(store.dir());
         return valSuccess;
       }
-      if (first == 1) {
-        valSuccess = evaluate(greedy, store, 0);
-      } else if (!o.json()) {
+      if (first > 1 && !o.json()) {
         out.printf(Locale.ROOT, "resuming %s at step %d%n", store.dir(), first);
         out.flush();
       }
       List<S> order = task.trainOrder(o.seed());
-      // a group the judge failed on is dropped by the gather (score answers empty): its
-      // rule-based rewards must not be mixed with the judge's scores of the other groups
-      Function<TrajectoryGroup, Optional<TrajectoryGroup>> judge = o.ruler() == null ? Optional::of : o.ruler()::score;
+      AtomicReference<String> judgeFailure = new AtomicReference<>();
+      // a group the judge failed on is dropped by the gather (empty): its rule-based rewards must
+      // not be mixed with the judge's scores of the other groups
+      Function<TrajectoryGroup, Optional<TrajectoryGroup>> judge = o.ruler() == null ? Optional::of : g -> {
+        try {
+          Optional<TrajectoryGroup> scored = o.ruler().score(g);
+          if (scored.isEmpty()) {
+            judgeFailure.compareAndSet(null, "the judge failed (its reason is in the log above)");
+          }
+          return scored;
+        } catch (RulerException e) {
+          judgeFailure.set(e.getMessage());
+          return Optional.empty();
+        }
+      };
       double judgeCostTotal = lastValue(store, "costs/judge_total");
       for (int step = first; step <= o.steps(); step++) {
         TokenUsage judgeBefore = o.ruler() == null ? null : o.ruler().usage();
@@ -156,6 +179,15 @@ public final class RlLoop<S> {
                 traced("train", stepNow, batch.indexOf(s), () -> task.rollout(sampler.withSeed(seed), s)))
             .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
             .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
+        if (o.ruler() != null) {
+          // a judge that fails on everything would otherwise "train" step after step on nothing
+          if (groups.isEmpty() && judgeFailure.get() != null) {
+            throw new IllegalStateException("step " + step + ": the judge failed on all " + batch.size()
+                + " groups, stopping (nothing trained at this step; a rerun resumes here). Last failure: "
+                + judgeFailure.get());
+          }
+          judgeFailure.set(null);
+        }
         double rolloutSeconds = (System.nanoTime() - r0) / 1e9;
         TrainResult result = trainer.train(groups);
         engine.refreshAdapter();
@@ -192,7 +224,7 @@ public final class RlLoop<S> {
           telemetry.record(new HistoryEntry(step, "train", all, null, null));
         }
         printTrain(step, m, result);
-        if (step == o.steps() || (o.evalEvery() > 0 && step % o.evalEvery() == 0)) {
+        if (evalDue(step)) {
           valSuccess = evaluate(greedy, store, step);
         }
       }
@@ -209,6 +241,23 @@ public final class RlLoop<S> {
    */
   static long gatherSeed(long runSeed, int step) {
     return new SplittableRandom(runSeed).nextLong() + step;
+  }
+
+  private boolean evalDue(int step) {
+    return step == 0 || step == o.steps() || (o.evalEvery() > 0 && step % o.evalEvery() == 0);
+  }
+
+  /** The success rate of the latest held-out evaluation at or before {@code step}, NaN if none. */
+  private static double lastValSuccess(RunStore store, int step) {
+    double v = Double.NaN;
+    int at = -1;
+    for (HistoryEntry h : store.history("val")) {
+      if (h.step() <= step && h.step() >= at && !Double.isNaN(h.metric("success_rate"))) {
+        v = h.metric("success_rate");
+        at = h.step();
+      }
+    }
+    return v;
   }
 
   /** Plays every held-out scenario once, greedily; logs and prints the success rate. */
