@@ -112,7 +112,7 @@ public final class McpToolset implements Toolset {
           if (serverAllow != null && !serverAllow.contains(t.name())) {
             continue; // hidden before name clashes are settled, so it cannot hide another server's tool
           }
-          ToolSpec spec = toToolSpec(t);
+          ToolSpec spec = toToolSpec(t, c.inputSchema(t.name()));
           if (all.containsKey(spec.name())) {
             log.warn("tool `{}` of MCP server `{}` hidden: server `{}` has one of the same name", spec.name(),
                 c.name(), all.get(spec.name()).connection().name());
@@ -286,7 +286,14 @@ public final class McpToolset implements Toolset {
     return s.length() <= max ? s : s.substring(0, max) + "...";
   }
 
-  static ToolSpec toToolSpec(ToolSpecification t) {
+  /**
+   * The tool as the model sees it: {@code rawSchema} (what the server sent, {@code $ref}s,
+   * {@code $defs} and {@code oneOf}s kept) when known, else langchain4j's reading of it.
+   */
+  static ToolSpec toToolSpec(ToolSpecification t, JsonNode rawSchema) {
+    if (rawSchema != null) {
+      return new ToolSpec(t.name(), t.description(), rawSchema);
+    }
     JsonNode schema = null;
     if (t.parameters() != null) {
       schema = JSON.valueToTree(JsonSchemaElementUtils.toMap(t.parameters(), false));

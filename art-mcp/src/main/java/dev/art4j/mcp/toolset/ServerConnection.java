@@ -1,5 +1,6 @@
 package dev.art4j.mcp.toolset;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.art4j.core.chat.ToolResult;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
@@ -49,6 +50,7 @@ final class ServerConnection implements AutoCloseable {
   private final Duration callTimeout;
   private final Duration listTimeout;
   private final ExecutorService executor;
+  private final Map<String, JsonNode> inputSchemas = InputSchemaRecorder.newStore();
   private volatile Live live;
   private volatile boolean closed;
   private int restarts;
@@ -128,7 +130,7 @@ final class ServerConnection implements AutoCloseable {
         .key(config.name())
         .clientName("art4j")
         .clientVersion("0.1.0")
-        .transport(transport)
+        .transport(new InputSchemaRecorder(transport, inputSchemas))
         .initializationTimeout(listTimeout)
         .toolExecutionTimeout(callTimeout)
         .toolExecutionTimeoutErrorMessage(TIMEOUT_SENTINEL)
@@ -147,6 +149,11 @@ final class ServerConnection implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** A tool's input schema exactly as the server listed it, or null when it sent none. */
+  JsonNode inputSchema(String tool) {
+    return inputSchemas.get(tool);
   }
 
   /** Lists the server's tools, failing after the list time-out instead of blocking forever. */

@@ -102,7 +102,7 @@ public final class GenerateCommand implements Callable<Integer> {
         params.seed(seed);
       }
       Completion c;
-      try (InferenceEngine engine = InferenceEngine.builder().policy(policy).build()) {
+      try (InferenceEngine engine = InferenceEngine.builder().policy(policy).backend(checkpoint.compute.backend()).build()) {
         c = engine.submit(Arrays.stream(ids).mapToInt(Math::toIntExact).toArray(), params.build()).join();
       }
       List<Integer> tokens = Arrays.stream(c.tokens()).boxed().toList();

@@ -111,6 +111,8 @@ final class TrainCommand {
         + "whose ops are too small to split; PyTorch's own default for --model).")
     Integer torchThreads;
 
+    @Mixin ComputeOptions compute = new ComputeOptions();
+
     @ArgGroup(exclusive = false, heading = "RULER (an LLM judge replaces the rule-based reward):%n")
     Judge judge;
   }
@@ -181,6 +183,7 @@ final class TrainCommand {
   static int train(CommandSpec spec, Common c, Defaults d, RlTask<?> task) {
     PrintWriter out = spec.commandLine().getOut();
     try (task) {
+      dev.art4j.rollout.engine.Backend backend = computeBackend(c); // a bad --device fails before a model is built
       Path modelDir = resolveModel(c, task);
       String name = c.name != null ? c.name
           : (c.model == null ? "starter" : modelDir.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_"))
@@ -191,7 +194,7 @@ final class TrainCommand {
           c.evalEvery != null ? c.evalEvery : d.evalEvery(), c.json,
           c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank,
           c.temperature != null ? c.temperature : d.temperature(), c.maxTokens,
-          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef());
+          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef(), backend);
       if (o.steps() < 1 || o.groupSize() < 2 || o.groupsPerStep() < 1) {
         throw new BadInput("need --steps >= 1, --group-size >= 2 and --groups >= 1");
       }
@@ -200,7 +203,7 @@ final class TrainCommand {
         out.flush();
       }
       // off unless OTEL_EXPORTER_OTLP_ENDPOINT (or a traces/metrics endpoint) is set
-      try (Policy policy = Policy.load(modelDir); Telemetry telemetry = Telemetry.fromEnvironment()) {
+      try (Policy policy = c.compute.apply(Policy.builder(modelDir)).build(); Telemetry telemetry = Telemetry.fromEnvironment()) {
         ChatFormat format = ChatFormat.load(modelDir);
         double success = new RlLoop<>(task, o, out).telemetry(telemetry).run(policy, format, store);
         if (!c.json) {
@@ -218,6 +221,15 @@ final class TrainCommand {
     } catch (Exception e) {
       spec.commandLine().getErr().println("art4j train " + task.name() + " failed: " + e);
       return 1;
+    }
+  }
+
+  private static dev.art4j.rollout.engine.Backend computeBackend(Common c) {
+    try {
+      c.compute.validate();
+      return c.compute.backend();
+    } catch (IllegalArgumentException e) {
+      throw new BadInput(e.getMessage());
     }
   }
 

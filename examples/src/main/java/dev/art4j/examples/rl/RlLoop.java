@@ -19,6 +19,7 @@ import dev.art4j.otel.Telemetry;
 import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.rollout.engine.Backend;
 import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
@@ -76,7 +77,8 @@ public final class RlLoop<S> {
    * @param klCoef        weight of the KL penalty to the model without the adapter (0 = off)
    */
   public record Options(int steps, int groupSize, int groupsPerStep, long seed, int evalEvery, boolean json,
-      double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler, double klCoef) {}
+      double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler, double klCoef,
+      Backend backend) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -107,7 +109,7 @@ public final class RlLoop<S> {
         .seed(o.seed()).build();
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
-         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(o.seed()).build()) {
+         InferenceEngine engine = InferenceEngine.builder().policy(policy).backend(o.backend()).seed(o.seed()).build()) {
       engine.refreshAdapter();
       CompletionSource source = traced(engine, policy.directory().getFileName().toString());
       if (telemetry.enabled()) {
