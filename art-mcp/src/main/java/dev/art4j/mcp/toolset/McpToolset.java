@@ -69,11 +69,17 @@ public final class McpToolset implements Toolset {
   private final List<ToolSpec> tools;
   private final int maxResultChars;
   private final ExecutorService executor;
+  private final Map<String, String> secrets;
 
   private record Entry(ToolSpec spec, ServerConnection connection) {}
 
   private McpToolset(Builder b) {
     this.maxResultChars = b.maxResultChars;
+    // longest first, so that a secret containing another is replaced whole
+    Map<String, String> sorted = new LinkedHashMap<>();
+    b.secrets.entrySet().stream().sorted((x, y) -> y.getKey().length() - x.getKey().length())
+        .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+    this.secrets = Collections.unmodifiableMap(sorted);
     AtomicInteger threads = new AtomicInteger();
     this.executor = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "art4j-mcp-" + threads.incrementAndGet());
@@ -87,7 +93,7 @@ public final class McpToolset implements Toolset {
         if (!names.add(config.name())) {
           throw new IllegalArgumentException("two MCP servers are named `" + config.name() + "`");
         }
-        started.add(new ServerConnection(config, b.callTimeout, b.listTimeout, executor));
+        started.add(new ServerConnection(config, b.callTimeout, b.listTimeout, executor, secrets));
       }
       Map<String, Entry> all = new LinkedHashMap<>();
       for (ServerConnection c : started) {
@@ -136,7 +142,7 @@ public final class McpToolset implements Toolset {
     } catch (RuntimeException e) {
       started.forEach(ServerConnection::close);
       executor.shutdownNow();
-      throw withoutSecrets(e, b.secrets);
+      throw withoutSecrets(e, secrets);
     }
   }
 
@@ -198,7 +204,12 @@ public final class McpToolset implements Toolset {
       return ToolResult.error("Invalid arguments for tool `" + name + "`: " + String.join("; ", problems)
           + ". Expected arguments: " + entry.spec().parameters());
     }
-    return truncate(entry.connection().call(name, args.toString()));
+    ToolResult r = entry.connection().call(name, args.toString());
+    if (!secrets.isEmpty()) {
+      // what a tool returns reaches the model, the trajectory and the run store: no secret goes there
+      r = new ToolResult(McpConfigFile.scrub(r.text(), secrets), r.isError());
+    }
+    return truncate(r);
   }
 
   /** The resources of every server that has some (servers without resources add nothing). */

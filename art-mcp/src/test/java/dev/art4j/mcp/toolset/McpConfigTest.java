@@ -73,13 +73,46 @@ class McpConfigTest {
     // a relative script: the server starts only if cwd is applied
     Path file = write(Map.of("mcpServers", Map.of("everything", Map.of(
         "command", "node", "args", List.of("index.js", "stdio"), "cwd", "${EVERYTHING_DIST}",
-        "env", Map.of("ART4J_TEST_TOKEN", "${env:API_TOKEN}", "PLAIN", 7), "allow", List.of("get-env")))));
+        "env", Map.of("ART4J_TEST_TOKEN", "${env:API_TOKEN}", "ART4J_TEST_PLAIN", "${ART4J_UNSET:-plain-default}",
+            "ART4J_TEST_NUMBER", 7), "allow", List.of("get-env")))));
     Map<String, String> env = Map.of("EVERYTHING_DIST", dist.toString(), "API_TOKEN", SECRET);
     try (McpToolset tools = McpToolset.builder().config(file, env).build()) {
       String printed = tools.call("get-env", "{}").text();
-      assertTrue(printed.contains("\"ART4J_TEST_TOKEN\": \"" + SECRET + "\""), printed);
-      assertTrue(printed.contains("\"PLAIN\": \"7\""), printed);
+      // the server got the value; what comes back (to the model and the run store) shows the variable instead
+      assertTrue(printed.contains("\"ART4J_TEST_TOKEN\": \"${API_TOKEN}\""), printed);
+      assertFalse(printed.contains(SECRET), printed);
+      assertTrue(printed.contains("\"ART4J_TEST_PLAIN\": \"plain-default\""), printed);
+      assertTrue(printed.contains("\"ART4J_TEST_NUMBER\": \"7\""), printed);
     }
+  }
+
+  @Test
+  void aServerThatCannotBeRestartedShowsTheVariableNotTheSecret() throws Exception {
+    Path dist = TestServers.npmBin("mcp-server-everything").toRealPath().getParent();
+    Path script = dir.resolve("server.sh");
+    Files.writeString(script, "#!/bin/sh\necho \"starting with key $2\" >&2\nexec node " + dist.resolve("index.js") + " stdio\n");
+    assertTrue(script.toFile().setExecutable(true));
+    Path file = write(Map.of("mcpServers", Map.of("srv", Map.of(
+        "command", script.toString(), "args", List.of("--key", "${API_TOKEN}"), "allow", List.of("echo")))));
+    PrintStream err = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    ToolResult r;
+    try (McpToolset tools = McpToolset.builder().config(file, Map.of("API_TOKEN", SECRET)).build()) {
+      assertEquals(ToolResult.ok("Echo: hi"), tools.call("echo", "{\"message\": \"hi\"}"));
+      ProcessHandle server = ProcessHandle.of(tools.connection("srv").pid()).orElseThrow();
+      server.destroyForcibly();
+      server.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      Files.delete(script);
+      r = tools.call("echo", "{\"message\": \"again\"}");
+    } finally {
+      System.setErr(err);
+    }
+    String logs = captured.toString(StandardCharsets.UTF_8);
+    assertTrue(r.isError() && r.text().contains("server.sh --key ${API_TOKEN}"), r.text());
+    assertFalse(r.text().contains(SECRET), r.text());
+    assertTrue(logs.contains("starting with key ${API_TOKEN}"), "the server's stderr is logged, scrubbed: " + logs);
+    assertFalse(logs.contains(SECRET), logs);
   }
 
   @Test
