@@ -55,6 +55,16 @@ final class AdamW implements AutoCloseable {
     }
   }
 
+  /** The first and second moments, parameter by parameter (tests check their device and dtype). */
+  List<NDArray> state() {
+    List<NDArray> out = new ArrayList<>();
+    for (int i = 0; i < params.size(); i++) {
+      out.add(expAvg[i]);
+      out.add(expAvgSq[i]);
+    }
+    return out;
+  }
+
   /** Optimiser steps taken so far ({@code t} of the bias corrections). */
   int steps() {
     return steps;

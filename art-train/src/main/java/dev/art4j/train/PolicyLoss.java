@@ -1,6 +1,8 @@
 package dev.art4j.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 
 /**
@@ -89,7 +91,8 @@ final class PolicyLoss implements TrainingLoss {
   }
 
   Output compute(Inputs in) {
-    float logRatioAbsSum = in.newLogp().stopGradient().sub(in.oldLogp()).abs().sum().getFloat();
+    // the statistics stay on the device and come back in one transfer at the end
+    NDArray logRatioAbsSum = in.newLogp().stopGradient().sub(in.oldLogp()).abs().sum();
     NDArray logRatio = in.newLogp().sub(in.oldLogp()).clip(-MAX_LOG_RATIO, MAX_LOG_RATIO); // (K)
     NDArray policy;
     NDArray ratio;
@@ -109,23 +112,26 @@ final class PolicyLoss implements TrainingLoss {
       policy = l.mul(in.tokenWeight()).sum();
     }
     NDArray detached = ratio.stopGradient();
-    float clipped = detached.lt(lo).logicalOr(detached.gt(hi)).toType(DataType.FLOAT32, false).sum().getFloat();
-    float ratioSum = detached.sum().getFloat();
+    NDArray clipped = detached.lt(lo).logicalOr(detached.gt(hi)).toType(DataType.FLOAT32, false).sum();
+    NDArray ratioSum = detached.sum();
     NDArray loss = policy;
-    float kl = 0f;
+    NDArray kl = null;
     if (in.refLogp() != null) {
       // k3 estimator of KL(new || ref): exp(ref - new) - (ref - new) - 1, >= 0; d clamped as the
       // log-ratio is (a token the policy has pushed far below the reference overflowed exp)
       NDArray d = in.refLogp().sub(in.newLogp()).clip(-MAX_LOG_RATIO, MAX_LOG_RATIO);
       NDArray klSum = d.exp().sub(d).sub(1f).mul(in.tokenWeight()).sum();
-      kl = klSum.getFloat();
+      kl = klSum.stopGradient();
       if (klCoef != 0f) {
         // the coefficient as an array of the step's manager: DJL frees the scalar it makes of a
         // float when mul returns, and mul keeps it for backward (see Transformer)
         loss = loss.add(klSum.mul(klSum.getManager().create(klCoef)));
       }
     }
-    return new Output(loss, policy.getFloat(), kl, clipped, ratioSum, logRatioAbsSum);
+    NDList stats = new NDList(policy.stopGradient(), kl != null ? kl : ratioSum.zerosLike(), clipped, ratioSum,
+        logRatioAbsSum);
+    float[] v = NDArrays.stack(stats).toType(DataType.FLOAT32, false).toFloatArray(); // one device-to-host copy
+    return new Output(loss, v[0], v[1], v[2], v[3], v[4]);
   }
 
   /** {@code -min(r * A, clip(r, lo, hi) * A)}, element-wise. */

@@ -202,7 +202,7 @@ final class TrainingLoop implements AutoCloseable {
         sums = accumulate(samples, loss, segments, scope, true);
       } catch (RuntimeException e) {
         optimizer.zeroGradients(scope);
-        throw e;
+        throw outOfMemory(e);
       }
       long backwardDone = System.nanoTime();
       double gradNorm = optimizer.step(lr, config, scope);
@@ -250,6 +250,17 @@ final class TrainingLoop implements AutoCloseable {
       }
     }
     return sums;
+  }
+
+  /** A device out-of-memory error said plainly, with the knobs that lower a step's memory; others as they are. */
+  static RuntimeException outOfMemory(RuntimeException e) {
+    if (e instanceof ai.djl.engine.EngineException && (String.valueOf(e.getMessage()).contains("out of memory")
+        || String.valueOf(e.getMessage()).contains("can't allocate memory"))) {
+      return new IllegalStateException("out of device memory in a training step: lower the micro-batch token budget "
+          + "(TrainConfig.tokenBudget) or checkpoint more layers (TrainConfig.activationCheckpointing); the run store "
+          + "keeps the last complete step", e);
+    }
+    return e;
   }
 
   /** One {@link #step}: its sums, the gradient norm, and when each phase ended (nanoTime). */

@@ -3,7 +3,6 @@ package dev.art4j.rollout.engine;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.model.Projection;
 import dev.art4j.core.model.Transformer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,16 +50,20 @@ import org.slf4j.LoggerFactory;
  *       (the base weights are never copied or reloaded).
  * </ul>
  *
- * <p>The forward pass is the engine's own plain-Java decoder over the model's weights, read in
- * place (see {@code Decoder}); it computes what {@link Transformer#forward} computes. The
- * model (and adapter) must stay open while the engine runs.
+ * <p>The forward pass computes what {@link Transformer#forward} computes, by one of two
+ * {@link Backend}s: {@link Backend#JAVA}, the engine's own plain-Java fp32 kernels over the
+ * weights read in place on the CPU, or {@link Backend#TENSOR}, DJL NDArray operations on the
+ * weights' device and dtype (the GPU path) with the KV cache in preallocated device tensors and
+ * sampling on the device. The scheduling above is the same for both. The model (and adapter)
+ * must stay open while the engine runs.
  */
 public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
 
   private final ModelConfig config;
-  private final Decoder decoder;
+  private final Backend backend;
+  private final StepCompute compute;
   private final KvPool kv;
   private final int maxBatchSize;
   private final int maxStepTokens;
@@ -80,7 +83,6 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   private final boolean prefixCache;
   private AdapterSnapshot lastAdapter;
   private final Thread scheduler;
-  private final Sampler[] samplers;
   private volatile boolean closed;
   private final AtomicLong completed = new AtomicLong();
   private final AtomicLong promptRows = new AtomicLong();
@@ -90,21 +92,20 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     this.config = model.config();
     this.maxContext = b.maxContext > 0 ? Math.min(b.maxContext, config.maxPositionEmbeddings())
         : config.maxPositionEmbeddings();
-    this.decoder = new Decoder(config, model.weights(), b.threads > 0 ? b.threads : Runtime.getRuntime().availableProcessors());
-    this.kv = new KvPool(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
-        KvPool.blocksFor(b.kvTokenBudget));
+    this.backend = b.backend != null ? b.backend : Backend.of(model);
+    int threads = b.threads > 0 ? b.threads : Runtime.getRuntime().availableProcessors();
+    this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
+    this.compute = backend == Backend.JAVA ? new JavaCompute(config, model.weights(), threads, eos)
+        : new TensorDecoder(model, KvPool.blocksFor(b.kvTokenBudget),
+            b.hostSampling != null ? b.hostSampling : DeviceSampler::needsHost, eos);
+    this.kv = compute.newKvPool(KvPool.blocksFor(b.kvTokenBudget));
     this.maxBatchSize = b.maxBatchSize;
     this.maxStepTokens = Math.max(b.maxStepTokens, b.maxBatchSize);
-    this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
     this.detokenizer = b.detokenizer;
     this.prefixCache = b.prefixCache;
     this.lora = b.adapter == null ? () -> null : b.adapter;
     this.seeds = new SplittableRandom(b.seed);
-    this.samplers = new Sampler[decoder.threads()];
-    for (int i = 0; i < samplers.length; i++) {
-      samplers[i] = new Sampler();
-    }
-    if (Kernels.best() instanceof ScalarKernels && !Boolean.getBoolean("art4j.engine.scalar")) {
+    if (backend == Backend.JAVA && Kernels.best() instanceof ScalarKernels && !Boolean.getBoolean("art4j.engine.scalar")) {
       LOG.warn("jdk.incubator.vector is not available: the engine runs its plain-Java kernels, several times "
           + "slower; start the JVM with --add-modules jdk.incubator.vector");
     }
@@ -137,30 +138,38 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       adapter = null;
       return;
     }
-    int layers = config.numHiddenLayers();
-    Projection[] ps = Projection.values();
-    float[][][] a = new float[layers][ps.length][];
-    float[][][] bb = new float[layers][ps.length][];
-    for (int l = 0; l < layers; l++) {
-      for (Projection p : ps) {
-        if (lora.config().targets(p)) {
-          a[l][p.ordinal()] = lora.a(l, p).toFloatArray();
-          bb[l][p.ordinal()] = transpose(lora.b(l, p).toFloatArray(), p.outFeatures(config), lora.config().rank());
-        }
-      }
-    }
-    adapter = new AdapterSnapshot(adapterVersion.incrementAndGet(), lora.config().rank(), lora.scaling(), a, bb);
+    adapter = compute.snapshot(lora, adapterVersion.incrementAndGet());
   }
 
-  /** (rows, cols) row-major to (cols, rows) row-major. */
-  private static float[] transpose(float[] m, int rows, int cols) {
-    float[] t = new float[m.length];
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        t[c * rows + r] = m[r * cols + c];
-      }
+  /**
+   * A LoRA adapter frozen for the requests that name it: several can be resident beside the
+   * engine's own adapter (a server choosing one per request by model name). Holds a copy of A
+   * and B, so the {@link Lora} may be closed afterwards.
+   */
+  public static final class Adapter {
+    final AdapterSnapshot snapshot;
+
+    private Adapter(AdapterSnapshot snapshot) {
+      this.snapshot = snapshot;
     }
-    return t;
+  }
+
+  /** Freezes {@code lora} (of this engine's model) for {@link #submit(int[], SamplingParams, TokenListener, Adapter)}. */
+  public Adapter freeze(Lora lora) {
+    return new Adapter(compute.snapshot(Objects.requireNonNull(lora, "lora"), adapterVersion.incrementAndGet()));
+  }
+
+  /**
+   * {@link #submit(int[], SamplingParams, TokenListener)} with a frozen adapter instead of the
+   * engine's own ({@code adapter} null: the base model).
+   */
+  public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener, Adapter adapter) {
+    return submit(promptIds, params, listener, adapter == null ? null : adapter.snapshot, true);
+  }
+
+  /** Which backend computes the steps. */
+  public Backend backend() {
+    return backend;
   }
 
   /**
@@ -180,6 +189,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
    */
   @Override
   public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener) {
+    return submit(promptIds, params, listener, null, false);
+  }
+
+  private CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener,
+      AdapterSnapshot chosen, boolean explicit) {
     CompletableFuture<Completion> future = new CompletableFuture<>();
     try {
       Objects.requireNonNull(params, "params");
@@ -202,7 +216,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (closed) {
         throw new IllegalStateException("the inference engine is closed");
       }
-      Sequence s = new Sequence(prompt, params, adapter, rng, future, positions);
+      Sequence s = new Sequence(prompt, params, explicit ? chosen : adapter, rng, future, positions);
       s.listener = listener;
       incoming.add(s);
       if (closed && incoming.remove(s)) { // lost the race with close(): nobody will run it
@@ -345,7 +359,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         s.addBlock(donor.blocks[i]);
       }
       if (share % KvPool.BLOCK != 0) {
-        s.addBlock(kv.copyPrefix(donor.blocks[fullShared], share % KvPool.BLOCK));
+        s.addBlock(compute.copyPrefix(kv, donor.blocks[fullShared], share % KvPool.BLOCK));
       }
       if (donor != null && finished.remove(donor)) {
         finished.add(donor); // most recently used
@@ -379,7 +393,8 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   private AdapterSnapshot[] rowAdapter = new AdapterSnapshot[0];
   private int[] outRows = new int[0];
   private Sequence[] outSeq = new Sequence[0];
-  private float[] logits = new float[0];
+  private int[] sampled = new int[0];
+  private float[] sampledLogprob = new float[0];
 
   /** One forward over every live sequence's next rows, then sampling where a sequence is due. */
   private void step() {
@@ -449,11 +464,18 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         o++;
       }
     }
-    decoder.forward(rows, rowToken, rowPos, rowBlocks, Arrays.copyOf(rowAdapter, rows), kv, outRows, outs, logits);
+    int[][] topIds = new int[outs][];
+    float[][] topLps = new float[outs][];
+    for (int j = 0; j < outs; j++) {
+      topIds[j] = new int[outSeq[j].listener == null ? 0 : outSeq[j].params.topLogprobs()];
+      topLps[j] = new float[topIds[j].length];
+    }
+    compute.step(rows, rowToken, rowPos, rowBlocks, Arrays.copyOf(rowAdapter, rows), kv, outRows, outSeq, outs,
+        sampled, sampledLogprob, topIds, topLps);
     for (int j = 0; j < stepped.size(); j++) {
       stepped.get(j).computed += counts.get(j);
     }
-    sampleAndFinish(outs);
+    sampleAndFinish(outs, topIds, topLps);
   }
 
   private void grow(int rows, int outs) {
@@ -468,32 +490,15 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       int n = Math.max(outs, 2 * outRows.length);
       outRows = new int[n];
       outSeq = new Sequence[n];
-      logits = new float[n * config.vocabSize()];
+      sampled = new int[n];
+      sampledLogprob = new float[n];
     }
   }
 
-  private void sampleAndFinish(int outs) {
-    int vocab = config.vocabSize();
-    int[] token = new int[outs];
-    float[] lp = new float[outs];
+  private void sampleAndFinish(int outs, int[][] topIds, float[][] topLps) {
+    int[] token = sampled;
+    float[] lp = sampledLogprob;
     long now = System.nanoTime();
-    // rows sample independently (each request has its own random stream): spread over threads
-    java.util.concurrent.atomic.AtomicInteger slot = new java.util.concurrent.atomic.AtomicInteger();
-    ThreadLocal<Sampler> mine = ThreadLocal.withInitial(() -> samplers[slot.getAndIncrement()]);
-    int[][] topIds = new int[outs][];
-    float[][] topLps = new float[outs][];
-    decoder.pool().run(outs, (long) outs * vocab * 8, j -> {
-      float[] out = new float[1];
-      Sequence q = outSeq[j];
-      if (q.params.processesLogits()) {
-        LogitsProcessor.apply(logits, j * vocab, vocab, q.params, q.tokens, q.prompt.length, q.length, eos);
-      }
-      topIds[j] = new int[q.listener == null ? 0 : q.params.topLogprobs()];
-      topLps[j] = new float[topIds[j].length];
-      token[j] = mine.get().sample(logits, j * vocab, vocab, q.params, q.rng, out, topIds[j], topLps[j]);
-      lp[j] = out[0];
-    });
-    decoder.profile().add(Profile.Op.SAMPLE, now);
     for (int j = 0; j < outs; j++) {
       Sequence s = outSeq[j];
       if (s.generated == 0) {
@@ -558,6 +563,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     return null;
   }
 
+  /** The per-step computation (tests). */
+  StepCompute compute() {
+    return compute;
+  }
+
   /** The longest prompt plus completion this engine accepts, in tokens. */
   public int maxContext() {
     return maxContext;
@@ -575,16 +585,16 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
   /** Milliseconds per decoder step by kind of operation, averaged since the last reset. */
   Map<Profile.Op, Double> profile() {
-    return decoder.profile().millisPerStep();
+    return compute.profile().millisPerStep();
   }
 
   /** A copy of the decoder's profile (read while the engine is idle). */
   Profile profileSnapshot() {
-    return decoder.profile().copy();
+    return compute.profile().copy();
   }
 
   void resetProfile() {
-    decoder.profile().reset();
+    compute.profile().reset();
   }
 
   /** Prompt positions computed by prefill since the start (shared prefixes are not recomputed). */
@@ -603,7 +613,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
    * engine runs.
    */
   public long kvCacheBytes() {
-    return kv.bytes();
+    return compute.cacheBytes(kv);
   }
 
   /** Positions currently held in the KV cache (shared blocks counted once), in blocks of 16. */
@@ -620,12 +630,14 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    decoder.close();
+    compute.close();
   }
 
   /** Options of an {@link InferenceEngine}. */
   public static final class Builder {
     private Transformer model;
+    private Backend backend;
+    private java.util.function.Predicate<SamplingParams> hostSampling;
     private Supplier<Lora> adapter;
     private Function<int[], String> detokenizer;
     private List<Integer> eosTokenIds;
@@ -694,6 +706,16 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
      * whenever a new request needs their room.
      */
     public Builder prefixCache(boolean v) { prefixCache = v; return this; }
+
+    /**
+     * Which backend computes the steps (default {@link Backend#of}: the Java kernels for fp32
+     * weights on the CPU, the tensor backend otherwise; null means that default). {@link Backend#JAVA}
+     * refuses weights that are not fp32 on the CPU.
+     */
+    public Builder backend(Backend v) { backend = v; return this; }
+
+    /** Which requests the tensor backend samples on the host (tests; default {@link DeviceSampler#needsHost}). */
+    Builder hostSampling(java.util.function.Predicate<SamplingParams> v) { hostSampling = v; return this; }
 
     /** Seed of the random streams of unseeded requests (default: the clock). */
     public Builder seed(long v) { seed = v; return this; }

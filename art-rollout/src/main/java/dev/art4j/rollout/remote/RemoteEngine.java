@@ -372,6 +372,11 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
   }
 
   private void send(Pending p, RemoteServer s) {
+    if (closed) {
+      release(s, false, null);
+      p.future.completeExceptionally(new IllegalStateException("the remote engine was closed"));
+      return;
+    }
     ObjectNode body = CompletionWire.request(p.model, p.prompt, p.params);
     Call call = http.newCall(post(s, "v1/completions", body));
     p.call = call;
@@ -401,16 +406,39 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
           failed(p, s, "reading the answer: " + e, true);
           return;
         }
+        JsonNode json = null;
+        if (code == 200) {
+          try {
+            json = CompletionWire.JSON.readTree(text);
+          } catch (IOException e) {
+            // reported below as a malformed answer
+          }
+          JsonNode error = json == null ? null : json.get("error");
+          if (error != null && error.isObject()) {
+            // a server that sent its status early (keep-alive whitespace) puts a late error in a 200's body
+            String msg = "HTTP 200 with an error: " + CompletionWire.errorMessage(text);
+            if ("invalid_request_error".equals(error.path("type").asText())) {
+              release(s, false, null);
+              p.future.completeExceptionally(new IllegalArgumentException(s.name + "/v1/completions answered " + msg));
+              pump();
+            } else {
+              failed(p, s, msg, true);
+            }
+            return;
+          }
+        }
         if (code == 200) {
           Completion done;
           try {
+            if (json == null) {
+              throw new IOException("not JSON: " + (text.length() > 200 ? text.substring(0, 200) + "..." : text));
+            }
             float temp = rawLogprobs || p.params.temperature() == 0 ? 1f : (float) p.params.temperature();
-            done = CompletionWire.parse(s.name, CompletionWire.JSON.readTree(text), p.prompt.length, temp,
-                (System.nanoTime() - t0) / 1e6);
+            done = CompletionWire.parse(s.name, json, p.prompt.length, temp, (System.nanoTime() - t0) / 1e6);
           } catch (IOException | RuntimeException e) {
             release(s, false, null);
             p.future.completeExceptionally(e instanceof IOException ? new IllegalStateException(s.name
-                + "/v1/completions: the answer is not JSON: " + e.getMessage(), e) : e);
+                + "/v1/completions: the answer is " + e.getMessage(), e) : e);
             pump();
             return;
           }
@@ -435,7 +463,7 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
   private void failed(Pending p, RemoteServer s, String why, boolean countAgainstServer) {
     boolean retry;
     synchronized (lock) {
-      retry = p.failedOn == null;
+      retry = p.failedOn == null && !closed;
       if (retry) {
         p.failedOn = s;
         p.firstError = why;
@@ -445,8 +473,8 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
     LOG.debug("request failed on {}: {}{}", s.name, why, retry ? " (retrying on another server)" : "");
     release(s, false, countAgainstServer ? why : null);
     if (!retry) {
-      p.future.completeExceptionally(new IOException("rollout request failed on " + p.failedOn.name + " (" + p.firstError
-          + ") and on " + s.name + " (" + why + ")"));
+      p.future.completeExceptionally(new IOException(p.failedOn == null ? "rollout request failed on " + s.name + " (" + why + ")"
+          : "rollout request failed on " + p.failedOn.name + " (" + p.firstError + ") and on " + s.name + " (" + why + ")"));
     }
     pump();
   }

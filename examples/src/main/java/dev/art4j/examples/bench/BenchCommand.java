@@ -1,5 +1,6 @@
 package dev.art4j.examples.bench;
 
+import dev.art4j.examples.cli.ComputeOptions;
 import dev.art4j.rollout.engine.DecodeBenchmark;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -21,10 +22,12 @@ public final class BenchCommand {
    * the JVM with {@code --add-modules jdk.incubator.vector} (the engine's fast kernels).
    */
   @Command(name = "decode", mixinStandardHelpOptions = true,
-      description = "Decode tokens/s at batch 1 and 8, prefill tokens/s, bandwidth ceiling, peak RSS, per-op step times.")
+      description = "Decode tokens/s at batch 1 and 8, prefill tokens/s, bandwidth ceiling, peak RSS, per-op step times; "
+          + "the JSON names the device, dtype and backend.")
   static final class Decode implements Callable<Integer> {
 
     @Spec CommandSpec spec;
+    @Mixin ComputeOptions compute = new ComputeOptions();
 
     @Mixin JsonOutput output = new JsonOutput();
 
@@ -42,7 +45,13 @@ public final class BenchCommand {
         spec.commandLine().getErr().println("art4j bench decode: warning: jdk.incubator.vector is not loaded, the engine "
             + "runs its plain-Java kernels; run with ART4J_JAVA_OPTS=\"-Xmx3g --add-modules jdk.incubator.vector\"");
       }
-      Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens, rounds);
+      try {
+        compute.validate();
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens, rounds,
+          compute.device(), compute.dataType(), compute.backend());
       output.print(spec.commandLine(), result);
       return 0;
     }

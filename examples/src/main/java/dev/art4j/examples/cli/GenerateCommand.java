@@ -74,14 +74,14 @@ public final class GenerateCommand implements Callable<Integer> {
     if (maxNewTokens < 1) {
       throw new CommandLine.ParameterException(cmd, "--max-new-tokens must be at least 1");
     }
-    if (temperature < 0) {
-      throw new CommandLine.ParameterException(cmd, "--temperature must be >= 0");
+    if (!(temperature >= 0 && temperature <= 100)) { // NaN fails too: it gave token 0 every time
+      throw new CommandLine.ParameterException(cmd, "--temperature must be a number in [0, 100], got " + temperature);
     }
     if (topK < 0) {
       throw new CommandLine.ParameterException(cmd, "--top-k must be >= 0");
     }
     if (!(topP > 0 && topP <= 1)) {
-      throw new CommandLine.ParameterException(cmd, "--top-p must be in (0, 1]");
+      throw new CommandLine.ParameterException(cmd, "--top-p must be in (0, 1], got " + topP);
     }
     try (Policy policy = checkpoint.load(cmd)) {
       Tokenizer tokenizer = policy.tokenizer().orElse(null);
@@ -96,13 +96,18 @@ public final class GenerateCommand implements Callable<Integer> {
         ids = prompt.tokens;
       }
       CheckpointOptions.checkTokens(cmd, ids, policy.config().vocabSize());
+      int context = policy.config().maxPositionEmbeddings();
+      if ((long) ids.length + maxNewTokens > context) {
+        throw new CommandLine.ParameterException(cmd, "--max-new-tokens " + maxNewTokens + " with a prompt of "
+            + ids.length + " tokens is past the model's context of " + context + " (max_position_embeddings)");
+      }
       SamplingParams.Builder params = SamplingParams.builder().temperature(temperature).topP(topP).topK(topK)
           .maxNewTokens(maxNewTokens).ignoreEos(ignoreEos);
       if (seed != null) {
         params.seed(seed);
       }
       Completion c;
-      try (InferenceEngine engine = InferenceEngine.builder().policy(policy).build()) {
+      try (InferenceEngine engine = InferenceEngine.builder().policy(policy).backend(checkpoint.compute.backend()).build()) {
         c = engine.submit(Arrays.stream(ids).mapToInt(Math::toIntExact).toArray(), params.build()).join();
       }
       List<Integer> tokens = Arrays.stream(c.tokens()).boxed().toList();
@@ -126,7 +131,7 @@ public final class GenerateCommand implements Callable<Integer> {
       return 0;
     } catch (CheckpointException | java.nio.file.NoSuchFileException e) {
       cmd.getErr().println("art4j generate: " + e.getMessage());
-      return 1;
+      return 2; // a checkpoint or adapter the user named cannot be used: bad input
     }
   }
 }

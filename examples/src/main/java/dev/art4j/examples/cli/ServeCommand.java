@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
  * {@code {"url": ..., "model": ...}} on stdout once listening, then serves until interrupted.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /v1/trajectories).")
+    description = "Serve a model over an OpenAI- and vLLM-compatible HTTP API (/v1/chat/completions, /v1/completions, "
+        + "/v1/models, /v1/load_lora_adapter, /tokenize, /health, /metrics, /v1/trajectories; see art-rollout/docs/server.md).")
 public final class ServeCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -71,6 +72,7 @@ public final class ServeCommand implements Callable<Integer> {
       ChatFormat format = ChatFormat.of(template, tokenizer);
       String model = name != null ? name : checkpoint.model.toAbsolutePath().normalize().getFileName().toString();
       try (InferenceEngine engine = InferenceEngine.builder().model(policy.model()).adapter(policy.adapter())
+              .backend(checkpoint.compute.backend())
               .detokenizer(tokenizer::decode).eosTokenIds(tokenizer.eosTokenIds()).build();
           OpenAiServer server = OpenAiServer.builder(engine, format).host(host).port(port).apiKey(apiKey).modelName(model)
               .sampling(SamplingParams.builder().maxNewTokens(maxNewTokens).build()).start()) {
@@ -78,6 +80,9 @@ public final class ServeCommand implements Callable<Integer> {
         ready.put("url", server.baseUrl().toString());
         ready.put("model", model);
         ready.put("adapter", checkpoint.adapter == null ? null : checkpoint.adapter.toString());
+        ready.put("device", policy.device().toString());
+        ready.put("dtype", policy.model().dataType().toString().toLowerCase(java.util.Locale.ROOT));
+        ready.put("backend", engine.backend().name().toLowerCase(java.util.Locale.ROOT));
         System.out.println(new ObjectMapper().writeValueAsString(ready));
         System.out.flush();
         Thread shutdown = new Thread(stopped::countDown, "art4j-serve-shutdown");

@@ -7,6 +7,8 @@ import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.HistoryEntry;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.core.trajectory.TrajectoryGroup;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.art4j.examples.tictactoe.TicTacToeStarter;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.engine.InferenceEngine;
@@ -14,6 +16,7 @@ import dev.art4j.rollout.server.OpenAiServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,6 +65,64 @@ class RemoteTrainTest {
       for (Trajectory t : sampled) {
         assertEquals(0, ((Number) t.metadata().get("policy_step")).intValue());
       }
+    }
+  }
+
+  /** {@code art4j train tictactoe --json} on {@code model} into {@code run} with extra arguments; the JSON lines. */
+  private static List<JsonNode> train(Path model, Path run, int steps, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("train", "tictactoe", "--model", model.toString(), "--run-dir", run.toString(),
+        "--json", "--steps", Integer.toString(steps), "--group-size", "2", "--groups", "2", "--val-size", "2",
+        "--eval-every", "0", "--max-tokens", "200", "--torch-threads", "1"));
+    args.addAll(List.of(extra));
+    return TrainCommandTest.jsonLines(args.toArray(String[]::new));
+  }
+
+  private static List<String> conversations(Path run, int step) {
+    return RunStore.open(run).trajectories("train", step).stream().flatMap(g -> g.trajectories().stream())
+        .map(t -> t.messages().toString()).toList();
+  }
+
+  @Test
+  void aRunOnTwoServersSamplesWhatTheInProcessRunSamplesAndOffPolicyRunsAhead() throws Exception {
+    Path model = TrainCommandTest.quickStarter(TicTacToeStarter.spec(3), tmp.resolve("starters"));
+    List<JsonNode> local = train(model, tmp.resolve("local"), 2);
+    try (Policy policy = Policy.load(model);
+         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(1).build();
+         OpenAiServer a = OpenAiServer.builder(engine, ChatFormat.load(model)).port(0).modelName("starter").start();
+         OpenAiServer b = OpenAiServer.builder(engine, ChatFormat.load(model)).port(0).modelName("starter").start()) {
+      String servers = a.baseUrl() + "," + b.baseUrl();
+      List<JsonNode> remote = train(model, tmp.resolve("remote"), 2, "--rollout-servers", servers);
+      // same seeds, same weights (the servers read the checkpoints the trainer wrote): the same run
+      for (int step = 1; step <= 2; step++) {
+        assertEquals(4, conversations(tmp.resolve("local"), step).size(), "2 groups of 2 at step " + step);
+        assertEquals(conversations(tmp.resolve("local"), step), conversations(tmp.resolve("remote"), step), "step " + step);
+      }
+      assertEquals(local.size(), remote.size());
+      for (int i = 0; i < local.size(); i++) {
+        assertEquals(local.get(i).get("reward_mean").asDouble(), remote.get(i).get("reward_mean").asDouble(), 1e-12, "line " + i);
+        if (local.get(i).has("loss")) {
+          assertEquals(local.get(i).get("loss").asDouble(), remote.get(i).get("loss").asDouble(), 1e-4, "line " + i);
+        }
+      }
+
+      Path ahead = tmp.resolve("ahead");
+      train(model, ahead, 3, "--rollout-servers", servers, "--max-steps-off-policy", "1");
+      RunStore store = RunStore.open(ahead);
+      List<HistoryEntry> lines = store.history("train").stream().filter(h -> h.metrics().containsKey("staleness")).toList();
+      assertEquals(List.of(1, 2, 3), lines.stream().map(HistoryEntry::step).toList());
+      // step 2's rollouts ran while step 1 trained, on adapter 0; step 3's on adapter 1
+      assertEquals(List.of(0.0, 1.0, 1.0), lines.stream().map(h -> h.metrics().get("staleness")).toList());
+      for (int step = 1; step <= 3; step++) {
+        for (TrajectoryGroup g : store.trajectories("train", step)) {
+          for (Trajectory t : g.trajectories()) {
+            assertEquals(Math.max(0, step - 2), ((Number) t.metadata().get("policy_step")).intValue(), "step " + step);
+          }
+        }
+      }
+      JsonNode models = TrainCommandTest.JSON.readTree(java.net.URI.create(a.baseUrl() + "/models").toURL().openStream());
+      List<String> ids = new ArrayList<>();
+      models.get("data").forEach(m -> ids.add(m.get("id").asText()));
+      assertTrue(ids.contains("ahead@3") && ids.contains("ahead@2") && !ids.contains("ahead@1"), "keeps K + 1 adapters: " + ids);
     }
   }
 
