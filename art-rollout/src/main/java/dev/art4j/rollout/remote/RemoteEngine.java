@@ -77,6 +77,8 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
   private final String baseModel;
   private final ScheduledExecutorService prober;
   private volatile String model;
+  /** The base model's name was given: every server is asked for it by that name. */
+  private boolean fixedModel;
   private volatile boolean closed;
   private int rotate;
 
@@ -132,8 +134,25 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
         scheduleProbe(s);
       }
     }
-    this.baseModel = b.model != null ? b.model : discoverModel();
+    for (RemoteServer s : servers) {
+      if (s.up) {
+        s.baseModel = b.model != null ? b.model : discoverModel(s);
+      }
+    }
+    String base = b.model;
+    for (RemoteServer s : servers) {
+      if (base == null && s.baseModel != null) {
+        base = s.baseModel;
+      }
+    }
+    if (base == null) {
+      close();
+      throw new IllegalStateException("no rollout server lists its model on /v1/models; give the model name ("
+          + servers.get(0).name + ")");
+    }
+    this.baseModel = base;
     this.model = baseModel;
+    this.fixedModel = b.model != null;
   }
 
   public static Builder builder(List<URI> servers) {
@@ -377,7 +396,9 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
       p.future.completeExceptionally(new IllegalStateException("the remote engine was closed"));
       return;
     }
-    ObjectNode body = CompletionWire.request(p.model, p.prompt, p.params);
+    // servers of one base model may name it differently (vLLM: the path it was started with)
+    String model = p.model.equals(baseModel) && s.baseModel != null ? s.baseModel : p.model;
+    ObjectNode body = CompletionWire.request(model, p.prompt, p.params);
     Call call = http.newCall(post(s, "v1/completions", body));
     p.call = call;
     if (p.future.isDone()) {
@@ -532,6 +553,10 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
       scheduleProbe(s);
       return;
     }
+    if (s.baseModel == null) {
+      String found = fixedModel ? null : discoverModel(s);
+      s.baseModel = found != null ? found : baseModel;
+    }
     Map<String, String> toLoad;
     synchronized (lock) {
       toLoad = new LinkedHashMap<>(adapters);
@@ -585,29 +610,23 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
     }
   }
 
-  private String discoverModel() {
-    for (RemoteServer s : servers) {
-      if (!s.up) {
-        continue;
-      }
-      Request.Builder b = new Request.Builder().url(s.url("v1/models")).get();
-      if (apiKey != null) {
-        b.header("Authorization", "Bearer " + apiKey);
-      }
-      try (Response r = probeHttp.newCall(b.build()).execute()) {
-        JsonNode data = CompletionWire.JSON.readTree(r.body().string()).path("data");
-        for (JsonNode m : data) {
-          // vLLM lists LoRA adapters beside the base model, with the base as their parent
-          if (!m.hasNonNull("parent") || m.get("parent").asText().equals(m.path("id").asText())) {
-            return m.path("id").asText();
-          }
-        }
-      } catch (IOException e) {
-        LOG.warn("{}/v1/models: {}", s.name, e.toString());
-      }
+  /** The base model {@code s} lists first on {@code /v1/models} (vLLM lists adapters with the base as their parent). */
+  private String discoverModel(RemoteServer s) {
+    Request.Builder b = new Request.Builder().url(s.url("v1/models")).get();
+    if (apiKey != null) {
+      b.header("Authorization", "Bearer " + apiKey);
     }
-    throw new IllegalStateException("no rollout server lists its model on /v1/models; give the model name ("
-        + servers.get(0).name + ")");
+    try (Response r = probeHttp.newCall(b.build()).execute()) {
+      JsonNode data = CompletionWire.JSON.readTree(r.body().string()).path("data");
+      for (JsonNode m : data) {
+        if (!m.hasNonNull("parent") || m.get("parent").asText().equals(m.path("id").asText())) {
+          return m.path("id").asText();
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("{}/v1/models: {}", s.name, e.toString());
+    }
+    return null;
   }
 
   private Request post(RemoteServer s, String path, JsonNode body) {

@@ -16,6 +16,8 @@ final class RemoteServer {
   boolean up = true;
   /** Whether a probe is scheduled or running (a down server has exactly one). */
   boolean probing;
+  /** The model this server serves (from its {@code /v1/models}), or null before it was asked. */
+  volatile String baseModel;
   final AtomicLong completed = new AtomicLong();
   final AtomicLong failed = new AtomicLong();
   final AtomicLong dropped = new AtomicLong();

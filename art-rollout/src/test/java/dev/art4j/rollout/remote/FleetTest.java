@@ -168,6 +168,37 @@ class FleetTest {
   }
 
   @Test
+  void anErrorInTheBodyOfAnEarly200IsThatError() throws Exception {
+    try (MockWebServer late = new MockWebServer()) {
+      late.setDispatcher(new Dispatcher() {
+        @Override
+        public MockResponse dispatch(RecordedRequest r) {
+          if (r.getUrl().encodedPath().equals("/health")) {
+            return new MockResponse.Builder().code(200).build();
+          }
+          // art4j serve sends its status early with keep-alive whitespace: a late failure is a 200 carrying the error
+          String type = r.getBody().utf8().contains("\"seed\":7,") ? "invalid_request_error" : "server_error";
+          return new MockResponse.Builder().code(200).body("   {\"error\":{\"message\":\"it went wrong\",\"type\":\"" + type + "\"}}").build();
+        }
+      });
+      late.start();
+      try (RemoteEngine one = RemoteEngine.builder(List.of(late.url("/").uri())).model("tiny-chat").build()) {
+        java.util.concurrent.ExecutionException bad = org.junit.jupiter.api.Assertions.assertThrows(
+            java.util.concurrent.ExecutionException.class, () -> one.submit(prompt(1), sampling(7 - 1000)).get());
+        assertTrue(bad.getCause() instanceof IllegalArgumentException && bad.getCause().getMessage().contains("it went wrong"),
+            bad.getCause().toString());
+      }
+      try (RemoteEngine fleet = RemoteEngine.builder(List.of(late.url("/").uri(), a.baseUrl())).model("tiny-chat").build()) {
+        for (int i = 0; i < 4; i++) {
+          Completion expected = tiny.engine().submit(prompt(500 + i), sampling(500 + i)).get();
+          assertArrayEquals(expected.tokens(), fleet.submit(prompt(500 + i), sampling(500 + i)).get(60, TimeUnit.SECONDS).tokens());
+        }
+        assertTrue(fleet.servers().get(0).failed() >= 1, "a server error in a 200 is a failure retried elsewhere: " + fleet.servers());
+      }
+    }
+  }
+
+  @Test
   void failedAndTimedOutRequestsAreRetriedOnAnotherServerAndTheFailingOneIsDropped() throws Exception {
     AtomicInteger completions = new AtomicInteger();
     try (MockWebServer broken = new MockWebServer()) {

@@ -127,6 +127,66 @@ class RemoteTrainTest {
   }
 
   @Test
+  void aServerSigkilledDuringTheRunLosesNoTrajectoryAndTheHistorySaysItDropped() throws Exception {
+    Path model = TrainCommandTest.quickStarter(TicTacToeStarter.spec(3), tmp.resolve("starters"));
+    Path run = tmp.resolve("killed");
+    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        "-Dai.djl.offline=true", "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+        Art4j.class.getName(), "serve", "--model", model.toString(), "--port", "0")
+        .redirectError(ProcessBuilder.Redirect.appendTo(tmp.resolve("child.log").toFile())).start();
+    try (Policy policy = Policy.load(model);
+         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(1).build();
+         OpenAiServer a = OpenAiServer.builder(engine, ChatFormat.load(model)).port(0).modelName("starter").start()) {
+      String ready = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream())).readLine();
+      assertTrue(ready != null && ready.contains("\"url\""), "the child server did not start: " + ready);
+      String childUrl = TrainCommandTest.JSON.readTree(ready).get("url").asText();
+      java.util.concurrent.atomic.AtomicReference<List<JsonNode>> lines = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+      Thread trainer = new Thread(() -> {
+        try {
+          lines.set(train(model, run, 4, "--rollout-servers", childUrl + "," + a.baseUrl()));
+        } catch (Throwable t) {
+          failure.set(t);
+        }
+      });
+      trainer.start();
+      // once step 1's adapter is on the child, step 2's rollouts start: SIGKILL it then
+      long deadline = System.nanoTime() + 300_000_000_000L;
+      while (!models(childUrl).contains("killed@1")) {
+        assertTrue(System.nanoTime() < deadline && trainer.isAlive(), "step 1 never published: " + failure.get());
+        Thread.sleep(5);
+      }
+      child.destroyForcibly();
+      trainer.join(600_000);
+      assertTrue(failure.get() == null, String.valueOf(failure.get()));
+      RunStore store = RunStore.open(run);
+      assertEquals(List.of(1, 2, 3, 4), store.checkpointSteps());
+      for (int step = 1; step <= 4; step++) {
+        assertEquals(4, store.trajectories("train", step).stream().mapToInt(g -> g.trajectories().size()).sum(),
+            "step " + step + ": every rollout once");
+      }
+      HistoryEntry last = store.history("train").stream().filter(h -> h.metrics().containsKey("server_drops"))
+          .reduce((x, y) -> y).orElseThrow();
+      assertEquals(4, last.step());
+      assertEquals(1.0, last.metrics().get("server_drops"), "the history says a server dropped");
+      assertEquals(1.0, last.metrics().get("servers_up"));
+    } finally {
+      child.destroyForcibly();
+    }
+  }
+
+  private static List<String> models(String url) {
+    try {
+      JsonNode models = TrainCommandTest.JSON.readTree(java.net.URI.create(url + "/models").toURL().openStream());
+      List<String> ids = new ArrayList<>();
+      models.get("data").forEach(m -> ids.add(m.get("id").asText()));
+      return ids;
+    } catch (java.io.IOException e) {
+      return List.of();
+    }
+  }
+
+  @Test
   void offPolicyOptionsNeedServers() {
     StringWriter err = new StringWriter();
     int code = new CommandLine(new Art4j()).setErr(new PrintWriter(err)).execute("train", "math", "--max-steps-off-policy", "1",
