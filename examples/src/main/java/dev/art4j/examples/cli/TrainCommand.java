@@ -14,6 +14,7 @@ import dev.art4j.examples.rl.RlLoop;
 import dev.art4j.examples.rl.RlTask;
 import dev.art4j.examples.rl.TicTacToeRl;
 import dev.art4j.examples.starter.Starter;
+import dev.art4j.mcp.toolset.McpServerException;
 import dev.art4j.mcp.toolset.McpToolset;
 import dev.art4j.otel.Telemetry;
 import dev.art4j.reward.ruler.Ruler;
@@ -454,8 +455,16 @@ final class TrainCommand {
       } else {
         tools.stdio("math", MathRl.bundledMathServer()).allow(allow != null ? allow : MathStarter.TOOLS);
       }
+      McpToolset toolset;
+      try {
+        toolset = tools.build();
+      } catch (IllegalArgumentException | McpServerException e) {
+        // an allow-list naming a tool no server has is bad input; a server that does not start is a failure
+        spec.commandLine().getErr().println("art4j train dataset: " + e.getMessage());
+        return e instanceof IllegalArgumentException ? 2 : 1;
+      }
       return train(spec, common, d, new DatasetRl(List.copyOf(shuffled.subList(val, shuffled.size())),
-          List.copyOf(shuffled.subList(0, val)), tools.build(), system));
+          List.copyOf(shuffled.subList(0, val)), toolset, system));
     }
   }
 }

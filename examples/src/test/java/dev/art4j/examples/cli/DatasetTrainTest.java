@@ -106,6 +106,17 @@ class DatasetTrainTest {
       assertEquals("art4j train dataset: " + config + ": server \"math\", field \"headers.Authorization\": "
           + "environment variable ART4J_TEST_NO_SUCH_VAR is not set\n", err.toString());
       assertFalse(Files.exists(tmp.resolve("bad-run")), "nothing written for a bad config");
+
+      // a per-server allow-list naming a tool the server lacks: one line, exit status 2
+      Files.writeString(config, "{\"mcpServers\": {\"math\": {\"url\": \"" + math.url() + "\", \"allow\": [\"devide\"]}}}");
+      StringWriter err2 = new StringWriter();
+      int code2 = new CommandLine(new Art4j()).setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(err2))
+          .execute("train", "dataset", "--file", file.toString(), "--mcp-config", config.toString(), "--model",
+              model.toString(), "--run-dir", tmp.resolve("bad-run").toString());
+      assertEquals(2, code2, err2.toString());
+      assertTrue(err2.toString().startsWith("art4j train dataset: MCP server `math`: allow-list names tools it does not "
+          + "offer: [devide]; it offers: add,"), err2.toString());
+      assertEquals(1, err2.toString().split("\n").length, "one line: " + err2);
     }
   }
 
