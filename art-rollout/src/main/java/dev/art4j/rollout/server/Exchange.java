@@ -100,6 +100,7 @@ final class Exchange {
    * was written: a write is how a streaming server learns that its client went away.
    */
   void keepAlive() throws IOException, InterruptedException {
+    checkClient();
     if (System.nanoTime() - lastWrite > 500_000_000L) {
       write(": keep-alive\n\n", false);
     }
@@ -138,6 +139,7 @@ final class Exchange {
     long start = System.nanoTime();
     while (!done.getAsBoolean()) {
       Thread.sleep(20);
+      checkClient();
       long now = System.nanoTime();
       if (now - start > 1_000_000_000L && now - lastWrite > 1_000_000_000L) {
         if (!response.isCommitted()) {
@@ -147,6 +149,21 @@ final class Exchange {
         whitespaceSent = true;
         write(" ", false);
       }
+    }
+  }
+
+  /**
+   * Whether the client is known to be gone: its connection closed, or it shut its sending side
+   * (an HTTP/1.1 client waiting for its answer never does; one that left does).
+   */
+  boolean clientGone() {
+    var endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+    return !endPoint.isOpen() || endPoint.isInputShutdown();
+  }
+
+  private void checkClient() throws IOException {
+    if (clientGone()) {
+      throw new IOException("the client closed its connection");
     }
   }
 

@@ -311,7 +311,11 @@ public final class OpenAiServer implements AutoCloseable {
     @Override
     public void run() {
       synchronized (this) {
-        if (cancelled) {
+        if (cancelled || ex.clientGone()) {
+          if (!cancelled) {
+            cancelled = true;
+            metrics.cancelled.incrementAndGet();
+          }
           ex.callback.failed(new IOException("the client went away before its request started"));
           return;
         }

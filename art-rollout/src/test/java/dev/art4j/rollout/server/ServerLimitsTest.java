@@ -168,7 +168,8 @@ class ServerLimitsTest {
     }
     assertEquals(0, server.running() + server.waiting(), "every abandoned request ended");
     probe(1_000);
-    assertEquals(before + 1, server.trajectories().size(), "only the probe's conversation is kept");
+    assertEquals(before + 1, server.trajectories().size(), "only the probe's conversation is kept: " + server.trajectories().stream()
+        .map(t -> t.messages().get(0).content()).filter(c -> c.startsWith("leave")).count() + " abandoned ones were");
     assertTrue(server.metrics.cancelled.get() - cancelledBefore >= 100, "cancelled: " + (server.metrics.cancelled.get() - cancelledBefore));
     assertTrue(tiny.engine().kvUsage() < 0.5, "the abandoned requests' cache was freed: " + tiny.engine().kvUsage());
   }
