@@ -302,6 +302,12 @@ final class Interpreter {
   // ---- expressions ----
 
   Object eval(Expr e, Frame f) {
+    Object v = evalKeepMarkup(e, f);
+    return v instanceof Markup m ? m.text : v;
+  }
+
+  /** As {@link #eval}, but a {@code |safe} value stays {@link Markup}: for the operands of {@code +}. */
+  private Object evalKeepMarkup(Expr e, Frame f) {
     Budget b = budget();
     try {
       enter(b);
@@ -313,6 +319,8 @@ final class Interpreter {
       }
       if (v instanceof String str) {
         checkSize(str.length());
+      } else if (v instanceof Markup mk) {
+        checkSize(mk.text.length());
       } else if (v instanceof List<?> list) {
         checkSize(list.size());
       }
@@ -339,6 +347,18 @@ final class Interpreter {
         return Py.slice(target, optional(sl.start(), f), optional(sl.stop(), f), optional(sl.step(), f));
       }
       return getItem(target, eval(gi.key(), f));
+    }
+    if (e instanceof Binary b && b.op().equals("+")) {
+      Object l = evalKeepMarkup(b.left(), f);
+      Object r = evalKeepMarkup(b.right(), f);
+      // Markup.__add__ / __radd__: the plain string side is escaped, the result stays Markup
+      if (l instanceof Markup ml && (r instanceof Markup || r instanceof String)) {
+        return new Markup(ml.text + (r instanceof Markup mr ? mr.text : Markup.escape((String) r)));
+      }
+      if (r instanceof Markup mr && l instanceof String ls) {
+        return new Markup(Markup.escape(ls) + mr.text);
+      }
+      return binary("+", l instanceof Markup ml ? ml.text : l, r instanceof Markup mr ? mr.text : r);
     }
     if (e instanceof Binary b) {
       Object l = eval(b.left(), f);
