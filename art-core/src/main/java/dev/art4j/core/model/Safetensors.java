@@ -453,14 +453,11 @@ public final class Safetensors {
    */
   public static void write(Path file, Map<String, NDArray> arrays, Map<String, String> metadata)
       throws IOException {
-    Map<String, NDArray> sorted = new TreeMap<>(arrays);
-    ObjectNode header = JSON.createObjectNode();
-    if (metadata != null && !metadata.isEmpty()) {
-      ObjectNode meta = header.putObject("__metadata__");
-      new TreeMap<>(metadata).forEach(meta::put); // sorted: the same tensors give the same bytes
+    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      throw new IllegalStateException("big-endian hosts are not supported");
     }
-    long offset = 0;
-    for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
+    java.util.List<SafetensorsWriter.Tensor> tensors = new java.util.ArrayList<>();
+    for (Map.Entry<String, NDArray> e : new TreeMap<>(arrays).entrySet()) {
       NDArray a = e.getValue();
       String dtype;
       if (a.getDataType() == DataType.FLOAT32) {
@@ -470,41 +467,9 @@ public final class Safetensors {
       } else {
         throw new IllegalArgumentException("tensor " + e.getKey() + ": cannot write " + a.getDataType());
       }
-      ObjectNode t = header.putObject(e.getKey());
-      t.put("dtype", dtype);
-      var shape = t.putArray("shape");
-      for (long d : a.getShape().getShape()) {
-        shape.add(d);
-      }
-      long bytes = a.size() * a.getDataType().getNumOfBytes();
-      t.putArray("data_offsets").add(offset).add(offset + bytes);
-      offset += bytes;
+      tensors.add(new SafetensorsWriter.Tensor(e.getKey(), dtype, a.getShape().getShape(),
+          sink -> sink.write(a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN))));
     }
-    byte[] json = JSON.writeValueAsBytes(header);
-    int padded = (json.length + 7) / 8 * 8;
-    byte[] headerBytes = Arrays.copyOf(json, padded);
-    Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
-
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-    try {
-      try (OutputStream out = Files.newOutputStream(tmp);
-          var channel = Channels.newChannel(out)) {
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
-        channel.write(len);
-        channel.write(ByteBuffer.wrap(headerBytes));
-        for (NDArray a : sorted.values()) {
-          ByteBuffer data = a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-          if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-            throw new IllegalStateException("big-endian hosts are not supported");
-          }
-          channel.write(data);
-        }
-      }
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    SafetensorsWriter.write(file, metadata, tensors);
   }
 }

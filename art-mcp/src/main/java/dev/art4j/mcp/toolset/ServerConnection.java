@@ -46,6 +46,7 @@ final class ServerConnection implements AutoCloseable {
   private static final long POLL_MILLIS = 50;
 
   private final McpServerConfig config;
+  private final Map<String, String> secrets;
   private final Duration callTimeout;
   private final Duration listTimeout;
   private final ExecutorService executor;
@@ -67,6 +68,13 @@ final class ServerConnection implements AutoCloseable {
   }
 
   ServerConnection(McpServerConfig config, Duration callTimeout, Duration listTimeout, ExecutorService executor) {
+    this(config, callTimeout, listTimeout, executor, Map.of());
+  }
+
+  /** With {@code secrets}: values from environment variables that a stdio server's logs and errors show as {@code ${VAR}}. */
+  ServerConnection(McpServerConfig config, Duration callTimeout, Duration listTimeout, ExecutorService executor,
+      Map<String, String> secrets) {
+    this.secrets = secrets;
     this.config = config;
     this.callTimeout = callTimeout;
     this.listTimeout = listTimeout;
@@ -109,7 +117,7 @@ final class ServerConnection implements AutoCloseable {
   private Live start(int generation) {
     McpTransport transport;
     if (config instanceof McpServerConfig.Stdio s) {
-      transport = new StdioProcessTransport(s);
+      transport = new StdioProcessTransport(s, secrets);
     } else if (config instanceof McpServerConfig.StreamableHttp h) {
       transport = StreamableHttpMcpTransport.builder().url(h.url()).customHeaders(h.headers())
           .timeout(callTimeout.plus(listTimeout)).build();

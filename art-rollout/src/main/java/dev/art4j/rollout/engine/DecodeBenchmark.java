@@ -1,6 +1,8 @@
 package dev.art4j.rollout.engine;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.ModelConfig;
@@ -32,6 +34,9 @@ import java.util.concurrent.Executors;
  */
 public final class DecodeBenchmark {
 
+  /** KV positions of the benchmark's engines: 8 sequences and a 512-token prompt fit, with room. */
+  private static final int KV_TOKENS = 4096;
+
   private DecodeBenchmark() {}
 
   /** Qwen2.5-0.5B's architecture. */
@@ -52,6 +57,17 @@ public final class DecodeBenchmark {
    * @return figures by name, in a stable order
    */
   public static Map<String, Object> run(ModelConfig config, int newTokens, int rounds) throws Exception {
+    return run(config, newTokens, rounds, Device.cpu(), DataType.FLOAT32, null);
+  }
+
+  /**
+   * {@link #run(ModelConfig, int, int)} with the model on {@code device} in {@code dtype}, decoded
+   * by {@code backend} (null: chosen by device and dtype). When that is the tensor backend on a
+   * CPU fp32 model, the Java backend's batch-8 figure is measured in the same rounds
+   * ({@code java_decode_tok_s_b8}, {@code tensor_over_java_b8}).
+   */
+  public static Map<String, Object> run(ModelConfig config, int newTokens, int rounds, Device device, DataType dtype,
+      Backend backend) throws Exception {
     Map<String, Object> out = new LinkedHashMap<>();
     int threads = Runtime.getRuntime().availableProcessors();
     out.put("threads", threads);
@@ -63,14 +79,25 @@ public final class DecodeBenchmark {
     }
     double weightBytes = weightBytes(config);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try (NDManager manager = NDManager.newBaseManager();
-        Transformer model = Transformer.random(config, 42, manager);
-        InferenceEngine engine = InferenceEngine.builder().model(model).maxBatchSize(8).seed(1).build()) {
+    try (NDManager manager = NDManager.newBaseManager(device);
+        Transformer model = Transformer.random(config, 42, manager, dtype);
+        InferenceEngine engine = InferenceEngine.builder().model(model).backend(backend).maxBatchSize(8)
+            .kvTokenBudget(KV_TOKENS).seed(1).build()) {
+      out.put("device", device.toString());
+      out.put("dtype", dtype.toString().toLowerCase(java.util.Locale.ROOT));
+      out.put("backend", engine.backend().name().toLowerCase(java.util.Locale.ROOT));
+      InferenceEngine java = engine.backend() == Backend.TENSOR && Backend.of(model) == Backend.JAVA
+          ? InferenceEngine.builder().model(model).backend(Backend.JAVA).maxBatchSize(8).kvTokenBudget(KV_TOKENS).seed(1).build()
+          : null;
       SamplingParams params = SamplingParams.builder().maxNewTokens(newTokens).ignoreEos(true).seed(7).build();
       // warm-up: JIT-compiles the probe and the kernels at both batch shapes
       parallelSum(probe, threads, pool);
       decode(engine, 1, 8, params.toBuilder().maxNewTokens(8).build(), 0);
       decode(engine, 8, 8, params.toBuilder().maxNewTokens(8).build(), 0);
+      if (java != null) {
+        decode(java, 8, 8, params.toBuilder().maxNewTokens(8).build(), 0);
+      }
+      double javaB8 = 0;
 
       double bandwidth = 0;
       double b1 = 0;
@@ -87,6 +114,14 @@ public final class DecodeBenchmark {
         engine.resetProfile();
         b8 = Math.max(b8, decode(engine, 8, 16, params, 1000 * round + 100));
         p8.addAll(engine.profileSnapshot());
+        if (java != null) {
+          javaB8 = Math.max(javaB8, decode(java, 8, 16, params, 1000 * round + 100));
+        }
+      }
+      if (java != null) {
+        java.close();
+        out.put("java_decode_tok_s_b8", round(javaB8));
+        out.put("tensor_over_java_b8", round(b8 / javaB8));
       }
       double ceiling = bandwidth * 1e9 / weightBytes;
       out.put("bandwidth_gb_s", round(bandwidth));
@@ -98,7 +133,8 @@ public final class DecodeBenchmark {
       out.put("b8_over_b1", round(b8 / b1));
 
       try (Lora lora = Lora.create(config, new LoraConfig(16, 32, 0), 5, manager);
-          InferenceEngine adapted = InferenceEngine.builder().model(model).adapter(lora).maxBatchSize(8).seed(1).build()) {
+          InferenceEngine adapted = InferenceEngine.builder().model(model).adapter(lora).backend(backend).maxBatchSize(8)
+              .kvTokenBudget(KV_TOKENS).seed(1).build()) {
         decode(adapted, 8, 8, params.toBuilder().maxNewTokens(4).build(), 0);
         double lora8 = 0;
         for (int round = 0; round < Math.max(1, rounds / 2); round++) {

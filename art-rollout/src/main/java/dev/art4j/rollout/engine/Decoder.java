@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.TransformerWeights;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -30,7 +32,7 @@ import java.util.List;
 final class Decoder implements AutoCloseable {
 
   /** A (out, in) fp32 weight matrix read in place, with its optional bias. */
-  record Linear(ByteBuffer w, int out, int in, float[] bias) {}
+  record Linear(MemorySegment w, int out, int in, float[] bias) {}
 
   /** One decoder layer's weights; qNorm/kNorm null unless the model has them. */
   record Layer(float[] attnNorm, Linear q, Linear k, Linear v, Linear o, float[] qNorm, float[] kNorm,
@@ -44,7 +46,7 @@ final class Decoder implements AutoCloseable {
 
   final ModelConfig config;
   private final List<Layer> layers;
-  private final ByteBuffer embedding;
+  private final MemorySegment embedding;
   private final float[] norm;
   private final Linear head;
   private final Kernels k = Kernels.best();
@@ -104,7 +106,7 @@ final class Decoder implements AutoCloseable {
     this.pool = new WorkerPool(threads, "art4j-decode");
   }
 
-  private static ByteBuffer buffer(NDArray a, String name) {
+  private static MemorySegment buffer(NDArray a, String name) {
     if (a.getDevice().isGpu()) {
       throw new IllegalArgumentException(name + ": the engine decodes on the CPU, this weight is on " + a.getDevice());
     }
@@ -117,7 +119,7 @@ final class Decoder implements AutoCloseable {
     if ((long) b.capacity() != a.size() * Float.BYTES) {
       throw new IllegalStateException(name + ": unexpected buffer size " + b.capacity());
     }
-    return b;
+    return MemorySegment.ofBuffer(b);
   }
 
   private static Linear linear(NDArray w, NDArray bias, String name) {
@@ -161,7 +163,7 @@ final class Decoder implements AutoCloseable {
     for (int r = 0; r < n; r++) {
       int id = token[r];
       for (int i = 0; i < dim; i++) {
-        x[r * dim + i] = embedding.getFloat((id * dim + i) * Float.BYTES);
+        x[r * dim + i] = embedding.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) id * dim + i);
       }
       int half = headDim / 2;
       for (int i = 0; i < half; i++) {

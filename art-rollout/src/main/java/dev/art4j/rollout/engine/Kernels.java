@@ -1,6 +1,6 @@
 package dev.art4j.rollout.engine;
 
-import java.nio.ByteBuffer;
+import java.lang.foreign.MemorySegment;
 
 /**
  * The inner loops of the decode step. Two implementations: {@link VectorKernels} on Java's
@@ -15,9 +15,10 @@ interface Kernels {
 
   /**
    * {@code y[b*yStride + r] = sum_i W[r, i] * x[b*xStride + i]} for {@code b < n} and
-   * {@code r0 <= r < r1}, where {@code W} is a row-major (rows, cols) fp32 matrix in {@code w}.
+   * {@code r0 <= r < r1}, where {@code W} is a row-major (rows, cols) fp32 matrix in {@code w}
+   * (native byte order).
    */
-  void matmul(ByteBuffer w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1);
+  void matmul(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1);
 
   /** {@code sum_i a[ao + i] * b[bo + i]} for {@code i < len}. */
   float dot(float[] a, int ao, float[] b, int bo, int len);
@@ -45,7 +46,8 @@ interface Kernels {
   default void warmUp() {
     int cols = 64;
     int rows = 16;
-    java.nio.ByteBuffer w = java.nio.ByteBuffer.allocateDirect(rows * cols * 4).order(java.nio.ByteOrder.nativeOrder());
+    // native, like the weights: a heap segment here would teach the JIT a second shape
+    MemorySegment w = java.lang.foreign.Arena.ofAuto().allocate((long) rows * cols * 4, 64);
     float[] x = new float[8 * cols];
     float[] y = new float[8 * rows];
     for (int i = 0; i < 20_000; i++) {

@@ -1,22 +1,20 @@
 package dev.art4j.rollout.engine;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /** Plain-Java kernels: correct everywhere, several times slower than {@link VectorKernels}. */
 final class ScalarKernels implements Kernels {
 
   @Override
-  public void matmul(ByteBuffer w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
-    FloatBuffer f = w.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+  public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
     for (int r = r0; r < r1; r++) {
-      int base = r * cols;
+      long base = (long) r * cols;
       for (int b = 0; b < n; b++) {
         int xo = b * xStride;
         float s = 0;
         for (int i = 0; i < cols; i++) {
-          s += f.get(base + i) * x[xo + i];
+          s += w.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + i) * x[xo + i];
         }
         y[b * yStride + r] = s;
       }

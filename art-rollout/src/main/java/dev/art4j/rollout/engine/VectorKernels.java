@@ -1,9 +1,12 @@
 package dev.art4j.rollout.engine;
 
-import java.nio.ByteBuffer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,11 +20,12 @@ final class VectorKernels implements Kernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
   private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+  private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
   @Override
-  public void matmul(ByteBuffer w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
+  public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
     int upper = S.loopBound(cols);
-    int rowBytes = cols * 4;
+    long rowBytes = cols * 4L;
     int r = r0;
     if (n == 1) {
       // batch 1 is pure streaming: eight weight rows in flight keep more misses outstanding
@@ -30,10 +34,10 @@ final class VectorKernels implements Kernels {
       }
     }
     for (; r + 4 <= r1; r += 4) {
-      int w0 = r * rowBytes;
-      int w1 = w0 + rowBytes;
-      int w2 = w1 + rowBytes;
-      int w3 = w2 + rowBytes;
+      long w0 = r * rowBytes;
+      long w1 = w0 + rowBytes;
+      long w2 = w1 + rowBytes;
+      long w3 = w2 + rowBytes;
       int b = 0;
       for (; b + 4 <= n; b += 4) {
         tile4x4(w, w0, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
@@ -48,30 +52,30 @@ final class VectorKernels implements Kernels {
         for (int i = 0; i < upper; i += L) {
           FloatVector c0 = FloatVector.fromArray(S, x, x0 + i);
           FloatVector c1 = FloatVector.fromArray(S, x, x1 + i);
-          int o = 4 * i;
-          FloatVector v = FloatVector.fromByteBuffer(S, w, w0 + o, ORDER);
+          long o = 4L * i;
+          FloatVector v = FloatVector.fromMemorySegment(S, w, w0 + o, ORDER);
           a00 = v.fma(c0, a00);
           a01 = v.fma(c1, a01);
-          v = FloatVector.fromByteBuffer(S, w, w1 + o, ORDER);
+          v = FloatVector.fromMemorySegment(S, w, w1 + o, ORDER);
           a10 = v.fma(c0, a10);
           a11 = v.fma(c1, a11);
-          v = FloatVector.fromByteBuffer(S, w, w2 + o, ORDER);
+          v = FloatVector.fromMemorySegment(S, w, w2 + o, ORDER);
           a20 = v.fma(c0, a20);
           a21 = v.fma(c1, a21);
-          v = FloatVector.fromByteBuffer(S, w, w3 + o, ORDER);
+          v = FloatVector.fromMemorySegment(S, w, w3 + o, ORDER);
           a30 = v.fma(c0, a30);
           a31 = v.fma(c1, a31);
         }
         int y0 = b * yStride + r;
         int y1 = y0 + yStride;
-        y[y0] = tail(a00.reduceLanes(VectorOperators.ADD), w, w0, x, x0, upper, cols);
-        y[y1] = tail(a01.reduceLanes(VectorOperators.ADD), w, w0, x, x1, upper, cols);
-        y[y0 + 1] = tail(a10.reduceLanes(VectorOperators.ADD), w, w1, x, x0, upper, cols);
-        y[y1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), w, w1, x, x1, upper, cols);
-        y[y0 + 2] = tail(a20.reduceLanes(VectorOperators.ADD), w, w2, x, x0, upper, cols);
-        y[y1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), w, w2, x, x1, upper, cols);
-        y[y0 + 3] = tail(a30.reduceLanes(VectorOperators.ADD), w, w3, x, x0, upper, cols);
-        y[y1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), w, w3, x, x1, upper, cols);
+        y[y0] = tail(sumLanes(a00), w, w0, x, x0, upper, cols);
+        y[y1] = tail(sumLanes(a01), w, w0, x, x1, upper, cols);
+        y[y0 + 1] = tail(sumLanes(a10), w, w1, x, x0, upper, cols);
+        y[y1 + 1] = tail(sumLanes(a11), w, w1, x, x1, upper, cols);
+        y[y0 + 2] = tail(sumLanes(a20), w, w2, x, x0, upper, cols);
+        y[y1 + 2] = tail(sumLanes(a21), w, w2, x, x1, upper, cols);
+        y[y0 + 3] = tail(sumLanes(a30), w, w3, x, x0, upper, cols);
+        y[y1 + 3] = tail(sumLanes(a31), w, w3, x, x1, upper, cols);
       }
       for (; b < n; b++) {
         int x0 = b * xStride;
@@ -79,64 +83,64 @@ final class VectorKernels implements Kernels {
         FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
         for (int i = 0; i < upper; i += L) {
           FloatVector c0 = FloatVector.fromArray(S, x, x0 + i);
-          int o = 4 * i;
-          a0 = FloatVector.fromByteBuffer(S, w, w0 + o, ORDER).fma(c0, a0);
-          a1 = FloatVector.fromByteBuffer(S, w, w1 + o, ORDER).fma(c0, a1);
-          a2 = FloatVector.fromByteBuffer(S, w, w2 + o, ORDER).fma(c0, a2);
-          a3 = FloatVector.fromByteBuffer(S, w, w3 + o, ORDER).fma(c0, a3);
+          long o = 4L * i;
+          a0 = FloatVector.fromMemorySegment(S, w, w0 + o, ORDER).fma(c0, a0);
+          a1 = FloatVector.fromMemorySegment(S, w, w1 + o, ORDER).fma(c0, a1);
+          a2 = FloatVector.fromMemorySegment(S, w, w2 + o, ORDER).fma(c0, a2);
+          a3 = FloatVector.fromMemorySegment(S, w, w3 + o, ORDER).fma(c0, a3);
         }
         int y0 = b * yStride + r;
-        y[y0] = tail(a0.reduceLanes(VectorOperators.ADD), w, w0, x, x0, upper, cols);
-        y[y0 + 1] = tail(a1.reduceLanes(VectorOperators.ADD), w, w1, x, x0, upper, cols);
-        y[y0 + 2] = tail(a2.reduceLanes(VectorOperators.ADD), w, w2, x, x0, upper, cols);
-        y[y0 + 3] = tail(a3.reduceLanes(VectorOperators.ADD), w, w3, x, x0, upper, cols);
+        y[y0] = tail(sumLanes(a0), w, w0, x, x0, upper, cols);
+        y[y0 + 1] = tail(sumLanes(a1), w, w1, x, x0, upper, cols);
+        y[y0 + 2] = tail(sumLanes(a2), w, w2, x, x0, upper, cols);
+        y[y0 + 3] = tail(sumLanes(a3), w, w3, x, x0, upper, cols);
       }
     }
     for (; r < r1; r++) {
-      int w0 = r * rowBytes;
+      long w0 = r * rowBytes;
       for (int b = 0; b < n; b++) {
         int x0 = b * xStride;
         FloatVector a0 = FloatVector.zero(S);
         for (int i = 0; i < upper; i += L) {
-          a0 = FloatVector.fromByteBuffer(S, w, w0 + 4 * i, ORDER).fma(FloatVector.fromArray(S, x, x0 + i), a0);
+          a0 = FloatVector.fromMemorySegment(S, w, w0 + 4L * i, ORDER).fma(FloatVector.fromArray(S, x, x0 + i), a0);
         }
-        y[b * yStride + r] = tail(a0.reduceLanes(VectorOperators.ADD), w, w0, x, x0, upper, cols);
+        y[b * yStride + r] = tail(sumLanes(a0), w, w0, x, x0, upper, cols);
       }
     }
   }
 
   /** Eight weight rows (from byte offset w0) times one input row, into y[r..r+8). */
-  private static void gemv8(ByteBuffer w, int w0, int rowBytes, float[] x, float[] y, int r, int upper, int cols) {
+  private static void gemv8(MemorySegment w, long w0, long rowBytes, float[] x, float[] y, int r, int upper, int cols) {
     FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
     FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
     for (int i = 0; i < upper; i += L) {
       FloatVector c = FloatVector.fromArray(S, x, i);
-      int o = w0 + 4 * i;
-      a0 = FloatVector.fromByteBuffer(S, w, o, ORDER).fma(c, a0);
-      a1 = FloatVector.fromByteBuffer(S, w, o + rowBytes, ORDER).fma(c, a1);
-      a2 = FloatVector.fromByteBuffer(S, w, o + 2 * rowBytes, ORDER).fma(c, a2);
-      a3 = FloatVector.fromByteBuffer(S, w, o + 3 * rowBytes, ORDER).fma(c, a3);
-      a4 = FloatVector.fromByteBuffer(S, w, o + 4 * rowBytes, ORDER).fma(c, a4);
-      a5 = FloatVector.fromByteBuffer(S, w, o + 5 * rowBytes, ORDER).fma(c, a5);
-      a6 = FloatVector.fromByteBuffer(S, w, o + 6 * rowBytes, ORDER).fma(c, a6);
-      a7 = FloatVector.fromByteBuffer(S, w, o + 7 * rowBytes, ORDER).fma(c, a7);
+      long o = w0 + 4L * i;
+      a0 = FloatVector.fromMemorySegment(S, w, o, ORDER).fma(c, a0);
+      a1 = FloatVector.fromMemorySegment(S, w, o + rowBytes, ORDER).fma(c, a1);
+      a2 = FloatVector.fromMemorySegment(S, w, o + 2 * rowBytes, ORDER).fma(c, a2);
+      a3 = FloatVector.fromMemorySegment(S, w, o + 3 * rowBytes, ORDER).fma(c, a3);
+      a4 = FloatVector.fromMemorySegment(S, w, o + 4 * rowBytes, ORDER).fma(c, a4);
+      a5 = FloatVector.fromMemorySegment(S, w, o + 5 * rowBytes, ORDER).fma(c, a5);
+      a6 = FloatVector.fromMemorySegment(S, w, o + 6 * rowBytes, ORDER).fma(c, a6);
+      a7 = FloatVector.fromMemorySegment(S, w, o + 7 * rowBytes, ORDER).fma(c, a7);
     }
-    y[r] = tail(a0.reduceLanes(VectorOperators.ADD), w, w0, x, 0, upper, cols);
-    y[r + 1] = tail(a1.reduceLanes(VectorOperators.ADD), w, w0 + rowBytes, x, 0, upper, cols);
-    y[r + 2] = tail(a2.reduceLanes(VectorOperators.ADD), w, w0 + 2 * rowBytes, x, 0, upper, cols);
-    y[r + 3] = tail(a3.reduceLanes(VectorOperators.ADD), w, w0 + 3 * rowBytes, x, 0, upper, cols);
-    y[r + 4] = tail(a4.reduceLanes(VectorOperators.ADD), w, w0 + 4 * rowBytes, x, 0, upper, cols);
-    y[r + 5] = tail(a5.reduceLanes(VectorOperators.ADD), w, w0 + 5 * rowBytes, x, 0, upper, cols);
-    y[r + 6] = tail(a6.reduceLanes(VectorOperators.ADD), w, w0 + 6 * rowBytes, x, 0, upper, cols);
-    y[r + 7] = tail(a7.reduceLanes(VectorOperators.ADD), w, w0 + 7 * rowBytes, x, 0, upper, cols);
+    y[r] = tail(sumLanes(a0), w, w0, x, 0, upper, cols);
+    y[r + 1] = tail(sumLanes(a1), w, w0 + rowBytes, x, 0, upper, cols);
+    y[r + 2] = tail(sumLanes(a2), w, w0 + 2 * rowBytes, x, 0, upper, cols);
+    y[r + 3] = tail(sumLanes(a3), w, w0 + 3 * rowBytes, x, 0, upper, cols);
+    y[r + 4] = tail(sumLanes(a4), w, w0 + 4 * rowBytes, x, 0, upper, cols);
+    y[r + 5] = tail(sumLanes(a5), w, w0 + 5 * rowBytes, x, 0, upper, cols);
+    y[r + 6] = tail(sumLanes(a6), w, w0 + 6 * rowBytes, x, 0, upper, cols);
+    y[r + 7] = tail(sumLanes(a7), w, w0 + 7 * rowBytes, x, 0, upper, cols);
   }
 
   /** Four weight rows (from byte offset w0) times four input rows (from x0), into y from y0. */
-  private static void tile4x4(ByteBuffer w, int w0, int rowBytes, float[] x, int x0, int xStride, float[] y, int y0,
+  private static void tile4x4(MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride, float[] y, int y0,
       int yStride, int upper, int cols) {
-    int w1 = w0 + rowBytes;
-    int w2 = w1 + rowBytes;
-    int w3 = w2 + rowBytes;
+    long w1 = w0 + rowBytes;
+    long w2 = w1 + rowBytes;
+    long w3 = w2 + rowBytes;
     int x1 = x0 + xStride;
     int x2 = x1 + xStride;
     int x3 = x2 + xStride;
@@ -149,23 +153,23 @@ final class VectorKernels implements Kernels {
       FloatVector c1 = FloatVector.fromArray(S, x, x1 + i);
       FloatVector c2 = FloatVector.fromArray(S, x, x2 + i);
       FloatVector c3 = FloatVector.fromArray(S, x, x3 + i);
-      int o = 4 * i;
-      FloatVector v = FloatVector.fromByteBuffer(S, w, w0 + o, ORDER);
+      long o = 4L * i;
+      FloatVector v = FloatVector.fromMemorySegment(S, w, w0 + o, ORDER);
       a00 = v.fma(c0, a00);
       a01 = v.fma(c1, a01);
       a02 = v.fma(c2, a02);
       a03 = v.fma(c3, a03);
-      v = FloatVector.fromByteBuffer(S, w, w1 + o, ORDER);
+      v = FloatVector.fromMemorySegment(S, w, w1 + o, ORDER);
       a10 = v.fma(c0, a10);
       a11 = v.fma(c1, a11);
       a12 = v.fma(c2, a12);
       a13 = v.fma(c3, a13);
-      v = FloatVector.fromByteBuffer(S, w, w2 + o, ORDER);
+      v = FloatVector.fromMemorySegment(S, w, w2 + o, ORDER);
       a20 = v.fma(c0, a20);
       a21 = v.fma(c1, a21);
       a22 = v.fma(c2, a22);
       a23 = v.fma(c3, a23);
-      v = FloatVector.fromByteBuffer(S, w, w3 + o, ORDER);
+      v = FloatVector.fromMemorySegment(S, w, w3 + o, ORDER);
       a30 = v.fma(c0, a30);
       a31 = v.fma(c1, a31);
       a32 = v.fma(c2, a32);
@@ -174,31 +178,94 @@ final class VectorKernels implements Kernels {
     int y1 = y0 + yStride;
     int y2 = y1 + yStride;
     int y3 = y2 + yStride;
-    y[y0] = tail(a00.reduceLanes(VectorOperators.ADD), w, w0, x, x0, upper, cols);
-    y[y1] = tail(a01.reduceLanes(VectorOperators.ADD), w, w0, x, x1, upper, cols);
-    y[y2] = tail(a02.reduceLanes(VectorOperators.ADD), w, w0, x, x2, upper, cols);
-    y[y3] = tail(a03.reduceLanes(VectorOperators.ADD), w, w0, x, x3, upper, cols);
-    y[y0 + 1] = tail(a10.reduceLanes(VectorOperators.ADD), w, w1, x, x0, upper, cols);
-    y[y1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), w, w1, x, x1, upper, cols);
-    y[y2 + 1] = tail(a12.reduceLanes(VectorOperators.ADD), w, w1, x, x2, upper, cols);
-    y[y3 + 1] = tail(a13.reduceLanes(VectorOperators.ADD), w, w1, x, x3, upper, cols);
-    y[y0 + 2] = tail(a20.reduceLanes(VectorOperators.ADD), w, w2, x, x0, upper, cols);
-    y[y1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), w, w2, x, x1, upper, cols);
-    y[y2 + 2] = tail(a22.reduceLanes(VectorOperators.ADD), w, w2, x, x2, upper, cols);
-    y[y3 + 2] = tail(a23.reduceLanes(VectorOperators.ADD), w, w2, x, x3, upper, cols);
-    y[y0 + 3] = tail(a30.reduceLanes(VectorOperators.ADD), w, w3, x, x0, upper, cols);
-    y[y1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), w, w3, x, x1, upper, cols);
-    y[y2 + 3] = tail(a32.reduceLanes(VectorOperators.ADD), w, w3, x, x2, upper, cols);
-    y[y3 + 3] = tail(a33.reduceLanes(VectorOperators.ADD), w, w3, x, x3, upper, cols);
+    y[y0] = tail(sumLanes(a00), w, w0, x, x0, upper, cols);
+    y[y1] = tail(sumLanes(a01), w, w0, x, x1, upper, cols);
+    y[y2] = tail(sumLanes(a02), w, w0, x, x2, upper, cols);
+    y[y3] = tail(sumLanes(a03), w, w0, x, x3, upper, cols);
+    y[y0 + 1] = tail(sumLanes(a10), w, w1, x, x0, upper, cols);
+    y[y1 + 1] = tail(sumLanes(a11), w, w1, x, x1, upper, cols);
+    y[y2 + 1] = tail(sumLanes(a12), w, w1, x, x2, upper, cols);
+    y[y3 + 1] = tail(sumLanes(a13), w, w1, x, x3, upper, cols);
+    y[y0 + 2] = tail(sumLanes(a20), w, w2, x, x0, upper, cols);
+    y[y1 + 2] = tail(sumLanes(a21), w, w2, x, x1, upper, cols);
+    y[y2 + 2] = tail(sumLanes(a22), w, w2, x, x2, upper, cols);
+    y[y3 + 2] = tail(sumLanes(a23), w, w2, x, x3, upper, cols);
+    y[y0 + 3] = tail(sumLanes(a30), w, w3, x, x0, upper, cols);
+    y[y1 + 3] = tail(sumLanes(a31), w, w3, x, x1, upper, cols);
+    y[y2 + 3] = tail(sumLanes(a32), w, w3, x, x2, upper, cols);
+    y[y3 + 3] = tail(sumLanes(a33), w, w3, x, x3, upper, cols);
+  }
+
+  /** Lane i swapped with lane i ^ k (k a power of two below L), for {@link #sumLanes}. */
+  private static final VectorShuffle<Float> X1 = swap(1), X2 = swap(2), X4 = swap(4), X8 = swap(8);
+
+  private static VectorShuffle<Float> swap(int k) {
+    return k < L ? VectorShuffle.fromOp(S, i -> i ^ k) : null;
+  }
+
+  /**
+   * The sum of a vector's lanes in one fixed order (a pairwise tree). {@code reduceLanes(ADD)}
+   * leaves the order open: since JDK 21's C2 it adds in a tree while interpreted and C1 code add
+   * lane after lane, so a result would change with the JIT's progress and a seeded request
+   * would not repeat. Shuffles and adds round the same way in every mode.
+   */
+  static float sumLanes(FloatVector v) {
+    if (L > 16) {
+      return v.reduceLanes(VectorOperators.ADD); // no such float species on today's CPUs
+    }
+    if (L == 16) {
+      v = v.add(v.rearrange(X8));
+    }
+    if (L >= 8) {
+      v = v.add(v.rearrange(X4));
+    }
+    if (L >= 4) {
+      v = v.add(v.rearrange(X2));
+    }
+    if (L >= 2) {
+      v = v.add(v.rearrange(X1));
+    }
+    return v.lane(0);
+  }
+
+  private static final float LOG2E = 1.44269504f;
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+  /** 1.5 * 2^23: adding it rounds a float below 2^22 to an integer, kept in the low mantissa bits. */
+  private static final float ROUND = 12582912f;
+
+  /**
+   * e^x per lane (Cephes' expf: x = n ln2 + r, e^r by a degree-6 polynomial, 2^n through the
+   * exponent bits; within 2 ulp; 0 below -87.3, clamped at 88.3). Written with adds, multiplies
+   * and bit operations only, unlike {@code lanewise(EXP)}, whose intrinsic and Java fallback
+   * round differently (the same JIT-progress problem as {@link #sumLanes}).
+   */
+  static FloatVector exp(FloatVector x) {
+    FloatVector c = x.max(-87.3f).min(88.3f);
+    FloatVector t = c.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
+    FloatVector n = t.sub(ROUND);
+    IntVector bits = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND)).add(127).lanewise(VectorOperators.LSHL, 23);
+    FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), c);
+    r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+    FloatVector p = FloatVector.broadcast(S, 1.9875691500e-4f);
+    p = p.fma(r, FloatVector.broadcast(S, 1.3981999507e-3f));
+    p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
+    p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
+    p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
+    p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+    FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+    y = y.mul(bits.reinterpretAsFloats());
+    // below the clamp (and -inf, a masked logit) e^x is 0; NaN stays NaN
+    return y.blend(0f, x.lt(-87.3f)).blend(x, x.test(VectorOperators.IS_NAN));
   }
 
   /**
    * Adds the columns past the last full vector to a reduced sum. (The caller reduces: a vector
    * passed to a method that is not inlined would be boxed on the heap, per output.)
    */
-  private static float tail(float s, ByteBuffer w, int wo, float[] x, int xo, int upper, int cols) {
+  private static float tail(float s, MemorySegment w, long wo, float[] x, int xo, int upper, int cols) {
     for (int i = upper; i < cols; i++) {
-      s += w.getFloat(wo + 4 * i) * x[xo + i];
+      s += w.get(F32, wo + 4L * i) * x[xo + i];
     }
     return s;
   }
@@ -210,7 +277,7 @@ final class VectorKernels implements Kernels {
     for (int i = 0; i < upper; i += L) {
       acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = sumLanes(acc);
     for (int i = upper; i < len; i++) {
       s += a[ao + i] * b[bo + i];
     }
@@ -235,7 +302,7 @@ final class VectorKernels implements Kernels {
     FloatVector one = FloatVector.broadcast(S, 1f);
     for (int i = 0; i < upper; i += L) {
       FloatVector z = FloatVector.fromArray(S, gate, o + i);
-      FloatVector sig = one.div(z.neg().lanewise(VectorOperators.EXP).add(one));
+      FloatVector sig = one.div(exp(z.neg()).add(one));
       z.mul(sig).mul(FloatVector.fromArray(S, up, o + i)).intoArray(gate, o + i);
     }
     for (int i = upper; i < len; i++) {
@@ -251,11 +318,11 @@ final class VectorKernels implements Kernels {
     FloatVector sc = FloatVector.broadcast(S, scale);
     FloatVector acc = FloatVector.zero(S);
     for (int i = 0; i < upper; i += L) {
-      FloatVector e = FloatVector.fromArray(S, z, off + i).sub(m).mul(sc).lanewise(VectorOperators.EXP);
+      FloatVector e = exp(FloatVector.fromArray(S, z, off + i).sub(m).mul(sc));
       e.intoArray(out, i);
       acc = acc.add(e);
     }
-    double sum = acc.reduceLanes(VectorOperators.ADD);
+    double sum = sumLanes(acc);
     for (int i = upper; i < len; i++) {
       float e = (float) Math.exp((z[off + i] - max) * scale);
       out[i] = e;
@@ -274,7 +341,7 @@ final class VectorKernels implements Kernels {
       s2 = s2.add(FloatVector.fromArray(S, a, off + i + 2 * L));
       s3 = s3.add(FloatVector.fromArray(S, a, off + i + 3 * L));
     }
-    float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+    float s = sumLanes(s0.add(s1).add(s2.add(s3)));
     for (int i = upper; i < len; i++) {
       s += a[off + i];
     }

@@ -1,8 +1,10 @@
 package dev.art4j.rollout.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
@@ -25,9 +27,10 @@ class KernelsTest {
     for (int rows : new int[] {1, 3, 4, 7, 13, 21}) {
       for (int cols : new int[] {1, 15, 16, 17, 40, 96}) {
         for (int n = 1; n <= 9; n++) {
-          ByteBuffer w = ByteBuffer.allocateDirect(rows * cols * 4).order(ByteOrder.nativeOrder());
+          ByteBuffer buf = ByteBuffer.allocateDirect(rows * cols * 4).order(ByteOrder.nativeOrder());
+          MemorySegment w = MemorySegment.ofBuffer(buf);
           for (int i = 0; i < rows * cols; i++) {
-            w.putFloat(i * 4, (float) r.nextGaussian());
+            buf.putFloat(i * 4, (float) r.nextGaussian());
           }
           int xStride = cols + 3;
           float[] x = new float[n * xStride];
@@ -85,6 +88,36 @@ class KernelsTest {
       double s2 = vector.expShifted(a, 3, len, 2f, 0.5f, e2);
       assertEquals(s1, s2, 1e-5 * s1);
       assertArraysClose(e1, e2, 1e-5);
+    }
+  }
+
+  @Test
+  void vectorExpIsWithinTwoUlpAndZeroForMaskedLogits() {
+    SplittableRandom r = new SplittableRandom(3);
+    int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+    float[] x = new float[lanes * 4096];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (r.nextDouble() * 176 - 88);
+    }
+    x[0] = Float.NEGATIVE_INFINITY;
+    x[1] = -100f;
+    x[2] = 0f;
+    x[3] = Float.NaN;
+    float[] y = new float[x.length];
+    for (int o = 0; o < x.length; o += lanes) {
+      VectorKernels.exp(jdk.incubator.vector.FloatVector.fromArray(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, x, o))
+          .intoArray(y, o);
+    }
+    assertEquals(0f, y[0]);
+    assertEquals(0f, y[1]);
+    assertEquals(1f, y[2]);
+    assertTrue(Float.isNaN(y[3]));
+    for (int i = 4; i < x.length; i++) {
+      float want = (float) Math.exp(x[i]);
+      if (x[i] < -87.3f || x[i] > 88.3f) {
+        continue;
+      }
+      assertEquals(want, y[i], 2 * Math.ulp(want), "exp(" + x[i] + ")");
     }
   }
 

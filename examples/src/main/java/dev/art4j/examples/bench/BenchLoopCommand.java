@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -48,6 +49,7 @@ import picocli.CommandLine.Spec;
 public final class BenchLoopCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
+  @Mixin JsonOutput output = new JsonOutput();
 
   @Option(names = "--steps", defaultValue = "20", description = "RL steps (default ${DEFAULT-VALUE}).")
   int steps;
@@ -122,7 +124,7 @@ public final class BenchLoopCommand implements Callable<Integer> {
         List<TrajectoryGroup> scored = new ArrayList<>();
         for (int g = 0; g < raw.size(); g++) {
           MathProblem p = batch.get(g);
-          scored.add(raw.get(g).map(t -> MathReward.score(t, p)));
+          scored.add(MathReward.of(p).apply(raw.get(g)));
         }
         reward += secondsSince(s0);
         double mean = scored.stream().flatMap(g -> g.trajectories().stream()).mapToDouble(Trajectory::reward).average().orElse(Double.NaN);
@@ -169,7 +171,7 @@ public final class BenchLoopCommand implements Callable<Integer> {
     out.put("reward_mean_first_step", round(firstReward));
     out.put("reward_mean_last_step", round(lastReward));
     out.put("peak_rss_mb", round(Rss.peakMb()));
-    cmd.getOut().println(json.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    output.print(cmd, out);
     cmd.getOut().flush();
     return 0;
   }

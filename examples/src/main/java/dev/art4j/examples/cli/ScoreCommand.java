@@ -33,6 +33,10 @@ public final class ScoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (checkpoint.compute.backend != null) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--backend: score runs the model's own forward, not the inference engine (use --device/--dtype)");
+    }
     try (Policy policy = checkpoint.load(spec.commandLine(), false)) {
       CheckpointOptions.checkTokens(spec.commandLine(), tokens, policy.config().vocabSize());
       ObjectMapper json = new ObjectMapper();

@@ -4,6 +4,7 @@ import dev.art4j.core.hub.HubClient;
 import dev.art4j.core.hub.RepoType;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
+import dev.art4j.core.usage.TokenPrices;
 import dev.art4j.examples.dataset.DatasetReader;
 import dev.art4j.examples.dataset.DatasetTask;
 import dev.art4j.examples.math.MathStarter;
@@ -14,6 +15,7 @@ import dev.art4j.examples.rl.RlTask;
 import dev.art4j.examples.rl.TicTacToeRl;
 import dev.art4j.examples.starter.Starter;
 import dev.art4j.mcp.toolset.McpToolset;
+import dev.art4j.otel.Telemetry;
 import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.langchain4j.model.chat.Capability;
@@ -110,6 +112,8 @@ final class TrainCommand {
         + "whose ops are too small to split; PyTorch's own default for --model).")
     Integer torchThreads;
 
+    @Mixin ComputeOptions compute = new ComputeOptions();
+
     @ArgGroup(exclusive = false, heading = "RULER (an LLM judge replaces the rule-based reward):%n")
     Judge judge;
 
@@ -151,6 +155,12 @@ final class TrainCommand {
     @Option(names = "--judge-api-key-env", paramLabel = "VAR", description = "Environment variable holding the judge's API key.")
     String apiKeyEnv;
 
+    @Option(names = "--judge-price-in", paramLabel = "USD", description = "The judge's price per million prompt tokens: "
+        + "history.jsonl then logs costs/judge and costs/judge_total (with --judge-price-out).")
+    Double priceIn;
+
+    @Option(names = "--judge-price-out", paramLabel = "USD", description = "The judge's price per million completion tokens.")
+    Double priceOut;
     @Option(names = "--judge-timeout", paramLabel = "SECONDS", defaultValue = "120",
         description = "Longest one judge call may take (default: ${DEFAULT-VALUE}).")
     double timeoutSeconds;
@@ -176,7 +186,18 @@ final class TrainCommand {
         }
         b.apiKey(key);
       }
-      return Ruler.builder().judge(b.build()).maxRetries(retries).build();
+      Ruler.Builder ruler = Ruler.builder().judge(b.build()).maxRetries(retries);
+      if ((priceIn == null) != (priceOut == null)) {
+        throw new BadInput("give both --judge-price-in and --judge-price-out, or neither");
+      }
+      if (priceIn != null) {
+        try {
+          ruler.prices(new TokenPrices(priceIn, priceOut));
+        } catch (IllegalArgumentException e) {
+          throw new BadInput("--judge-price-in/--judge-price-out: " + e.getMessage());
+        }
+      }
+      return ruler.build();
     }
   }
 
@@ -201,6 +222,7 @@ final class TrainCommand {
     RunStore store = null;
     boolean created = false;
     try (task) {
+      dev.art4j.rollout.engine.Backend backend = computeBackend(c); // a bad --device fails before a model is built
       Path modelDir = resolveModel(c, task);
       String name = c.name != null ? c.name
           : (c.model == null ? "starter" : modelDir.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_"))
@@ -210,7 +232,7 @@ final class TrainCommand {
           c.evalEvery != null ? c.evalEvery : d.evalEvery(), c.json,
           c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank,
           c.temperature != null ? c.temperature : d.temperature(), c.maxTokens,
-          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef());
+          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef(), backend);
       if (o.steps() < 1 || o.groupSize() < 2 || o.groupsPerStep() < 1) {
         throw new BadInput("need --steps >= 1, --group-size >= 2 and --groups >= 1");
       }
@@ -223,9 +245,10 @@ final class TrainCommand {
         out.printf("art4j train %s: model %s, run %s%n", task.name(), modelDir, store.dir());
         out.flush();
       }
-      try (Policy policy = Policy.load(modelDir)) {
+      // off unless OTEL_EXPORTER_OTLP_ENDPOINT (or a traces/metrics endpoint) is set
+      try (Policy policy = c.compute.apply(Policy.builder(modelDir)).build(); Telemetry telemetry = Telemetry.fromEnvironment()) {
         ChatFormat format = ChatFormat.load(modelDir);
-        double success = new RlLoop<>(task, o, out).run(policy, format, store);
+        double success = new RlLoop<>(task, o, out).telemetry(telemetry).run(policy, format, store);
         if (!c.json) {
           out.printf("%s; report: %s%n", Double.isNaN(success) ? "no held-out evaluation yet"
               : String.format(java.util.Locale.ROOT, "held-out success %.1f%%", 100 * success), store.dir().resolve("report.html"));
@@ -265,6 +288,15 @@ final class TrainCommand {
       }
     } catch (java.io.IOException e) {
       // leaving an empty folder behind is harmless
+    }
+  }
+
+  private static dev.art4j.rollout.engine.Backend computeBackend(Common c) {
+    try {
+      c.compute.validate();
+      return c.compute.backend();
+    } catch (IllegalArgumentException e) {
+      throw new BadInput(e.getMessage());
     }
   }
 
@@ -362,8 +394,12 @@ final class TrainCommand {
     @Option(names = "--stdio", paramLabel = "CMD", description = "An MCP server to use as tools (default: the bundled math server).")
     String stdio;
 
+    @Option(names = "--mcp-config", paramLabel = "FILE", description = "An mcpServers JSON file whose servers are the "
+        + "tools (instead of --stdio; ${VAR} read from the environment; per-server \"allow\" lists).")
+    Path mcpConfig;
+
     @Option(names = "--allow", split = ",", description = "Tool allow-list (default: add, subtract, multiply, division "
-        + "for the bundled server; every tool for --stdio).")
+        + "for the bundled server; every tool for --stdio and --mcp-config).")
     List<String> allow;
 
     @Option(names = "--system", description = "A system prompt.")
@@ -395,8 +431,22 @@ final class TrainCommand {
         spec.commandLine().getErr().println("art4j train dataset: need at least 2 rows, got " + shuffled.size());
         return 2;
       }
+      if (stdio != null && mcpConfig != null) {
+        spec.commandLine().getErr().println("art4j train dataset: give at most one of --stdio and --mcp-config");
+        return 2;
+      }
       McpToolset.Builder tools = McpToolset.builder();
-      if (stdio != null) {
+      if (mcpConfig != null) {
+        try {
+          tools.config(mcpConfig);
+        } catch (IllegalArgumentException e) {
+          spec.commandLine().getErr().println("art4j train dataset: " + e.getMessage());
+          return 2;
+        }
+        if (allow != null) {
+          tools.allow(allow);
+        }
+      } else if (stdio != null) {
         tools.stdio("tools", Arrays.asList(stdio.trim().split("\\s+")));
         if (allow != null) {
           tools.allow(allow);
