@@ -50,14 +50,27 @@ public final class ChatTemplate {
   private final Map<String, Object> specialTokens;
 
   /** A parsed template and the interpreter (with its clock) that renders it. */
-  private record Compiled(String source, Source text, List<Node.Stmt> body, Interpreter interpreter) {
+  private record Compiled(String source, Source text, List<Node.Stmt> body, Interpreter interpreter,
+      Clock clock, TemplateLimits limits) {
     static Compiled of(String source, Clock clock) {
       Source s = new Source(source);
-      return new Compiled(source, s, Parser.parse(s), new Interpreter(s, clock));
+      List<Node.Stmt> body;
+      try {
+        body = Parser.parse(s);
+      } catch (StackOverflowError e) {
+        // blocks or expressions nested thousands deep; Jinja2's parser gives up the same way
+        throw new TemplateException("RecursionError", "the template nests too deeply to parse", 0, 0);
+      }
+      return new Compiled(source, s, body, new Interpreter(s, clock, TemplateLimits.DEFAULT), clock,
+          TemplateLimits.DEFAULT);
     }
 
     Compiled withClock(Clock clock) {
-      return new Compiled(source, text, body, new Interpreter(text, clock));
+      return new Compiled(source, text, body, new Interpreter(text, clock, limits), clock, limits);
+    }
+
+    Compiled withLimits(TemplateLimits limits) {
+      return new Compiled(source, text, body, new Interpreter(text, clock, limits), clock, limits);
     }
   }
 
@@ -186,6 +199,15 @@ public final class ChatTemplate {
     return new ChatTemplate(
         main == null ? null : main.withClock(clock),
         toolUse == null ? null : toolUse.withClock(clock),
+        specialTokens);
+  }
+
+  /** The same template rendered under other {@link TemplateLimits} (default {@link TemplateLimits#DEFAULT}). */
+  public ChatTemplate withLimits(TemplateLimits limits) {
+    Objects.requireNonNull(limits, "limits");
+    return new ChatTemplate(
+        main == null ? null : main.withLimits(limits),
+        toolUse == null ? null : toolUse.withLimits(limits),
         specialTokens);
   }
 

@@ -27,6 +27,18 @@ final class Filters {
   }
 
   static Object apply(Interpreter in, String name, Object v, List<Object> args, Map<String, Object> kwargs) {
+    Object out = applyEager(in, name, v, args, kwargs);
+    switch (name) {
+      case "map": case "select": case "reject": case "selectattr": case "rejectattr": {
+        @SuppressWarnings("unchecked")
+        List<Object> items = (List<Object>) out;
+        return new Generator(items); // lazy in Jinja2: see Generator
+      }
+      default: return out;
+    }
+  }
+
+  private static Object applyEager(Interpreter in, String name, Object v, List<Object> args, Map<String, Object> kwargs) {
     Methods.Params p = new Methods.Params(name, args, kwargs);
     switch (name) {
       case "length":
@@ -52,7 +64,7 @@ final class Filters {
         return Py.strip(Py.str(v), chars == null ? null : Py.str(chars), true, true);
       }
       case "string": return v instanceof String ? v : Py.str(v);
-      case "safe": return Py.str(v);
+      case "safe": return new Markup(Py.str(v));
       case "upper": return Py.str(v).toUpperCase(Locale.ROOT);
       case "lower": return Py.str(v).toLowerCase(Locale.ROOT);
       case "capitalize": return Methods.capitalize(Py.str(v));

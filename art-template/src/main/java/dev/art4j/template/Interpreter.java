@@ -28,10 +28,69 @@ final class Interpreter {
 
   private final Source source;
   private final Frame globals;
+  private final TemplateLimits limits;
+  // one per render in progress on this thread: an interpreter is shared by concurrent renders
+  private final ThreadLocal<Budget> budget = new ThreadLocal<>();
 
   Interpreter(Source source, Clock clock) {
+    this(source, clock, TemplateLimits.DEFAULT);
+  }
+
+  Interpreter(Source source, Clock clock, TemplateLimits limits) {
     this.source = source;
     this.globals = new Frame(null, globals(clock));
+    this.limits = limits;
+  }
+
+  /** What the render in progress has used of its {@link TemplateLimits}. */
+  private static final class Budget {
+    final long deadline;
+    int depth;
+    long iterations;
+    long steps;
+
+    Budget(long deadline) {
+      this.deadline = deadline;
+    }
+  }
+
+  private Budget budget() {
+    Budget b = budget.get();
+    if (b == null) { // a macro called from Java outside render(): a budget of its own
+      b = new Budget(System.nanoTime() + limits.maxTime().toNanos());
+      budget.set(b);
+    }
+    return b;
+  }
+
+  private void enter(Budget b) {
+    if (++b.depth > limits.maxDepth()) {
+      b.depth--;
+      // Python's own words (Jinja2 stops at the interpreter's recursion limit); the limit is TemplateLimits.maxDepth
+      throw new PyError("RecursionError", "maximum recursion depth exceeded");
+    }
+    if ((++b.steps & 1023) == 0 && System.nanoTime() - b.deadline > 0) {
+      throw new PyError("TimeoutError", "rendering took longer than " + limits.maxTime().toMillis()
+          + " ms (TemplateLimits.maxTime)");
+    }
+  }
+
+  private void iteration(Budget b) {
+    if (++b.iterations > limits.maxLoopIterations()) {
+      throw new PyError("RuntimeError", "the template's loops ran more than " + limits.maxLoopIterations()
+          + " iterations (TemplateLimits.maxLoopIterations)");
+    }
+    if ((b.iterations & 1023) == 0 && System.nanoTime() - b.deadline > 0) {
+      throw new PyError("TimeoutError", "rendering took longer than " + limits.maxTime().toMillis()
+          + " ms (TemplateLimits.maxTime)");
+    }
+  }
+
+  private void checkSize(long chars) {
+    if (chars > limits.maxOutputChars()) {
+      throw new PyError("MemoryError", "the template made a value or output of " + chars + " characters or items, more than "
+          + limits.maxOutputChars() + " (TemplateLimits.maxOutputChars)");
+    }
   }
 
   /** A scope: variables set here, and the scope around it. */
@@ -60,24 +119,45 @@ final class Interpreter {
   }
 
   String render(List<Stmt> body, Map<String, Object> context) {
-    Frame top = new Frame(new Frame(globals, context));
-    StringBuilder out = new StringBuilder(1024);
-    exec(body, top, out);
-    return out.toString();
+    Budget previous = budget.get();
+    budget.set(new Budget(System.nanoTime() + limits.maxTime().toNanos()));
+    try {
+      Frame top = new Frame(new Frame(globals, context));
+      StringBuilder out = new StringBuilder(1024);
+      exec(body, top, out);
+      return out.toString();
+    } finally {
+      if (previous == null) {
+        budget.remove();
+      } else {
+        budget.set(previous);
+      }
+    }
   }
 
   // ---- statements ----
 
   private int exec(List<Stmt> body, Frame f, StringBuilder out) {
+    Budget b = budget();
     for (int k = 0, n = body.size(); k < n; k++) {
       Stmt s = body.get(k);
       if (s instanceof Text t) {
         out.append(t.text());
+        if (out.length() > limits.maxOutputChars()) {
+          throw source.error("MemoryError", "the output passed " + limits.maxOutputChars()
+              + " characters (TemplateLimits.maxOutputChars)", s.pos());
+        }
         continue;
       }
       int signal;
       try {
-        signal = execOne(s, f, out);
+        enter(b);
+        try {
+          signal = execOne(s, f, out);
+        } finally {
+          b.depth--;
+        }
+        checkSize(out.length());
       } catch (PyError e) {
         throw source.error(e.type, e.getMessage(), s.pos());
       }
@@ -164,7 +244,9 @@ final class Interpreter {
     List<Object> items = Py.iterate(eval(loop.iter(), f));
     if (loop.filter() != null) {
       List<Object> kept = new ArrayList<>();
+      Budget b = budget();
       for (Object item : items) {
+        iteration(b);
         Frame tf = new Frame(f);
         assign(loop.target(), item, tf);
         if (Py.truthy(eval(loop.filter(), tf))) {
@@ -177,7 +259,9 @@ final class Interpreter {
       return exec(loop.otherwise(), new Frame(f), out);
     }
     LoopContext ctx = new LoopContext(items);
+    Budget b = budget();
     for (int k = 0, n = items.size(); k < n; k++) {
+      iteration(b);
       Frame itf = new Frame(f);
       assign(loop.target(), items.get(k), itf);
       itf.vars.put("loop", ctx);
@@ -218,8 +302,29 @@ final class Interpreter {
   // ---- expressions ----
 
   Object eval(Expr e, Frame f) {
+    Object v = evalKeepMarkup(e, f);
+    return v instanceof Markup m ? m.text : v;
+  }
+
+  /** As {@link #eval}, but a {@code |safe} value stays {@link Markup}: for the operands of {@code +}. */
+  private Object evalKeepMarkup(Expr e, Frame f) {
+    Budget b = budget();
     try {
-      return evalInner(e, f);
+      enter(b);
+      Object v;
+      try {
+        v = evalInner(e, f);
+      } finally {
+        b.depth--;
+      }
+      if (v instanceof String str) {
+        checkSize(str.length());
+      } else if (v instanceof Markup mk) {
+        checkSize(mk.text.length());
+      } else if (v instanceof List<?> list) {
+        checkSize(list.size());
+      }
+      return v;
     } catch (PyError err) {
       throw source.error(err.type, err.getMessage(), e.pos());
     }
@@ -242,6 +347,18 @@ final class Interpreter {
         return Py.slice(target, optional(sl.start(), f), optional(sl.stop(), f), optional(sl.step(), f));
       }
       return getItem(target, eval(gi.key(), f));
+    }
+    if (e instanceof Binary b && b.op().equals("+")) {
+      Object l = evalKeepMarkup(b.left(), f);
+      Object r = evalKeepMarkup(b.right(), f);
+      // Markup.__add__ / __radd__: the plain string side is escaped, the result stays Markup
+      if (l instanceof Markup ml && (r instanceof Markup || r instanceof String)) {
+        return new Markup(ml.text + (r instanceof Markup mr ? mr.text : Markup.escape((String) r)));
+      }
+      if (r instanceof Markup mr && l instanceof String ls) {
+        return new Markup(Markup.escape(ls) + mr.text);
+      }
+      return binary("+", l instanceof Markup ml ? ml.text : l, r instanceof Markup mr ? mr.text : r);
     }
     if (e instanceof Binary b) {
       Object l = eval(b.left(), f);
@@ -701,7 +818,11 @@ final class Interpreter {
     return ((a ^ b) & (a ^ s)) < 0 ? (Object) BigInteger.valueOf(a).subtract(BigInteger.valueOf(b)) : (Object) s;
   }
 
-  private static Object repeat(Object seq, long times) {
+  private Object repeat(Object seq, long times) {
+    long length = seq instanceof String s ? s.length() : ((List<?>) seq).size();
+    if (times > 0 && length > 0) {
+      checkSize(times > limits.maxOutputChars() ? times : length * times); // before allocating: 'x' * 3e9
+    }
     if (seq instanceof String s) {
       return times <= 0 ? "" : s.repeat((int) times);
     }

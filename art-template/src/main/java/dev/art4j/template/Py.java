@@ -33,6 +33,7 @@ final class Py {
     if (v instanceof List) return "list";
     if (v instanceof Map) return "dict";
     if (v instanceof Undefined) return "Undefined";
+    if (v instanceof Generator) return "generator";
     if (v instanceof Namespace) return "Namespace";
     if (v instanceof LoopContext) return "LoopContext";
     if (v instanceof Interpreter.Macro) return "Macro";
@@ -295,6 +296,12 @@ final class Py {
     }
     if (container instanceof Map<?, ?> m) {
       return m.containsKey(hashableKey(item));
+    }
+    if (container instanceof Generator g) {
+      for (Object o : g) {
+        if (eq(o, item)) return true;
+      }
+      return false;
     }
     if (container instanceof Undefined) return false;
     throw PyError.typeError("argument of type '" + typeName(container) + "' is not iterable");
