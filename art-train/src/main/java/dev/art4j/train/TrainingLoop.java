@@ -66,6 +66,11 @@ final class TrainingLoop implements AutoCloseable {
       throw new IllegalArgumentException("checkpointEvery must be >= 0 (0 = never), got " + o.checkpointEvery);
     }
     this.checkpointEvery = o.checkpointEvery;
+    if (o.resume && store != null) {
+      // a checkpoint is written before its step's history line: one without it (a kill or a
+      // failed write in between) is rolled back, and its step is trained again
+      store.rollBackToCommitted("train", h -> true);
+    }
     Optional<Path> latest = o.resume && store != null ? store.latestCheckpoint() : Optional.empty();
     TrainerState state = null;
     if (latest.isPresent()) {

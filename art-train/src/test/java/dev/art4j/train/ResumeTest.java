@@ -35,6 +35,24 @@ class ResumeTest {
         .build();
   }
 
+  /** A step whose checkpoint was written but whose history line was not is trained again on resume. */
+  @Test
+  void aCheckpointWithoutItsHistoryLineIsTrainedAgain() throws Exception {
+    RunStore store = RunStore.open(tmp, "p", "gap");
+    try (Policy policy = Tiny.qwen2(); GrpoTrainer t = trainer(policy, store)) {
+      t.train(Tiny.fixedGroups());
+      t.train(Tiny.fixedGroups());
+    }
+    java.nio.file.Path history = store.historyFile();
+    java.util.List<String> lines = java.nio.file.Files.readAllLines(history);
+    java.nio.file.Files.write(history, lines.subList(0, lines.size() - 1)); // step 2's line was never written
+    try (Policy policy = Tiny.qwen2(); GrpoTrainer t = trainer(policy, store)) {
+      assertEquals(1, t.step(), "resumes from the last step that has its history");
+      assertEquals(java.util.List.of(1), store.checkpointSteps());
+      assertEquals(2, t.train(Tiny.fixedGroups()).step());
+    }
+  }
+
   @Test
   void killedMidCheckpointResumesBitIdentical() throws Exception {
     RunStore straight = RunStore.open(tmp, "p", "straight");
