@@ -51,9 +51,11 @@ import org.slf4j.LoggerFactory;
  *       (the base weights are never copied or reloaded).
  * </ul>
  *
- * <p>The forward pass is the engine's own plain-Java decoder over the model's weights, read in
- * place (see {@code Decoder}); it computes what {@link Transformer#forward} computes. The
- * model (and adapter) must stay open while the engine runs.
+ * <p>The forward pass is the engine's own plain-Java decoder over the model's weights (see
+ * {@code Decoder}): in {@link InferenceDtype#FP32} read in place, computing what
+ * {@link Transformer#forward} computes; in {@link InferenceDtype#BF16} over its own bfloat16 copy
+ * of the projections and LM head ({@link Builder#inferenceDtype}). The model (and adapter) must stay open while the
+ * engine runs.
  */
 public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
@@ -90,7 +92,8 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     this.config = model.config();
     this.maxContext = b.maxContext > 0 ? Math.min(b.maxContext, config.maxPositionEmbeddings())
         : config.maxPositionEmbeddings();
-    this.decoder = new Decoder(config, model.weights(), b.threads > 0 ? b.threads : Runtime.getRuntime().availableProcessors());
+    this.decoder = new Decoder(config, model.weights(), b.threads > 0 ? b.threads : Runtime.getRuntime().availableProcessors(),
+        b.inferenceDtype);
     this.kv = new KvPool(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
         KvPool.blocksFor(b.kvTokenBudget));
     this.maxBatchSize = b.maxBatchSize;
@@ -117,6 +120,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   /** A builder; {@link Builder#model} is required. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** How this engine holds the base weights: {@code BF16} or {@code FP32} ({@code AUTO} resolved). */
+  public InferenceDtype inferenceDtype() {
+    return decoder.dtype();
   }
 
   /** The architecture of the model this engine samples from. */
@@ -598,6 +606,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     private int threads;
     private long seed = System.nanoTime();
     private boolean prefixCache = true;
+    private InferenceDtype inferenceDtype = InferenceDtype.AUTO;
 
     private Builder() {}
 
@@ -618,7 +627,15 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       return this;
     }
 
-    /** The base model (required unless {@link #policy}); its fp32 weights are read in place, never copied. */
+    /**
+     * How the engine holds the base weights (default {@link InferenceDtype#AUTO}: bfloat16 where
+     * the weights are bf16 values already, else fp32). {@link InferenceDtype#BF16}: its own
+     * bfloat16 copy, half the bytes per decode step; {@link InferenceDtype#FP32}: the model's fp32
+     * weights read in place, no copy.
+     */
+    public Builder inferenceDtype(InferenceDtype v) { inferenceDtype = Objects.requireNonNull(v, "inferenceDtype"); return this; }
+
+    /** The base model (required unless {@link #policy}); see {@link #inferenceDtype} for how its weights are read. */
     public Builder model(Transformer v) { model = v; return this; }
 
     /** The LoRA adapter to apply (null = base model); see {@link #refreshAdapter()}. */

@@ -1,7 +1,9 @@
 package dev.art4j.examples.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.examples.cli.InferenceDtypeConverter;
 import dev.art4j.rollout.engine.DecodeBenchmark;
+import dev.art4j.rollout.engine.InferenceDtype;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -33,6 +35,10 @@ public final class BenchCommand {
         description = "Tokens decoded per sequence in each timed run (default ${DEFAULT-VALUE}).")
     int newTokens;
 
+    @Option(names = "--inference-dtype", defaultValue = "bf16", paramLabel = "auto|bf16|fp32",
+        converter = InferenceDtypeConverter.class, description = InferenceDtypeConverter.HELP)
+    InferenceDtype inferenceDtype;
+
     @Option(names = "--rounds", defaultValue = "5", paramLabel = "R",
         description = "Rounds of bandwidth probe + batch-1 + batch-8 decode; figures are the best round (default ${DEFAULT-VALUE}).")
     int rounds;
@@ -43,7 +49,7 @@ public final class BenchCommand {
         spec.commandLine().getErr().println("art4j bench decode: warning: jdk.incubator.vector is not loaded, the engine "
             + "runs its plain-Java kernels; run with ART4J_JAVA_OPTS=\"-Xmx3g --add-modules jdk.incubator.vector\"");
       }
-      Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens, rounds);
+      Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens, rounds, inferenceDtype);
       ObjectMapper mapper = new ObjectMapper();
       String text = json ? mapper.writeValueAsString(result) : mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result);
       spec.commandLine().getOut().println(text);

@@ -12,6 +12,7 @@ import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import dev.art4j.rollout.gather.Gather;
@@ -57,9 +58,11 @@ public final class RlLoop<S> {
    * @param maxTokens     most tokens in one conversation
    * @param ruler         an LLM judge that replaces the rule-based reward, or null
    * @param klCoef        weight of the KL penalty to the model without the adapter (0 = off)
+   * @param inferenceDtype how the engine holds the base weights
    */
   public record Options(int steps, int groupSize, int groupsPerStep, long seed, int evalEvery, boolean json,
-      double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler, double klCoef) {}
+      double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler, double klCoef,
+      InferenceDtype inferenceDtype) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -80,7 +83,8 @@ public final class RlLoop<S> {
         .seed(o.seed()).build();
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
-         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(o.seed()).build()) {
+         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(o.seed())
+             .inferenceDtype(o.inferenceDtype()).build()) {
       engine.refreshAdapter();
       AgentLoop sampler = AgentLoop.builder(engine, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
           .sampling(SamplingParams.builder().temperature(o.temperature()).maxNewTokens(task.maxNewTokens()).build())
