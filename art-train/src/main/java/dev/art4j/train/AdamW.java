@@ -14,8 +14,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * AdamW exactly as {@code torch.optim.AdamW} (formula on {@link TrainConfig}), with global
- * gradient-norm clipping, over a fixed list of parameters (the LoRA A/B arrays). The gradients
+ * AdamW exactly as {@code torch.optim.AdamW}, with global gradient-norm clipping, over a fixed
+ * list of parameters (the LoRA A/B arrays); step {@code t} of parameter {@code p} with gradient
+ * {@code grad} (hyper-parameters from {@link TrainConfig}):
+ * <pre>
+ * g   = grad * min(1, maxGradNorm / ||grad||_2)          (global norm over all LoRA parameters)
+ * p  *= 1 - lr * weightDecay
+ * m   = beta1 * m + (1 - beta1) * g
+ * v   = beta2 * v + (1 - beta2) * g^2
+ * p  -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + adamEps)
+ * </pre> The gradients
  * are the ones PyTorch accumulated in the parameters during the step's backward passes; this
  * class reads them, updates the parameters in place (which is what makes the next rollout see
  * the new adapter), and zeroes them for the next step (DJL's collector never does).
@@ -45,6 +53,16 @@ final class AdamW implements AutoCloseable {
       expAvg[i] = manager.zeros(params.get(i).getShape(), DataType.FLOAT32, params.get(i).getDevice());
       expAvgSq[i] = manager.zeros(params.get(i).getShape(), DataType.FLOAT32, params.get(i).getDevice());
     }
+  }
+
+  /** The first and second moments, parameter by parameter (tests check their device and dtype). */
+  List<NDArray> state() {
+    List<NDArray> out = new ArrayList<>();
+    for (int i = 0; i < params.size(); i++) {
+      out.add(expAvg[i]);
+      out.add(expAvgSq[i]);
+    }
+    return out;
   }
 
   /** Optimiser steps taken so far ({@code t} of the bias corrections). */

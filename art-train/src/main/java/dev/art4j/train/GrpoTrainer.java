@@ -1,6 +1,5 @@
 package dev.art4j.train;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
@@ -53,7 +52,7 @@ public final class GrpoTrainer extends LoraTrainer {
 
   private final PolicyLoss loss;
 
-  private GrpoTrainer(LoraTraining core) {
+  private GrpoTrainer(TrainingLoop core) {
     super(core);
     this.loss = new PolicyLoss(core.config);
   }
@@ -61,10 +60,6 @@ public final class GrpoTrainer extends LoraTrainer {
   public static Builder builder(Policy policy) {
     return new Builder(policy);
   }
-
-
-
-
 
   /**
    * One GRPO step on {@code groups}.
@@ -95,58 +90,24 @@ public final class GrpoTrainer extends LoraTrainer {
     }
 
     double lr = core.learningRate(step);
-    LoraTraining.Update<Pass> update = core.update(step, lr, scope -> accumulate(samples, scope, true));
-    Pass pass = update.pass();
-    metrics.put("loss", pass.loss());
-    metrics.put("policy_loss", pass.policyLoss());
+    TrainingLoop.Step done = core.step(step, lr, samples, loss, c.lossType() == LossType.GSPO, start);
+    StepSums sums = done.sums();
+    metrics.put("loss", sums.loss());
+    metrics.put("policy_loss", sums.get("policy_loss"));
     if (c.klCoef() > 0) {
-      metrics.put("kl", pass.kl());
+      metrics.put("kl", sums.get("kl"));
     }
-    metrics.put("clip_fraction", pass.clipped() / pass.ratioCount());
-    metrics.put("ratio_mean", pass.ratioSum() / pass.ratioCount());
-    update.putMetrics(metrics, start, lr, samples.size(), pass.trained(), pass.realTokens(), pass.slots());
+    metrics.put("clip_fraction", sums.get("clipped") / sums.get("ratio_count"));
+    metrics.put("ratio_mean", sums.get("ratio_sum") / sums.get("ratio_count"));
+    metrics.put("log_ratio_abs_mean", sums.get("log_ratio_abs_sum") / sums.trained());
+    done.putMetrics(metrics);
     core.finish(step, groups, metrics, null);
     return new TrainResult(step, false, null, metrics);
   }
 
-  /** Sums over the micro-batches of one pass. */
-  record Pass(double loss, double policyLoss, double kl, double clipped, double ratioSum, long ratioCount,
-      long realTokens, long slots, int trained) {}
-
-  /**
-   * The loss over {@code samples}, micro-batch by micro-batch; with {@code backward}, each
-   * micro-batch's gradients accumulate into the adapter's parameters.
-   */
-  Pass accumulate(List<Sample> samples, NDManager scope, boolean backward) {
-    TrainConfig c = core.config;
-    double total = 0;
-    double policyLoss = 0;
-    double kl = 0;
-    double clipped = 0;
-    double ratioSum = 0;
-    long ratioCount = 0;
-    long realTokens = 0;
-    long slots = 0;
-    int trained = 0;
-    for (MicroBatch mb : MicroBatch.plan(samples, c.tokenBudget())) {
-      try (NDManager m = scope.newSubManager()) {
-        MicroBatch.Tensors t = mb.tensors(m, c.lossType() == LossType.GSPO);
-        // reference pass outside the collector: grad mode off, no graph kept
-        NDArray ref = c.klCoef() > 0 ? t.referenceLogprobs(core.policy.model(), m) : null;
-        PolicyLoss.Output out = core.forwardBackward(t, backward, lp -> loss.compute(t.lossInputs(lp, ref)),
-            PolicyLoss.Output::loss);
-        total += out.loss().getFloat();
-        policyLoss += out.policyLoss();
-        kl += out.kl();
-        clipped += out.clipped();
-        ratioSum += out.ratioSum();
-      }
-      ratioCount += c.lossType() == LossType.GSPO ? mb.rows.size() : mb.trainedTokens();
-      realTokens += mb.realTokens();
-      slots += mb.slots();
-      trained += mb.trainedTokens();
-    }
-    return new Pass(total, policyLoss, kl, clipped, ratioSum, ratioCount, realTokens, slots, trained);
+  /** The loss over {@code samples} without an optimiser step (tests: gradients, finite differences). */
+  StepSums accumulate(List<Sample> samples, NDManager scope, boolean backward) {
+    return core.accumulate(samples, loss, core.config.lossType() == LossType.GSPO, scope, backward);
   }
 
   /** The kept trajectories as weighted samples (weights per {@link LossType}'s aggregation). */
@@ -181,23 +142,21 @@ public final class GrpoTrainer extends LoraTrainer {
     List<Sample> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       int[] pos = positions.get(i);
-      float w = switch (c.lossType()) {
-        case DAPO -> (float) (1.0 / totalTokens);
-        case DR_GRPO -> (float) (1.0 / ((double) n * maxCompletion));
-        default -> (float) (1.0 / ((double) pos.length * n));
-      };
+      float w = c.lossType().tokenWeight(pos.length, n, totalTokens, maxCompletion);
       float[] weights = new float[pos.length];
       java.util.Arrays.fill(weights, w);
       float[] old = new float[pos.length];
+      float[] temperatures = new float[pos.length];
       float[] lp = seqs.get(i).logprobs();
       for (int j = 0; j < pos.length; j++) {
         old[j] = lp[pos[j]];
+        temperatures[j] = seqs.get(i).temperatures()[pos[j]];
         if (!Float.isFinite(old[j])) {
           throw new IllegalStateException("trajectory " + i + " has sampled token at position " + pos[j]
               + " with log-prob " + old[j]);
         }
       }
-      out.add(new Sample(seqs.get(i).ids(), pos, old, weights, advantages.get(i), (float) (1.0 / n)));
+      out.add(new Sample(seqs.get(i).ids(), pos, old, temperatures, weights, advantages.get(i), (float) (1.0 / n)));
     }
     return out;
   }
@@ -215,8 +174,6 @@ public final class GrpoTrainer extends LoraTrainer {
     return "no trajectory with a non-zero advantage has sampled tokens";
   }
 
-
-
   /** Options of a {@link GrpoTrainer}: see {@link TrainerBuilder}. */
   public static final class Builder extends TrainerBuilder<GrpoTrainer, Builder> {
     private Builder(Policy policy) {
@@ -225,7 +182,7 @@ public final class GrpoTrainer extends LoraTrainer {
 
     @Override
     public GrpoTrainer build() {
-      return new GrpoTrainer(new LoraTraining(policy, options, "grpo"));
+      return new GrpoTrainer(new TrainingLoop(policy, options, "grpo"));
     }
   }
 }

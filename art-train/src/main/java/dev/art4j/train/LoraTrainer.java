@@ -10,9 +10,9 @@ import java.nio.file.Path;
  */
 public abstract class LoraTrainer implements AutoCloseable {
 
-  final LoraTraining core;
+  final TrainingLoop core;
 
-  LoraTrainer(LoraTraining core) {
+  LoraTrainer(TrainingLoop core) {
     this.core = core;
   }
 
@@ -42,7 +42,7 @@ public abstract class LoraTrainer implements AutoCloseable {
   }
 
   /** Package-private access for tests. */
-  LoraTraining core() {
+  TrainingLoop core() {
     return core;
   }
 }

@@ -68,4 +68,22 @@ public enum LossType {
   public double defaultEpsilonHigh() {
     return defaultEpsilonHigh;
   }
+
+  /**
+   * The weight of each token loss of trajectory {@code i} in the step's loss: the normaliser of
+   * this variant's aggregation formula above (GSPO's per-sequence {@code 1/N} is applied to its
+   * sequence losses, and this weight only to its KL term).
+   *
+   * @param tokens        {@code n_i}, trajectory i's sampled-token count
+   * @param trajectories  {@code N}, trajectories trained this step
+   * @param totalTokens   {@code sum_i n_i}
+   * @param maxCompletion Dr. GRPO's {@code maxCompletionTokens}
+   */
+  float tokenWeight(int tokens, int trajectories, long totalTokens, int maxCompletion) {
+    return switch (this) {
+      case DAPO -> (float) (1.0 / totalTokens); //                            sum_{i,t} l_t / sum_i n_i
+      case DR_GRPO -> (float) (1.0 / ((double) trajectories * maxCompletion)); // sum_{i,t} l_t / (N * maxCompletionTokens)
+      default -> (float) (1.0 / ((double) tokens * trajectories)); //         (1/N) sum_i (1/n_i) sum_t l_t
+    };
+  }
 }

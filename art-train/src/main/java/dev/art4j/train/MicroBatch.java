@@ -81,6 +81,8 @@ final class MicroBatch {
     long[] index = new long[k];
     long[] targets = new long[k];
     float[] old = new float[k];
+    float[] temperature = new float[k];
+    boolean tempered = false;
     float[] adv = new float[k];
     float[] w = new float[k];
     float[] seg = segments ? new float[b * k] : null;
@@ -101,6 +103,8 @@ final class MicroBatch {
         index[j] = (long) r * l + (t - 1); // hidden state at t-1 predicts ids[t]
         targets[j] = s.ids()[t];
         old[j] = s.oldLogprobs()[i];
+        temperature[j] = s.temperatures()[i];
+        tempered |= temperature[j] != 1f;
         adv[j] = s.advantage();
         w[j] = s.weights()[i];
         if (seg != null) {
@@ -115,6 +119,7 @@ final class MicroBatch {
     return new Tensors(
         m.create(ids, new Shape(b, l)), m.create(pos, new Shape(b, l)), m.create(mask, new Shape(b, l)),
         m.create(index), m.create(targets, new Shape(k, 1)),
+        tempered ? m.create(temperature, new Shape(k, 1)) : null,
         m.create(old), m.create(adv), m.create(w),
         seg == null ? null : m.create(seg, new Shape(b, k)),
         m.create(seqAdv, new Shape(b, 1)), m.create(seqW, new Shape(b, 1)), m.create(inv, new Shape(b, 1)));
@@ -126,6 +131,7 @@ final class MicroBatch {
    * @param attention    (B, L) int64, 1 real, 0 padding
    * @param index        (K) int64, flat row of the hidden state that predicts each trained token
    * @param targets      (K, 1) int64, the trained token ids
+   * @param temperature  (K, 1) the temperature each token was sampled at, or null when all are 1
    * @param oldLogp      (K) sampling-time log-probs
    * @param advantage    (K) the sequence advantage of each token
    * @param weight       (K) aggregation weight of each token
@@ -135,7 +141,7 @@ final class MicroBatch {
    * @param invCount     (B, 1)
    */
   record Tensors(NDArray inputIds, NDArray positionIds, NDArray attention, NDArray index, NDArray targets,
-      NDArray oldLogp, NDArray advantage, NDArray weight, NDArray segments, NDArray seqAdvantage,
+      NDArray temperature, NDArray oldLogp, NDArray advantage, NDArray weight, NDArray segments, NDArray seqAdvantage,
       NDArray seqWeight, NDArray invCount) {
 
     /**
@@ -148,9 +154,13 @@ final class MicroBatch {
       return logprobs(model, model.hidden(inputIds, positionIds, attention, null, adapter));
     }
 
-    /** Log-probs (K) of the trained tokens from the final hidden states (B, L, D). */
+    /**
+     * Log-probs (K) of the trained tokens from the final hidden states (B, L, D), each at the
+     * temperature its token was sampled at: {@code log softmax(z / T)[t]}, the distribution the
+     * sampling-time log-prob was taken from.
+     */
     NDArray logprobs(Transformer model, NDArray hidden) {
-      return TokenLogprobs.of(model, trained(hidden), targets); // (K)
+      return TokenLogprobs.of(model, trained(hidden), targets, temperature); // (K)
     }
 
     /** The rows (K, D) of the trained positions of the final hidden states (B, L, D). */
@@ -178,7 +188,7 @@ final class MicroBatch {
         NDArray ids = inputIds.duplicate();
         ids.attach(r);
         NDArray hidden = model.hidden(ids, positionIds, attention, null, null); // (B, L, D)
-        NDArray out = TokenLogprobs.valuesOf(model, trained(hidden), targets); // (K)
+        NDArray out = TokenLogprobs.valuesOf(model, trained(hidden), targets, temperature); // (K)
         out.attach(parent);
         return out;
       }

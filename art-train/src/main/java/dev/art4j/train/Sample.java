@@ -8,11 +8,25 @@ package dev.art4j.train;
  * @param ids         the whole sequence
  * @param positions   ascending positions {@code t >= 1} whose token {@code ids[t]} is predicted from {@code ids[..t)}
  * @param oldLogprobs sampling-time log-prob of each position's token (GRPO; zeros for SFT)
+ * @param temperatures the temperature each old log-prob is at; the new log-prob of that position
+ *                    is taken from the logits divided by it (1 for SFT)
  * @param weights     aggregation weight of each position's token loss
  * @param advantage   the sequence's advantage (GRPO; 0 for SFT)
  * @param seqWeight   the sequence's aggregation weight (GSPO)
  */
-record Sample(int[] ids, int[] positions, float[] oldLogprobs, float[] weights, float advantage, float seqWeight) {
+record Sample(int[] ids, int[] positions, float[] oldLogprobs, float[] temperatures, float[] weights, float advantage,
+    float seqWeight) {
+
+  /** A sample whose log-probs are all at temperature 1. */
+  Sample(int[] ids, int[] positions, float[] oldLogprobs, float[] weights, float advantage, float seqWeight) {
+    this(ids, positions, oldLogprobs, ones(positions.length), weights, advantage, seqWeight);
+  }
+
+  private static float[] ones(int n) {
+    float[] t = new float[n];
+    java.util.Arrays.fill(t, 1f);
+    return t;
+  }
 
   /** Tokens fed to the model: everything before the last trained position. */
   int inputLength() {

@@ -1,12 +1,11 @@
 package dev.art4j.train;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.trajectory.TokenSequence;
 import dev.art4j.core.trajectory.Trajectory;
@@ -34,18 +33,15 @@ import java.util.Objects;
  */
 public final class SftTrainer extends LoraTrainer {
 
+  private static final TrainingLoss LOSS = new CrossEntropyLoss();
 
-  private SftTrainer(LoraTraining core) {
+  private SftTrainer(TrainingLoop core) {
     super(core);
   }
 
   public static Builder builder(Policy policy) {
     return new Builder(policy);
   }
-
-
-
-
 
   /** One step on the assistant tokens of {@code trajectories} ({@link Trajectory#tokens()}). */
   public TrainResult trainTrajectories(List<Trajectory> trajectories) {
@@ -65,11 +61,10 @@ public final class SftTrainer extends LoraTrainer {
     }
     List<Sample> samples = samples(batch);
     double lr = core.learningRate(step);
-    LoraTraining.Update<Pass> update = core.update(step, lr, scope -> accumulate(samples, scope, true));
-    Pass pass = update.pass();
+    TrainingLoop.Step done = core.step(step, lr, samples, LOSS, false, start);
     Map<String, Double> metrics = new LinkedHashMap<>();
-    metrics.put("loss", pass.loss());
-    update.putMetrics(metrics, start, lr, samples.size(), pass.trained(), pass.realTokens(), pass.slots());
+    metrics.put("loss", done.sums().loss());
+    done.putMetrics(metrics);
     core.finish(step, null, metrics, null);
     return new TrainResult(step, false, null, metrics);
   }
@@ -120,25 +115,9 @@ public final class SftTrainer extends LoraTrainer {
     return a.length >= prefix.length && Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
   }
 
-  record Pass(double loss, long realTokens, long slots, int trained) {}
-
-  /** The mean cross-entropy over {@code samples}; with {@code backward}, gradients accumulate. */
-  Pass accumulate(List<Sample> samples, NDManager scope, boolean backward) {
-    double total = 0;
-    long real = 0;
-    long slots = 0;
-    int trained = 0;
-    for (MicroBatch mb : MicroBatch.plan(samples, core.config.tokenBudget())) {
-      try (NDManager m = scope.newSubManager()) {
-        MicroBatch.Tensors t = mb.tensors(m, false);
-        NDArray loss = core.forwardBackward(t, backward, lp -> lp.mul(t.weight()).sum().neg(), l -> l);
-        total += loss.getFloat();
-      }
-      real += mb.realTokens();
-      slots += mb.slots();
-      trained += mb.trainedTokens();
-    }
-    return new Pass(total, real, slots, trained);
+  /** The cross-entropy over {@code samples} without an optimiser step (tests). */
+  StepSums accumulate(List<Sample> samples, NDManager scope, boolean backward) {
+    return core.accumulate(samples, LOSS, false, scope, backward);
   }
 
   /** Sequences with weight {@code 1/T} on every assistant token of the batch. */
@@ -168,8 +147,6 @@ public final class SftTrainer extends LoraTrainer {
     return out;
   }
 
-
-
   /** Options of an {@link SftTrainer} (the loss-type fields of the config are ignored): see {@link TrainerBuilder}. */
   public static final class Builder extends TrainerBuilder<SftTrainer, Builder> {
     private Builder(Policy policy) {
@@ -178,7 +155,7 @@ public final class SftTrainer extends LoraTrainer {
 
     @Override
     public SftTrainer build() {
-      return new SftTrainer(new LoraTraining(policy, options, "sft"));
+      return new SftTrainer(new TrainingLoop(policy, options, "sft"));
     }
   }
 }

@@ -13,11 +13,12 @@ import dev.art4j.core.model.Transformer;
 /**
  * Log-probs of chosen tokens under a model's LM head, without keeping any (K, vocab) array
  * alive. For each row k with final hidden state {@code h_k} (D), logits {@code z_k = W h_k}
- * (W the (V, D) head) and target {@code t_k}:
+ * (W the (V, D) head), target {@code t_k} and temperature {@code T_k} (the one the token was
+ * sampled at, so that the ratio to the sampling-time log-prob is 1 on-policy):
  *
  * <pre>
- *   lp_k        = log_softmax(z_k)[t_k]
- *   d lp_k/d h_k = g_k = W[t_k] - softmax(z_k) W                    (D)
+ *   lp_k        = log_softmax(z_k / T_k)[t_k]
+ *   d lp_k/d h_k = g_k = (W[t_k] - softmax(z_k / T_k) W) / T_k       (D)
  * </pre>
  *
  * Rows go through the head a chunk at a time outside the autograd graph (the chunk's logits,
@@ -48,15 +49,28 @@ final class TokenLogprobs {
    * @return (K) fp32 log-probs, attached to {@code hidden}'s manager
    */
   static NDArray of(Transformer model, NDArray hidden, NDArray targets) {
-    return of(model, hidden, targets, defaultChunkRows(model), true);
+    return of(model, hidden, targets, null, defaultChunkRows(model), true);
   }
 
   /**
-   * The values of {@link #of(Transformer, NDArray, NDArray)} only, for passes that never
+   * {@link #of(Transformer, NDArray, NDArray)} at per-row temperatures.
+   *
+   * @param temperature (K, 1) fp32, or null for temperature 1 everywhere
+   */
+  static NDArray of(Transformer model, NDArray hidden, NDArray targets, NDArray temperature) {
+    return of(model, hidden, targets, temperature, defaultChunkRows(model), true);
+  }
+
+  /**
+   * The values of {@link #of(Transformer, NDArray, NDArray, NDArray)} only, for passes that never
    * back-propagate (the reference model's): no {@code g}, so no {@code softmax W} matmul.
    */
+  static NDArray valuesOf(Transformer model, NDArray hidden, NDArray targets, NDArray temperature) {
+    return of(model, hidden, targets, temperature, defaultChunkRows(model), false);
+  }
+
   static NDArray valuesOf(Transformer model, NDArray hidden, NDArray targets) {
-    return of(model, hidden, targets, defaultChunkRows(model), false);
+    return valuesOf(model, hidden, targets, null);
   }
 
   private static long defaultChunkRows(Transformer model) {
@@ -65,10 +79,12 @@ final class TokenLogprobs {
 
   /** {@link #of(Transformer, NDArray, NDArray)} with {@code chunkRows} rows per chunk. */
   static NDArray of(Transformer model, NDArray hidden, NDArray targets, long chunkRows) {
-    return of(model, hidden, targets, chunkRows, true);
+    return of(model, hidden, targets, null, chunkRows, true);
   }
 
-  private static NDArray of(Transformer model, NDArray hidden, NDArray targets, long chunkRows, boolean gradient) {
+  /** Every variant: {@code chunkRows} rows per chunk, with or without the gradient surrogate. */
+  static NDArray of(Transformer model, NDArray hidden, NDArray targets, NDArray temperature, long chunkRows,
+      boolean gradient) {
     long k = hidden.getShape().get(0);
     NDArray head = model.weights().lmHead(); // (V, D)
     NDArray h = hidden.stopGradient(); // (K, D), no graph
@@ -80,7 +96,12 @@ final class TokenLogprobs {
         scope.suppressNotUsedWarning();
         NDIndex rows = new NDIndex("{}:{}", from, to);
         NDArray t = targets.get(rows); // (c, 1)
-        NDArray logSoftmax = model.logits(h.get(rows)).logSoftmax(-1); // (c, V) fp32
+        NDArray z = model.logits(h.get(rows)); // (c, V) fp32
+        NDArray temp = temperature == null ? null : temperature.get(rows); // (c, 1)
+        if (temp != null) {
+          z = z.div(temp);
+        }
+        NDArray logSoftmax = z.logSoftmax(-1); // (c, V)
         NDArray lp = logSoftmax.gather(t, 1).reshape(-1); // (c)
         NDScope.unregister(lp);
         lps.add(lp);
@@ -88,6 +109,9 @@ final class TokenLogprobs {
           NDArray probs = logSoftmax.exp().toType(head.getDataType(), false); // (c, V)
           NDArray own = Embedding.embedding(t.reshape(-1), head, SparseFormat.DENSE).singletonOrThrow(); // (c, D)
           NDArray g = own.sub(probs.matMul(head)); // (c, D)
+          if (temp != null) {
+            g = g.div(temp.toType(g.getDataType(), false));
+          }
           NDScope.unregister(g);
           grads.add(g);
         }

@@ -6,14 +6,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 /**
  * Options of the GRPO and SFT trainers. Build with {@link #builder()}; every field has a default.
  *
- * <p>The optimiser is AdamW as in PyTorch ({@code torch.optim.AdamW}), on the LoRA parameters only:
- * <pre>
- * g   = grad * min(1, maxGradNorm / ||grad||_2)          (global norm over all LoRA parameters)
- * p  *= 1 - lr * weightDecay
- * m   = beta1 * m + (1 - beta1) * g
- * v   = beta2 * v + (1 - beta2) * g^2
- * p  -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + adamEps)
- * </pre>
+ * <p>The optimiser is AdamW exactly as PyTorch's {@code torch.optim.AdamW}, after clipping the
+ * global gradient norm to {@code maxGradNorm}, on the LoRA parameters only ({@code beta1},
+ * {@code beta2}, {@code adamEps}, {@code weightDecay}; the update formula is on the trainer's
+ * {@code AdamW}).
  *
  * @param lossType            the policy objective (GRPO only)
  * @param epsilon             lower clip width; NaN = the loss type's default

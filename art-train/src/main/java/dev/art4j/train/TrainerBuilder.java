@@ -15,7 +15,7 @@ import java.util.Objects;
  */
 public abstract class TrainerBuilder<T, B extends TrainerBuilder<T, B>> {
   final Policy policy;
-  final LoraTraining.Options options = new LoraTraining.Options();
+  final TrainingLoop.Options options = new TrainingLoop.Options();
 
   TrainerBuilder(Policy policy) {
     this.policy = Objects.requireNonNull(policy, "policy");

@@ -8,7 +8,7 @@ import dev.art4j.core.chat.Message;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.trajectory.TokenSequence;
 import java.nio.file.Path;

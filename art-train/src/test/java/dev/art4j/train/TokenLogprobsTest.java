@@ -51,6 +51,42 @@ class TokenLogprobsTest {
     }
   }
 
+  /**
+   * At per-row sampling temperatures the surrogate is the autograd path of
+   * {@code logSoftmax(head(h) / T)}: values and LoRA gradients (the {@code 1 / T} in g).
+   */
+  @Test
+  void temperedLogprobsAndGradientsEqualTheAutogradPathAtEachRowsTemperature() throws Exception {
+    try (Policy policy = Policy.builder(Tiny.model("tiny-qwen2")).adapter(Tiny.model("tiny-qwen2").resolve("adapter")).build();
+        NDManager temps = policy.manager().newSubManager()) {
+      float[] t = new float[14];
+      for (int i = 0; i < t.length; i++) {
+        t[i] = new float[] {0.5f, 0.7f, 1.3f}[i % 3];
+      }
+      NDArray temperature = temps.create(t, new Shape(14, 1));
+      Result full = run(policy, (hidden, targets) ->
+          policy.model().logits(hidden).div(temperature).logSoftmax(-1).gather(targets, 1).reshape(-1));
+      Result untempered = run(policy, (hidden, targets) -> TokenLogprobs.of(policy.model(), hidden, targets));
+      Result chunked = run(policy, (hidden, targets) -> TokenLogprobs.of(policy.model(), hidden, targets, temperature, 3, true));
+      double moved = 0;
+      for (int k = 0; k < full.logprobs.length; k++) {
+        assertEquals(full.logprobs[k], chunked.logprobs[k], 1e-6 * (1 + Math.abs(full.logprobs[k])), "log-prob " + k);
+        moved = Math.max(moved, Math.abs(full.logprobs[k] - untempered.logprobs[k]));
+      }
+      assertTrue(moved > 0.1, "temperatures should change the log-probs, largest change " + moved);
+      double worst = 0;
+      double largest = 0;
+      for (int p = 0; p < full.grads.length; p++) {
+        for (int e = 0; e < full.grads[p].length; e++) {
+          worst = Math.max(worst, Math.abs(full.grads[p][e] - chunked.grads[p][e]));
+          largest = Math.max(largest, Math.abs(full.grads[p][e]));
+        }
+      }
+      assertTrue(largest > 1e-3, "gradients too small to compare: " + largest);
+      assertTrue(worst <= 1e-5 * largest + 1e-7, "gradients differ by " + worst + " (largest " + largest + ")");
+    }
+  }
+
   /** The reference pass's values-only variant (no softmax W matmul) gives exactly the same log-probs. */
   @Test
   void valuesOnlyLogprobsEqualTheGradientPathsValues() throws Exception {

@@ -40,11 +40,20 @@ public final class JudgeReplies {
 
   /** An OpenAI chat completion whose message content is {@code content}. */
   public static MockResponse completion(String content) {
+    return completion(content, 0, 0);
+  }
+
+  /** As {@link #completion(String)}, with a {@code usage} block when a count is positive. */
+  public static MockResponse completion(String content, int promptTokens, int completionTokens) {
     ObjectNode body = JSON.createObjectNode();
     body.put("id", "chatcmpl-1").put("object", "chat.completion").put("created", 1).put("model", "judge");
     ObjectNode choice = body.putArray("choices").addObject();
     choice.put("index", 0).put("finish_reason", "stop");
     choice.putObject("message").put("role", "assistant").put("content", content);
+    if (promptTokens > 0 || completionTokens > 0) {
+      body.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
+          .put("total_tokens", promptTokens + completionTokens);
+    }
     return new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json").body(body.toString()).build();
   }
 }

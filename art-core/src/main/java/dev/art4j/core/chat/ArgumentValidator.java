@@ -8,32 +8,71 @@ import java.util.Map;
 /**
  * Checks a tool's arguments against the subset of JSON Schema that tool input schemas use:
  * {@code type} (a name or a list of names), {@code properties}, {@code required},
- * {@code additionalProperties: false}, {@code enum}, {@code items}, and {@code anyOf}/{@code oneOf}
- * (valid when one branch is). Other keywords are ignored: the server still has the last word.
+ * {@code additionalProperties: false}, {@code enum}, {@code const}, {@code items},
+ * {@code anyOf}/{@code oneOf} (valid when one branch is), {@code allOf}, and local references
+ * ({@code $ref: "#/$defs/Point"}, {@code #/definitions/...}, {@code #}: what Pydantic-based
+ * servers emit), resolved against the schema's root. Other keywords, and references to other
+ * documents, are ignored: the server still has the last word.
  * Both MCP toolsets and the agent loop check calls with it, so the model gets the same message
  * wherever a tool lives. Every problem names the field at fault ({@code a}, {@code numbers[2]}, {@code options.mode}).
  */
 public final class ArgumentValidator {
 
-  private ArgumentValidator() {}
 
   /** The problems found, empty when the arguments fit the schema. */
   public static List<String> validate(JsonNode schema, JsonNode arguments) {
     List<String> problems = new ArrayList<>();
-    check(schema, arguments, "", problems);
+    new ArgumentValidator(schema).check(schema, arguments, "", problems, 0);
     return problems;
   }
 
-  private static void check(JsonNode schema, JsonNode value, String path, List<String> problems) {
-    if (schema == null || !schema.isObject()) {
+  // a chain of references that never reaches a keyword ({"$ref": "#"} at the root) must end
+  private static final int MAX_REF_HOPS = 32;
+
+  private final JsonNode root;
+
+  private ArgumentValidator(JsonNode root) {
+    this.root = root;
+  }
+
+  /** The schema a local {@code $ref} points to ({@code #}, {@code #/$defs/Name}), or null when it cannot be followed. */
+  private JsonNode resolve(String ref) {
+    if (!ref.startsWith("#")) {
+      return null;
+    }
+    String pointer = ref.substring(1);
+    if (pointer.isEmpty()) {
+      return root;
+    }
+    try {
+      JsonNode target = root.at(java.net.URLDecoder.decode(pointer, java.nio.charset.StandardCharsets.UTF_8));
+      return target.isMissingNode() ? null : target;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private void check(JsonNode schema, JsonNode value, String path, List<String> problems, int hops) {
+    if (schema == null || !schema.isObject() || hops > MAX_REF_HOPS) {
       return;
+    }
+    JsonNode ref = schema.get("$ref");
+    if (ref != null && ref.isTextual()) {
+      // draft 2019+: keywords beside $ref apply too; check the target, then the rest here
+      check(resolve(ref.asText()), value, path, problems, hops + 1);
+    }
+    JsonNode all = schema.get("allOf");
+    if (all != null && all.isArray()) {
+      for (JsonNode branch : all) {
+        check(branch, value, path, problems, hops + 1);
+      }
     }
     for (String combinator : List.of("anyOf", "oneOf")) {
       JsonNode branches = schema.get(combinator);
       if (branches != null && branches.isArray() && !branches.isEmpty()) {
         boolean any = false;
         for (JsonNode branch : branches) {
-          if (validateAt(branch, value, path).isEmpty()) {
+          if (validateAt(branch, value, path, hops).isEmpty()) {
             any = true;
             break;
           }
@@ -49,12 +88,15 @@ public final class ArgumentValidator {
       problems.add(describe(path) + " must be " + typeNames(type) + ", got " + kind(value) + " " + show(value));
       return;
     }
+    JsonNode constant = schema.get("const");
+    if (constant != null && !sameValue(constant, value)) {
+      problems.add(describe(path) + " must be " + show(constant) + ", got " + show(value));
+    }
     JsonNode enumValues = schema.get("enum");
     if (enumValues != null && enumValues.isArray()) {
       boolean found = false;
       for (JsonNode allowed : enumValues) {
-        if (allowed.equals(value) || (allowed.isNumber() && value.isNumber()
-            && allowed.decimalValue().compareTo(value.decimalValue()) == 0)) {
+        if (sameValue(allowed, value)) {
           found = true;
           break;
         }
@@ -78,29 +120,33 @@ public final class ArgumentValidator {
         JsonNode fieldSchema = properties == null ? null : properties.get(field.getKey());
         if (fieldSchema != null) {
           if (!(field.getValue().isNull() && isRequired(required, field.getKey()))) {
-            check(fieldSchema, field.getValue(), join(path, field.getKey()), problems);
+            check(fieldSchema, field.getValue(), join(path, field.getKey()), problems, 0);
           }
         } else if (additional != null && additional.isBoolean() && !additional.asBoolean()) {
           problems.add("unknown field `" + join(path, field.getKey()) + "`"
               + (properties == null || properties.isEmpty() ? "" : " (expected " + fieldList(properties) + ")"));
         } else if (additional != null && additional.isObject()) {
-          check(additional, field.getValue(), join(path, field.getKey()), problems);
+          check(additional, field.getValue(), join(path, field.getKey()), problems, 0);
         }
       }
     } else if (value.isArray()) {
       JsonNode items = schema.get("items");
       if (items != null && items.isObject()) {
         for (int i = 0; i < value.size(); i++) {
-          check(items, value.get(i), path + "[" + i + "]", problems);
+          check(items, value.get(i), path + "[" + i + "]", problems, 0);
         }
       }
     }
   }
 
-  private static List<String> validateAt(JsonNode schema, JsonNode value, String path) {
+  private List<String> validateAt(JsonNode schema, JsonNode value, String path, int hops) {
     List<String> problems = new ArrayList<>();
-    check(schema, value, path, problems);
+    check(schema, value, path, problems, hops + 1);
     return problems;
+  }
+
+  private static boolean sameValue(JsonNode a, JsonNode b) {
+    return a.equals(b) || (a.isNumber() && b.isNumber() && a.decimalValue().compareTo(b.decimalValue()) == 0);
   }
 
   private static boolean isRequired(JsonNode required, String name) {
@@ -114,9 +160,10 @@ public final class ArgumentValidator {
     return false;
   }
 
-  private static boolean allowsNull(JsonNode properties, String name) {
+  private boolean allowsNull(JsonNode properties, String name) {
     JsonNode schema = properties == null ? null : properties.get(name);
-    return schema != null && schema.has("type") && typeMatches(schema.get("type"), com.fasterxml.jackson.databind.node.NullNode.getInstance());
+    return schema != null && schema.isObject() && !schema.isEmpty()
+        && validateAt(schema, com.fasterxml.jackson.databind.node.NullNode.getInstance(), name, 0).isEmpty();
   }
 
   private static boolean typeMatches(JsonNode type, JsonNode value) {

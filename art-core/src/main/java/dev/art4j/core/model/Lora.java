@@ -22,7 +22,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A LoRA adapter over a {@link Transformer}, applied without merging: for each targeted
@@ -43,6 +48,10 @@ public final class Lora implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final Projection[] PROJECTIONS = Projection.values();
+  private static final Logger log = LoggerFactory.getLogger(Lora.class);
+  // base_model.model.model.layers.<i>.<self_attn|mlp>.<module>.lora_<A|B>.weight
+  private static final Pattern LORA_TENSOR =
+      Pattern.compile("base_model\\.model\\.model\\.layers\\.(\\d+)\\.(\\w+)\\.(\\w+)\\.lora_[AB]\\.weight");
 
   private final ModelConfig model;
   private final LoraConfig config;
@@ -92,8 +101,27 @@ public final class Lora implements AutoCloseable {
     return new Lora(model, config, manager, a, b);
   }
 
-  /** Loads a PEFT adapter directory ({@code adapter_config.json} + {@code adapter_model.safetensors}). */
+  /**
+   * Loads a PEFT adapter directory ({@code adapter_config.json} + {@code adapter_model.safetensors})
+   * whose tensors and {@code target_modules} agree exactly: every targeted projection of every
+   * layer has its A and B, and every tensor of the file is used. Anything else (a module the
+   * config does not target, a layer the model lacks, a {@code target_modules} that matches
+   * nothing) is a {@link CheckpointException} naming the file, the tensor and the module.
+   */
   public static Lora load(Path dir, ModelConfig model, NDManager parent) throws IOException {
+    return load(dir, model, parent, false);
+  }
+
+  /**
+   * Loads an adapter that covers only part of what it declares, as PEFT does: the targeted
+   * projections whose A and B are in the file are applied, the rest is left out, and what was
+   * applied and what was left out is logged. An adapter of which nothing applies is still refused.
+   */
+  public static Lora loadPartial(Path dir, ModelConfig model, NDManager parent) throws IOException {
+    return load(dir, model, parent, true);
+  }
+
+  private static Lora load(Path dir, ModelConfig model, NDManager parent, boolean partial) throws IOException {
     Path configFile = dir.resolve("adapter_config.json");
     if (!Files.exists(configFile)) {
       throw new NoSuchFileException(configFile.toString(), null, "LoRA adapter config not found");
@@ -132,6 +160,10 @@ public final class Lora implements AutoCloseable {
       throw new CheckpointException(configFile + ": field lora_alpha must be a number, got " + alpha);
     }
     JsonNode dropout = root.get("lora_dropout");
+    if (dropout != null && !dropout.isNull()
+        && (!dropout.isNumber() || !(dropout.asDouble() >= 0 && dropout.asDouble() < 1))) {
+      throw new CheckpointException(configFile + ": field lora_dropout must be a number in [0, 1), got " + dropout);
+    }
     Pattern regex = null;
     List<String> targets = new ArrayList<>();
     JsonNode tm = root.get("target_modules");
@@ -152,7 +184,12 @@ public final class Lora implements AutoCloseable {
     } else if (tm.asText().equals("all-linear")) {
       targets.addAll(LoraConfig.ALL_LINEAR);
     } else {
-      regex = Pattern.compile(tm.asText()); // PEFT: a string is a full-match regex on module paths
+      try {
+        regex = Pattern.compile(tm.asText()); // PEFT: a string is a full-match regex on module paths
+      } catch (PatternSyntaxException e) {
+        throw new CheckpointException(configFile + ": field target_modules: invalid regex \"" + tm.asText()
+            + "\": " + e.getDescription() + " near index " + e.getIndex(), e);
+      }
       for (Projection p : PROJECTIONS) {
         for (int l = 0; l < model.numHiddenLayers(); l++) {
           if (regex.matcher(p.path(l)).matches()) {
@@ -162,7 +199,11 @@ public final class Lora implements AutoCloseable {
         }
       }
     }
-    LoraConfig config = new LoraConfig(
+    if (targets.isEmpty()) {
+      throw new CheckpointException(configFile + ": field target_modules " + tm
+          + " matches no projection of the model (module paths look like " + Projection.Q.path(0) + ")");
+    }
+    LoraConfig declared = new LoraConfig(
         rank.asInt(),
         alpha == null || alpha.isNull() ? 8 : alpha.asDouble(),
         dropout == null || dropout.isNull() ? 0 : dropout.asDouble(),
@@ -171,48 +212,110 @@ public final class Lora implements AutoCloseable {
 
     Path weightsFile = dir.resolve("adapter_model.safetensors");
     Safetensors st = Safetensors.open(weightsFile);
-    NDManager manager = parent.newSubManager();
+    for (String name : st.names()) {
+      if (name.contains("lora_") && !name.contains(".lora_A.") && !name.contains(".lora_B.")) {
+        throw new CheckpointException(weightsFile + ": tensor " + name + " is not a plain LoRA A/B weight"
+            + " (DoRA, embeddings and magnitude vectors are not supported)");
+      }
+    }
     int layers = model.numHiddenLayers();
+    Set<String> used = new HashSet<>();
+    List<String> leftOut = new ArrayList<>();
+    NDManager manager = parent.newSubManager();
     NDArray[][] a = new NDArray[layers][PROJECTIONS.length];
     NDArray[][] b = new NDArray[layers][PROJECTIONS.length];
+    List<String> applied = new ArrayList<>();
     try {
-      int found = 0;
-      for (int l = 0; l < layers; l++) {
-        for (Projection p : PROJECTIONS) {
-          if (!config.targets(p) || (regex != null && !regex.matcher(p.path(l)).matches())) {
+      for (Projection p : PROJECTIONS) {
+        int count = 0;
+        for (int l = 0; l < layers; l++) {
+          if (!declared.targets(p) || (regex != null && !regex.matcher(p.path(l)).matches())) {
             continue;
           }
           String prefix = "base_model.model." + p.path(l);
           String nameA = prefix + ".lora_A.weight";
           String nameB = prefix + ".lora_B.weight";
           if (!st.contains(nameA) || !st.contains(nameB)) {
-            throw new CheckpointException(weightsFile + ": missing tensor "
-                + (st.contains(nameA) ? nameB : nameA) + " (adapter_config.json targets "
-                + p.moduleName() + ")");
+            String missing = st.contains(nameA) ? nameB : nameA;
+            if (!partial) {
+              throw new CheckpointException(weightsFile + ": missing tensor " + missing
+                  + " (adapter_config.json targets " + p.moduleName() + ")");
+            }
+            leftOut.add(p.path(l) + " (no " + missing.substring(missing.lastIndexOf(".lora_") + 1) + " in the file)");
+            continue;
           }
-          a[l][p.ordinal()] = st.load(nameA, manager, DataType.FLOAT32, config.rank(), p.inFeatures(model));
-          b[l][p.ordinal()] = st.load(nameB, manager, DataType.FLOAT32, p.outFeatures(model), config.rank());
-          found += 2;
+          a[l][p.ordinal()] = st.load(nameA, manager, DataType.FLOAT32, declared.rank(), p.inFeatures(model));
+          b[l][p.ordinal()] = st.load(nameB, manager, DataType.FLOAT32, p.outFeatures(model), declared.rank());
+          used.add(nameA);
+          used.add(nameB);
+          count++;
+        }
+        if (count > 0) {
+          applied.add(p.moduleName() + (count == layers ? "" : " (" + count + " of " + layers + " layers)"));
         }
       }
       for (String name : st.names()) {
-        if (name.contains("lora_") && !name.contains(".lora_A.") && !name.contains(".lora_B.")) {
-          throw new CheckpointException(weightsFile + ": tensor " + name + " is not a plain LoRA A/B weight"
-              + " (DoRA, embeddings and magnitude vectors are not supported)");
+        if (used.contains(name)) {
+          continue;
         }
+        String why = unusedReason(name, declared, regex, layers, tm);
+        if (!partial) {
+          throw new CheckpointException(weightsFile + ": tensor " + name + " " + why
+              + "; refusing to drop it silently (load it as a partial adapter to apply the rest)");
+        }
+        leftOut.add(name + " (" + why + ")");
       }
-      if (found != st.names().size()) {
-        List<String> extra = new ArrayList<>(st.names());
-        extra.removeIf(n -> n.matches(".*\\.lora_[AB]\\.weight"));
-        if (!extra.isEmpty()) {
-          throw new CheckpointException(weightsFile + ": unsupported tensor " + extra.get(0));
-        }
+      if (applied.isEmpty()) {
+        throw new CheckpointException(weightsFile + ": no tensor of this adapter applies to the model "
+            + "(target_modules " + tm + ", " + st.names().size() + " tensors in the file)");
       }
     } catch (RuntimeException | IOException e) {
       manager.close();
       throw e;
     }
+    List<String> appliedModules = new ArrayList<>();
+    for (Projection p : PROJECTIONS) {
+      for (int l = 0; l < layers; l++) {
+        if (a[l][p.ordinal()] != null) {
+          appliedModules.add(p.moduleName());
+          break;
+        }
+      }
+    }
+    if (!leftOut.isEmpty()) {
+      log.warn("partial LoRA adapter {}: applied {}; left out {} ({}{})", dir, applied, leftOut.size(),
+          leftOut.get(0), leftOut.size() > 1 ? ", ..." : "");
+      log.debug("partial LoRA adapter {}: left out {}", dir, leftOut);
+    }
+    LoraConfig config = new LoraConfig(declared.rank(), declared.alpha(), declared.dropout(), appliedModules,
+        declared.useRslora());
     return new Lora(model, config, manager, a, b);
+  }
+
+  /** Why a LoRA tensor of the file was not used by an exact load. */
+  private static String unusedReason(String name, LoraConfig declared, Pattern regex, int layers, JsonNode tm) {
+    var m = LORA_TENSOR.matcher(name);
+    if (!m.matches()) {
+      return "is not the LoRA A/B weight of a decoder layer's projection";
+    }
+    String module = m.group(3);
+    int layer;
+    try {
+      layer = Integer.parseInt(m.group(1));
+    } catch (NumberFormatException e) {
+      return "names layer " + m.group(1) + ", which the model does not have";
+    }
+    Projection p = Projection.byModuleName(module);
+    if (p == null || !p.path(0).contains("." + m.group(2) + ".")) {
+      return "adapts module " + m.group(2) + "." + module + ", which is not a projection the model has";
+    }
+    if (layer >= layers) {
+      return "adapts " + module + " of layer " + layer + " but the model has " + layers + " layers";
+    }
+    if (!declared.targets(p) || (regex != null && !regex.matcher(p.path(layer)).matches())) {
+      return "adapts module " + module + " (layer " + layer + "), which target_modules " + tm + " does not target";
+    }
+    return "has no " + (name.contains(".lora_A.") ? "lora_B" : "lora_A") + " partner";
   }
 
   /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} into {@code dir}. */

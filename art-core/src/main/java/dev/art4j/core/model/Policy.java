@@ -59,6 +59,7 @@ public final class Policy implements AutoCloseable {
   public static final class Builder {
     private final Path dir;
     private Path adapterDir;
+    private boolean partialAdapter;
     private Device device = Device.cpu();
     private DataType dataType = DataType.FLOAT32;
     private boolean loadTokenizer = true;
@@ -70,6 +71,15 @@ public final class Policy implements AutoCloseable {
     /** A PEFT adapter directory to load and apply. */
     public Builder adapter(Path adapterDir) {
       this.adapterDir = adapterDir;
+      return this;
+    }
+
+    /**
+     * Accepts an adapter that covers only part of what it declares ({@link Lora#loadPartial}:
+     * what was applied and left out is logged); by default such an adapter is refused.
+     */
+    public Builder partialAdapter(boolean allow) {
+      this.partialAdapter = allow;
       return this;
     }
 
@@ -102,7 +112,8 @@ public final class Policy implements AutoCloseable {
       Tokenizer tokenizer = null;
       try {
         Transformer model = Transformer.load(config, weights, manager, dataType);
-        Lora adapter = adapterDir == null ? null : Lora.load(adapterDir, config, manager);
+        Lora adapter = adapterDir == null ? null
+            : partialAdapter ? Lora.loadPartial(adapterDir, config, manager) : Lora.load(adapterDir, config, manager);
         if (loadTokenizer && Tokenizer.exists(dir)) {
           tokenizer = Tokenizer.load(dir);
         }

@@ -23,7 +23,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -169,7 +172,26 @@ public final class Safetensors {
         }
         out.put(e.getKey(), parseEntry(file, e.getKey(), e.getValue(), dataStart, fileSize));
       }
+      checkNoOverlap(file, out);
       return out;
+    }
+  }
+
+  /** Two tensors sharing bytes would each read the other's data: the header is corrupt. */
+  private static void checkNoOverlap(Path file, Map<String, TensorInfo> tensors) {
+    List<TensorInfo> byBegin = new ArrayList<>(tensors.values());
+    byBegin.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+    TensorInfo previous = null;
+    for (TensorInfo t : byBegin) {
+      if (t.end() == t.begin()) {
+        continue; // an empty tensor occupies no bytes
+      }
+      if (previous != null && t.begin() < previous.end()) {
+        throw new CheckpointException(file + ": tensors " + previous.name() + " and " + t.name()
+            + " overlap (data_offsets [" + previous.begin() + ", " + previous.end() + ") and ["
+            + t.begin() + ", " + t.end() + ") relative to the file)");
+      }
+      previous = t;
     }
   }
 
@@ -184,18 +206,29 @@ public final class Safetensors {
     long[] dims = new long[shape.size()];
     long count = 1;
     for (int i = 0; i < dims.length; i++) {
-      dims[i] = shape.get(i).asLong();
-      count *= dims[i];
+      JsonNode dim = shape.get(i);
+      if (!dim.isIntegralNumber() || dim.asLong() < 0) {
+        throw new CheckpointException(file + ": tensor " + name + " has a bad shape " + shape);
+      }
+      dims[i] = dim.asLong();
+      try {
+        count = Math.multiplyExact(count, dims[i]);
+      } catch (ArithmeticException e) {
+        throw new CheckpointException(file + ": tensor " + name + " has an impossible shape " + shape);
+      }
+    }
+    if (!offsets.get(0).isIntegralNumber() || !offsets.get(1).isIntegralNumber()) {
+      throw new CheckpointException(file + ": tensor " + name + " has bad data_offsets " + offsets);
     }
     int width = bytesPerElement(dtype.asText());
     long begin = offsets.get(0).asLong();
     long end = offsets.get(1).asLong();
-    if (width > 0 && end - begin != count * width) {
+    if (width > 0 && (count > Long.MAX_VALUE / width || end - begin != count * width)) {
       throw new CheckpointException(file + ": tensor " + name + " has " + (end - begin)
           + " bytes of data, expected " + count * width + " for " + dtype.asText() + " "
           + Arrays.toString(dims));
     }
-    if (begin < 0 || end < begin || dataStart + end > fileSize) {
+    if (begin < 0 || end < begin || end > fileSize - dataStart) {
       throw new CheckpointException(file + ": truncated: tensor " + name + " ends at byte "
           + (dataStart + end) + " but the file has " + fileSize + " bytes");
     }
@@ -314,7 +347,7 @@ public final class Safetensors {
       if (type == DataType.FLOAT16 && info.dtype().equals("F16")) {
         ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(n * 2)).order(ByteOrder.nativeOrder());
         readFully(ch, dst, position);
-        return manager.create(dst.rewind(), shape, DataType.FLOAT16);
+        return checkFinite(info, first, manager.create(dst.rewind(), shape, DataType.FLOAT16));
       }
       ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(n * 4)).order(ByteOrder.nativeOrder());
       if (info.dtype().equals("F32")) {
@@ -322,7 +355,7 @@ public final class Safetensors {
       } else {
         convert(ch, position, n, info.dtype(), dst.asFloatBuffer());
       }
-      NDArray array = manager.create(dst.rewind(), shape, DataType.FLOAT32);
+      NDArray array = checkFinite(info, first, manager.create(dst.rewind(), shape, DataType.FLOAT32));
       if (type == DataType.FLOAT16) {
         NDArray half = array.toType(DataType.FLOAT16, false);
         array.close();
@@ -330,6 +363,31 @@ public final class Safetensors {
       }
       return array;
     }
+  }
+
+  /**
+   * A NaN or infinite weight gives NaN logits without a word (scores, samples and gradients all
+   * silently wrong), so it is refused at load time, naming the tensor and the first bad element.
+   */
+  private static NDArray checkFinite(TensorInfo info, long first, NDArray block) {
+    long count;
+    long at = -1;
+    float value = 0;
+    try (NDManager scratch = block.getManager().newSubManager()) {
+      block.tempAttach(scratch); // the checks' arrays land in scratch; block goes back on close
+      NDArray bad = block.isNaN().logicalOr(block.isInfinite()).flatten(); // (n,) boolean
+      count = bad.toType(DataType.INT64, false).sum().getLong();
+      if (count > 0) {
+        at = bad.toType(DataType.INT32, false).argMax().getLong();
+        value = block.flatten().toType(DataType.FLOAT32, false).getFloat(at);
+      }
+    }
+    if (count > 0) {
+      block.close();
+      throw new CheckpointException(info.file() + ": tensor " + info.name() + " has " + count
+          + " non-finite value" + (count == 1 ? "" : "s") + " (" + value + " at flat index " + (first + at) + ")");
+    }
+    return block;
   }
 
   /** Reads {@code n} BF16, F16 or F64 values at {@code position} as floats, a slice at a time. */
@@ -395,14 +453,11 @@ public final class Safetensors {
    */
   public static void write(Path file, Map<String, NDArray> arrays, Map<String, String> metadata)
       throws IOException {
-    Map<String, NDArray> sorted = new TreeMap<>(arrays);
-    ObjectNode header = JSON.createObjectNode();
-    if (metadata != null && !metadata.isEmpty()) {
-      ObjectNode meta = header.putObject("__metadata__");
-      new TreeMap<>(metadata).forEach(meta::put); // sorted: the same tensors give the same bytes
+    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      throw new IllegalStateException("big-endian hosts are not supported");
     }
-    long offset = 0;
-    for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
+    java.util.List<SafetensorsWriter.Tensor> tensors = new java.util.ArrayList<>();
+    for (Map.Entry<String, NDArray> e : new TreeMap<>(arrays).entrySet()) {
       NDArray a = e.getValue();
       String dtype;
       if (a.getDataType() == DataType.FLOAT32) {
@@ -412,41 +467,9 @@ public final class Safetensors {
       } else {
         throw new IllegalArgumentException("tensor " + e.getKey() + ": cannot write " + a.getDataType());
       }
-      ObjectNode t = header.putObject(e.getKey());
-      t.put("dtype", dtype);
-      var shape = t.putArray("shape");
-      for (long d : a.getShape().getShape()) {
-        shape.add(d);
-      }
-      long bytes = a.size() * a.getDataType().getNumOfBytes();
-      t.putArray("data_offsets").add(offset).add(offset + bytes);
-      offset += bytes;
+      tensors.add(new SafetensorsWriter.Tensor(e.getKey(), dtype, a.getShape().getShape(),
+          sink -> sink.write(a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN))));
     }
-    byte[] json = JSON.writeValueAsBytes(header);
-    int padded = (json.length + 7) / 8 * 8;
-    byte[] headerBytes = Arrays.copyOf(json, padded);
-    Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
-
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-    try {
-      try (OutputStream out = Files.newOutputStream(tmp);
-          var channel = Channels.newChannel(out)) {
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
-        channel.write(len);
-        channel.write(ByteBuffer.wrap(headerBytes));
-        for (NDArray a : sorted.values()) {
-          ByteBuffer data = a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-          if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-            throw new IllegalStateException("big-endian hosts are not supported");
-          }
-          channel.write(data);
-        }
-      }
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    SafetensorsWriter.write(file, metadata, tensors);
   }
 }

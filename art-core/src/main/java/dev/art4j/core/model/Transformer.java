@@ -18,8 +18,12 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A decoder-only transformer (Qwen2/2.5, Qwen3, Llama 3.x) on DJL's PyTorch engine:
@@ -63,13 +67,15 @@ public final class Transformer implements AutoCloseable {
   private final TransformerWeights weights;
   private final NDManager manager;
   private final NDArray invFreq; // (hd/2) fp32
-  private final DataType dtype;
+  /** Activations' dtype: always fp32 (see {@link #dataType()}). */
+  private final DataType dtype = DataType.FLOAT32;
+  private final DataType weightType;
 
   private Transformer(ModelConfig config, TransformerWeights weights, NDManager manager) {
     this.config = config;
     this.weights = weights;
     this.manager = manager;
-    this.dtype = weights.embedding().getDataType();
+    this.weightType = weights.embedding().getDataType();
     this.invFreq = manager.create(inverseFrequencies(config));
     // Any op whose first operand is a weight would attach its result here and leak for the
     // model's lifetime: capping turns that mistake into an immediate IllegalStateException.
@@ -134,6 +140,7 @@ public final class Transformer implements AutoCloseable {
       }
       NDArray norm = in.get("model.norm.weight", d);
       NDArray lmHead = c.tieWordEmbeddings() ? embedding : in.get("lm_head.weight", c.vocabSize(), d);
+      checkAllUsed(c, st, in.used());
       return new Transformer(c, new TransformerWeights(embedding, layers, norm, lmHead), m);
     } catch (IOException | RuntimeException e) {
       m.close();
@@ -141,9 +148,49 @@ public final class Transformer implements AutoCloseable {
     }
   }
 
-  private record Loader(Safetensors st, NDManager m, DataType dtype) {
+  private record Loader(Safetensors st, NDManager m, DataType dtype, Set<String> used) {
+    Loader(Safetensors st, NDManager m, DataType dtype) {
+      this(st, m, dtype, new HashSet<>());
+    }
+
     NDArray get(String name, long... shape) throws IOException {
+      used.add(name);
       return st.load(name, m, dtype, shape);
+    }
+  }
+
+  private static final Pattern LAYER_TENSOR = Pattern.compile("model\\.layers\\.(\\d+)\\..*");
+
+  /**
+   * A tensor the config does not account for means config and checkpoint disagree (a config
+   * with fewer layers than the file gave a smaller model without a word; a bias the config
+   * does not declare would be dropped), so it is refused. Left alone, as transformers does:
+   * rotary {@code inv_freq} buffers, and {@code lm_head.weight} when the embeddings are tied.
+   */
+  private static void checkAllUsed(ModelConfig c, Safetensors st, Set<String> used) {
+    int fileLayers = 0;
+    String firstUnused = null;
+    for (String name : st.names()) {
+      Matcher m = LAYER_TENSOR.matcher(name);
+      if (m.matches()) {
+        fileLayers = Math.max(fileLayers, m.group(1).length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(m.group(1)) + 1);
+      }
+      if (used.contains(name) || name.endsWith(".rotary_emb.inv_freq")
+          || (c.tieWordEmbeddings() && name.equals("lm_head.weight"))) {
+        continue;
+      }
+      if (firstUnused == null) {
+        firstUnused = name;
+      }
+    }
+    if (fileLayers > c.numHiddenLayers()) {
+      throw new CheckpointException(st.source() + ": the checkpoint has tensors for " + fileLayers
+          + " layers but config.json says num_hidden_layers " + c.numHiddenLayers() + " (first unused: "
+          + firstUnused + ")");
+    }
+    if (firstUnused != null) {
+      throw new CheckpointException(st.source() + ": tensor " + firstUnused + " is not part of the "
+          + c.modelType() + " model config.json describes (a bias or norm the config does not declare?)");
     }
   }
 
@@ -152,30 +199,43 @@ public final class Transformer implements AutoCloseable {
    * biases 0), deterministic in {@code seed}: for benchmarks and tests that need no checkpoint.
    */
   public static Transformer random(ModelConfig c, long seed, NDManager parent) {
+    return random(c, seed, parent, DataType.FLOAT32);
+  }
+
+  /** {@link #random(ModelConfig, long, NDManager)} stored as {@code dtype} (FLOAT32 or FLOAT16) on {@code parent}'s device. */
+  public static Transformer random(ModelConfig c, long seed, NDManager parent, DataType dtype) {
     NDManager m = parent.newSubManager();
+    java.util.function.UnaryOperator<NDArray> as = a -> {
+      if (a == null || a.getDataType() == dtype) {
+        return a;
+      }
+      NDArray out = a.toType(dtype, false);
+      a.close();
+      return out;
+    };
     SplittableRandom random = new SplittableRandom(seed);
     long d = c.hiddenSize();
     long q = (long) c.numAttentionHeads() * c.headDim();
     long kv = (long) c.numKeyValueHeads() * c.headDim();
     long f = c.intermediateSize();
-    NDArray embedding = randomArray(m, random, c.vocabSize(), d);
+    NDArray embedding = as.apply(randomArray(m, random, c.vocabSize(), d));
     List<TransformerWeights.Layer> layers = new ArrayList<>();
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       layers.add(new TransformerWeights.Layer(
-          m.ones(new Shape(d)),
-          randomArray(m, random, q, d), c.attentionBias() ? m.zeros(new Shape(q)) : null,
-          randomArray(m, random, kv, d), c.attentionBias() ? m.zeros(new Shape(kv)) : null,
-          randomArray(m, random, kv, d), c.attentionBias() ? m.zeros(new Shape(kv)) : null,
-          randomArray(m, random, d, q), c.outputBias() ? m.zeros(new Shape(d)) : null,
-          c.qkNorm() ? m.ones(new Shape(c.headDim())) : null,
-          c.qkNorm() ? m.ones(new Shape(c.headDim())) : null,
-          m.ones(new Shape(d)),
-          randomArray(m, random, f, d), c.mlpBias() ? m.zeros(new Shape(f)) : null,
-          randomArray(m, random, f, d), c.mlpBias() ? m.zeros(new Shape(f)) : null,
-          randomArray(m, random, d, f), c.mlpBias() ? m.zeros(new Shape(d)) : null));
+          as.apply(m.ones(new Shape(d))),
+          as.apply(randomArray(m, random, q, d)), c.attentionBias() ? as.apply(m.zeros(new Shape(q))) : null,
+          as.apply(randomArray(m, random, kv, d)), c.attentionBias() ? as.apply(m.zeros(new Shape(kv))) : null,
+          as.apply(randomArray(m, random, kv, d)), c.attentionBias() ? as.apply(m.zeros(new Shape(kv))) : null,
+          as.apply(randomArray(m, random, d, q)), c.outputBias() ? as.apply(m.zeros(new Shape(d))) : null,
+          c.qkNorm() ? as.apply(m.ones(new Shape(c.headDim()))) : null,
+          c.qkNorm() ? as.apply(m.ones(new Shape(c.headDim()))) : null,
+          as.apply(m.ones(new Shape(d))),
+          as.apply(randomArray(m, random, f, d)), c.mlpBias() ? as.apply(m.zeros(new Shape(f))) : null,
+          as.apply(randomArray(m, random, f, d)), c.mlpBias() ? as.apply(m.zeros(new Shape(f))) : null,
+          as.apply(randomArray(m, random, d, f)), c.mlpBias() ? as.apply(m.zeros(new Shape(d))) : null));
     }
-    NDArray lmHead = c.tieWordEmbeddings() ? embedding : randomArray(m, random, c.vocabSize(), d);
-    return new Transformer(c, new TransformerWeights(embedding, layers, m.ones(new Shape(d)), lmHead), m);
+    NDArray lmHead = c.tieWordEmbeddings() ? embedding : as.apply(randomArray(m, random, c.vocabSize(), d));
+    return new Transformer(c, new TransformerWeights(embedding, layers, as.apply(m.ones(new Shape(d))), lmHead), m);
   }
 
   /** Uniform with std 0.02 (fast to draw for half a billion weights). */
@@ -205,9 +265,15 @@ public final class Transformer implements AutoCloseable {
     return manager;
   }
 
-  /** The dtype of weights and activations (logits are always fp32). */
+  /**
+   * The dtype of the weights. Activations, logits and the adapter are fp32 whatever it is: a
+   * FLOAT16 weight is widened to fp32 where it is used (and the copy freed with the layer's other
+   * intermediates), because DJL's PyTorch {@code toType} cuts the autograd graph, so a training
+   * forward that cast its activations between fp16 and fp32 would back-propagate nothing. The
+   * engine's tensor backend, which never back-propagates, computes in FLOAT16 itself.
+   */
   public DataType dataType() {
-    return dtype;
+    return weightType;
   }
 
   /**
@@ -217,11 +283,12 @@ public final class Transformer implements AutoCloseable {
    * @param positionIds (B, T) int64 rotary positions (for left padding: count real tokens only)
    * @param attentionMask (B, P+T), 1 where a slot may be attended, 0 for padding; P is the
    *     cache's length (0 without a cache); null means all ones
-   * @param cache keys/values of earlier slots, extended in place by this call; null for none
+   * @param cache keys/values of earlier slots, extended in place by this call; null for none (a
+   *     {@link ReferenceKvCache}: reference decoding in tests; rollouts decode in the inference engine)
    * @param adapter LoRA adapter to apply, or null for the base model
    * @return (B, T, vocab) fp32 logits
    */
-  public NDArray forward(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+  public NDArray forward(NDArray inputIds, NDArray positionIds, NDArray attentionMask, ReferenceKvCache cache, Lora adapter) {
     return logits(hidden(inputIds, positionIds, attentionMask, cache, adapter));
   }
 
@@ -235,7 +302,7 @@ public final class Transformer implements AutoCloseable {
 
   /** The LM head over final hidden states: (..., D) to (..., vocab) fp32. */
   public NDArray logits(NDArray hidden) {
-    NDArray logits = Linear.linear(hidden, weights.lmHead(), null).singletonOrThrow();
+    NDArray logits = Linear.linear(hidden, widen(hidden, weights.lmHead()), null).singletonOrThrow();
     return logits.toType(DataType.FLOAT32, false);
   }
 
@@ -243,7 +310,7 @@ public final class Transformer implements AutoCloseable {
    * The final normed hidden states (B, T, D), before the LM head: a trainer that needs only some
    * positions' log-probs can apply {@link #logits} to those alone. Arguments as {@link #forward}.
    */
-  public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+  public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, ReferenceKvCache cache, Lora adapter) {
     Context c = context(inputIds, positionIds, attentionMask, cache, adapter);
     NDArray x = embed(inputIds); // (B, T, D)
     for (int l = 0; l < config.numHiddenLayers(); l++) {
@@ -275,7 +342,7 @@ public final class Transformer implements AutoCloseable {
   /** Shapes, rotary tables and the additive attention mask of one forward. */
   record Context(long b, long t, long s, NDArray cos, NDArray sin, NDArray bias, NDArray scale) {}
 
-  private Context context(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, Lora adapter) {
+  private Context context(NDArray inputIds, NDArray positionIds, NDArray attentionMask, ReferenceKvCache cache, Lora adapter) {
     Shape ids = inputIds.getShape();
     if (ids.dimension() != 2) {
       throw new IllegalArgumentException("inputIds must be (B, T), got " + ids);
@@ -328,7 +395,8 @@ public final class Transformer implements AutoCloseable {
 
   /** The token embeddings (B, T, D), in {@code inputIds}' manager. */
   NDArray embed(NDArray inputIds) {
-    return Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+    return Embedding.embedding(inputIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow()
+        .toType(dtype, false); // no gradient flows into the embedding
   }
 
   /** The final RMSNorm. */
@@ -343,7 +411,7 @@ public final class Transformer implements AutoCloseable {
    * {@link ai.djl.training.GradientCollector} this frees only the Java handles: PyTorch's autograd
    * graph still holds what backward needs, exactly as in a PyTorch training step.
    */
-  NDArray layer(NDArray x, int l, Context c, KvCache cache, Lora adapter) {
+  NDArray layer(NDArray x, int l, Context c, ReferenceKvCache cache, Lora adapter) {
     long b = c.b();
     long t = c.t();
     long s = c.s();
@@ -400,7 +468,7 @@ public final class Transformer implements AutoCloseable {
 
   /** {@code x W^T + b}, plus the adapter's low-rank term when it adapts this projection. */
   private static NDArray project(NDArray x, NDArray w, NDArray bias, Lora adapter, int layer, Projection p) {
-    NDArray y = Linear.linear(x, w, bias).singletonOrThrow();
+    NDArray y = Linear.linear(x, widen(x, w), widen(x, bias)).singletonOrThrow();
     if (adapter != null) {
       NDArray delta = adapter.delta(x, layer, p);
       if (delta != null) {
@@ -415,7 +483,18 @@ public final class Transformer implements AutoCloseable {
     NDArray x32 = x.toType(DataType.FLOAT32, false);
     // div by sqrt rather than mul by pow(-0.5f): pow would keep a freed scalar for backward
     NDArray rms = x32.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
-    return x32.div(rms).toType(dtype, false).mul(w);
+    return x32.div(rms).toType(dtype, false).mul(widen(x32, w));
+  }
+
+  /**
+   * {@code w} as fp32, a copy in {@code activation}'s manager when it is stored narrower: an add
+   * that promotes, since a cast's result would join the weights' capped manager.
+   */
+  private static NDArray widen(NDArray activation, NDArray w) {
+    if (w == null || w.getDataType() == DataType.FLOAT32) {
+      return w;
+    }
+    return activation.getManager().zeros(new Shape(1), DataType.FLOAT32).add(w);
   }
 
   /** {@code x cos + rotate_half(x) sin}, rotate_half([a | b]) = [-b | a]. x: (B, heads, T, hd). */

@@ -45,6 +45,18 @@ final class LineChart {
     return this;
   }
 
+  /** Whether any series has a point to draw. */
+  boolean hasData() {
+    for (Series s : series) {
+      for (int i = 0; i < s.x().length; i++) {
+        if (Double.isFinite(s.x()[i]) && Double.isFinite(s.y()[i])) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   String toSvg() {
     double x0 = Double.POSITIVE_INFINITY, x1 = Double.NEGATIVE_INFINITY;
     double y0 = Double.POSITIVE_INFINITY, y1 = Double.NEGATIVE_INFINITY;

@@ -4,6 +4,8 @@ import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.run.HistoryEntry;
 import dev.art4j.core.run.RunStore;
+import dev.art4j.core.trajectory.ToolErrorKind;
+import dev.art4j.core.trajectory.ToolErrorStats;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import java.io.IOException;
@@ -22,7 +24,8 @@ import java.util.regex.Pattern;
 
 /**
  * Writes {@code report.html} for a run folder: reward, success rate, loss and throughput curves
- * as inline SVG (train and val lines in one chart), the last logged metrics of every split, and
+ * as inline SVG (train and val lines in one chart), the judge's running cost when the history
+ * has {@code costs/judge_total}, the last logged metrics of every split, and
  * the trajectories of the latest step of each split, readable turn by turn (messages, tool calls
  * with their arguments, tool results, reward and metrics). Self-contained HTML, no scripts.
  *
@@ -39,6 +42,13 @@ public final class ReportWriter {
     CHARTS.put("Success rate", List.of("success_rate", "success", "accuracy"));
     CHARTS.put("Loss", List.of("loss", "train_loss"));
     CHARTS.put("Throughput (tokens/s)", List.of("tokens_per_second", "tokens_per_s", "tokens/s", "throughput"));
+  }
+
+  /** Charts drawn only when some split logs one of their metrics. */
+  static final Map<String, List<String>> OPTIONAL_CHARTS = new LinkedHashMap<>();
+
+  static {
+    OPTIONAL_CHARTS.put("Judge cost, running total ($)", List.of("costs/judge_total"));
   }
 
   private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
@@ -63,7 +73,7 @@ public final class ReportWriter {
       Files.writeString(tmp, html, StandardCharsets.UTF_8);
       Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + out, e);
+      throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
     }
     return out;
   }
@@ -84,32 +94,16 @@ public final class ReportWriter {
 
     sb.append("<section class=\"charts\">\n");
     for (Map.Entry<String, List<String>> chart : CHARTS.entrySet()) {
-      LineChart c = new LineChart(chart.getKey());
-      if (chart.getKey().startsWith("Success")) {
-        c.yRange(0, 1);
+      sb.append("<figure>").append(chart(chart.getKey(), chart.getValue(), history, splits).toSvg()).append("</figure>\n");
+    }
+    for (Map.Entry<String, List<String>> chart : OPTIONAL_CHARTS.entrySet()) {
+      LineChart c = chart(chart.getKey(), chart.getValue(), history, splits);
+      if (c.hasData()) {
+        sb.append("<figure>").append(c.toSvg()).append("</figure>\n");
       }
-      int color = 0;
-      for (String split : splits) {
-        List<HistoryEntry> lines = history.stream().filter(h -> h.split().equals(split)).toList();
-        String metric = chart.getValue().stream()
-            .filter(m -> lines.stream().anyMatch(h -> !Double.isNaN(h.metric(m)))).findFirst().orElse(null);
-        if (metric == null) {
-          continue;
-        }
-        // a step logged twice (a resumed run) keeps its last value
-        TreeMap<Integer, Double> byStep = new TreeMap<>();
-        for (HistoryEntry h : lines) {
-          if (!Double.isNaN(h.metric(metric))) {
-            byStep.put(h.step(), h.metric(metric));
-          }
-        }
-        double[] x = byStep.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
-        double[] y = byStep.values().stream().mapToDouble(Double::doubleValue).toArray();
-        c.add(new LineChart.Series(split, COLORS[color++ % COLORS.length], x, y));
-      }
-      sb.append("<figure>").append(c.toSvg()).append("</figure>\n");
     }
     sb.append("</section>\n");
+    appendToolErrors(sb, history, splits);
 
     sb.append("<h2>Last metrics</h2>\n");
     if (splits.isEmpty()) {
@@ -162,6 +156,112 @@ public final class ReportWriter {
     }
     sb.append("</body></html>\n");
     return sb.toString();
+  }
+
+  /**
+   * The {@link ToolErrorStats} metrics: a chart of the train split's errors by kind, and per
+   * split a table of the steps that had failed calls (by kind, then by tool). Nothing when no
+   * line has them.
+   */
+  private static void appendToolErrors(StringBuilder sb, List<HistoryEntry> history, List<String> splits) {
+    List<String> kinds = new ArrayList<>();
+    for (ToolErrorKind k : ToolErrorKind.values()) {
+      kinds.add(ToolErrorStats.PREFIX + k.key());
+    }
+    if (history.stream().noneMatch(h -> h.metrics().containsKey(kinds.get(0)))) {
+      return;
+    }
+    sb.append("<h2>Tool-call errors</h2>\n");
+    String chartSplit = splits.contains("train") ? "train" : splits.get(0);
+    LineChart chart = new LineChart("Tool-call errors by kind (" + chartSplit + ")");
+    int color = 0;
+    for (String kind : kinds) {
+      TreeMap<Integer, Double> byStep = new TreeMap<>();
+      for (HistoryEntry h : history) {
+        if (h.split().equals(chartSplit) && h.metrics().containsKey(kind)) {
+          byStep.put(h.step(), h.metric(kind));
+        }
+      }
+      addSeries(chart, kind.substring(ToolErrorStats.PREFIX.length()), COLORS[color++ % COLORS.length], byStep);
+    }
+    sb.append("<section class=\"charts\"><figure>").append(chart.toSvg()).append("</figure></section>\n");
+    for (String split : splits) {
+      // a step logged twice (a resumed run) keeps its last line
+      TreeMap<Integer, HistoryEntry> bySteps = new TreeMap<>();
+      for (HistoryEntry h : history) {
+        if (h.split().equals(split) && h.metrics().containsKey(kinds.get(0))) {
+          bySteps.put(h.step(), h);
+        }
+      }
+      if (bySteps.isEmpty()) {
+        continue;
+      }
+      List<String> tools = bySteps.values().stream().flatMap(h -> h.metrics().keySet().stream())
+          .filter(k -> k.startsWith(ToolErrorStats.TOOL_PREFIX)).distinct().sorted().toList();
+      List<HistoryEntry> failing = bySteps.values().stream()
+          .filter(h -> kinds.stream().anyMatch(k -> h.metric(k) > 0)).toList();
+      sb.append("<table class=\"metrics errors\"><caption>").append(Html.escape(split)).append(" · ")
+          .append(failing.size()).append(" of ").append(bySteps.size()).append(" steps with failed tool calls</caption>");
+      if (!failing.isEmpty()) {
+        sb.append("<tr><th>step</th>");
+        for (String k : kinds) {
+          sb.append("<th>").append(Html.escape(k.substring(ToolErrorStats.PREFIX.length()))).append("</th>");
+        }
+        for (String t : tools) {
+          sb.append("<th class=\"tool\">").append(Html.escape(t.substring(ToolErrorStats.TOOL_PREFIX.length()))).append("</th>");
+        }
+        sb.append("</tr>");
+        for (HistoryEntry h : failing) {
+          sb.append("<tr><td>").append(h.step()).append("</td>");
+          for (String k : kinds) {
+            sb.append("<td>").append(count(h.metric(k))).append("</td>");
+          }
+          for (String t : tools) {
+            sb.append("<td>").append(count(h.metric(t))).append("</td>");
+          }
+          sb.append("</tr>");
+        }
+      }
+      sb.append("</table>\n");
+    }
+  }
+
+  /** A count as a whole number; a metric the line lacks is 0. */
+  private static String count(double v) {
+    return Double.isNaN(v) ? "0" : v == Math.rint(v) ? Long.toString((long) v) : Html.number(v);
+  }
+
+  private static void addSeries(LineChart chart, String name, String color, TreeMap<Integer, Double> byStep) {
+    double[] x = byStep.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+    double[] y = byStep.values().stream().mapToDouble(Double::doubleValue).toArray();
+    chart.add(new LineChart.Series(name, color, x, y));
+  }
+
+  /** One line per split: the first of {@code metrics} the split has, by step (a step logged twice keeps its last value). */
+  private static LineChart chart(String title, List<String> metrics, List<HistoryEntry> history, List<String> splits) {
+    LineChart c = new LineChart(title);
+    if (title.startsWith("Success")) {
+      c.yRange(0, 1);
+    }
+    int color = 0;
+    for (String split : splits) {
+      List<HistoryEntry> lines = history.stream().filter(h -> h.split().equals(split)).toList();
+      String metric = metrics.stream()
+          .filter(m -> lines.stream().anyMatch(h -> !Double.isNaN(h.metric(m)))).findFirst().orElse(null);
+      if (metric == null) {
+        continue;
+      }
+      TreeMap<Integer, Double> byStep = new TreeMap<>();
+      for (HistoryEntry h : lines) {
+        if (!Double.isNaN(h.metric(metric))) {
+          byStep.put(h.step(), h.metric(metric));
+        }
+      }
+      double[] x = byStep.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+      double[] y = byStep.values().stream().mapToDouble(Double::doubleValue).toArray();
+      c.add(new LineChart.Series(split, COLORS[color++ % COLORS.length], x, y));
+    }
+    return c;
   }
 
   private static void appendTrajectory(StringBuilder sb, Trajectory t, int index, boolean open) {
@@ -264,6 +364,7 @@ public final class ReportWriter {
       table.metrics caption{text-align:left;font-weight:600;padding:4px 0}
       table.metrics th,table.metrics td{border:1px solid #e4e4e4;padding:2px 8px;text-align:left;font-weight:normal}
       table.metrics td{font-family:ui-monospace,monospace}
+      table.errors th.tool{font-style:italic}
       .group{border:1px solid #e4e4e4;border-radius:6px;padding:6px 10px;margin:10px 0;background:#fafafa}
       details.trajectory{margin:4px 0;background:#fff;border:1px solid #eee;border-radius:4px;padding:4px 8px}
       summary{cursor:pointer}.meta{color:#666;font-size:12px;margin:4px 0}

@@ -71,14 +71,31 @@ public final class RunStore {
     return open(root.resolve(project).resolve("models").resolve(name));
   }
 
-  /** A run store rooted at an existing or new model folder. */
+  /**
+   * A run store rooted at an existing or new model folder. An existing {@code history.jsonl} is
+   * read through once, so that a corrupt line is reported now (file and line number), not by the
+   * report written after hours of training.
+   */
   public static RunStore open(Path modelDir) {
     try {
       Files.createDirectories(modelDir.resolve("checkpoints"));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create run folder " + modelDir, e);
+      throw new UncheckedIOException("cannot create run folder " + modelDir + ": " + reason(e), e);
     }
-    return new RunStore(modelDir);
+    RunStore store = new RunStore(modelDir);
+    store.history();
+    return store;
+  }
+
+  /** Why an I/O operation failed, as the OS says it ("No space left on device"), for messages. */
+  static String reason(IOException e) {
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    if (e instanceof NoSuchFileException) {
+      return "no such file or folder";
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
   /** The model folder ({@code .art/<project>/models/<name>}). */
@@ -131,7 +148,7 @@ public final class RunStore {
       byte[] line = (JSON.writeValueAsString(entry) + "\n").getBytes(StandardCharsets.UTF_8);
       AtomicFiles.append(file, line);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot append to " + file, e);
+      throw new UncheckedIOException("cannot append to " + file + ": " + reason(e), e);
     }
   }
 
@@ -144,7 +161,7 @@ public final class RunStore {
     } catch (NoSuchFileException e) {
       return List.of();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      throw new UncheckedIOException("cannot read " + file + ": " + reason(e), e);
     }
     List<HistoryEntry> out = new ArrayList<>();
     int start = 0;
@@ -165,7 +182,9 @@ public final class RunStore {
       try {
         out.add(JSON.readValue(line, HistoryEntry.class));
       } catch (IOException e) {
-        throw new UncheckedIOException(file + " line " + lineNo + " is not a history entry: " + e.getMessage(), e);
+        String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        throw new UncheckedIOException(file + " line " + lineNo + " is not a history entry ("
+            + why.lines().findFirst().orElse("") + "); fix or delete that line", e);
       }
     }
     return Collections.unmodifiableList(out);
@@ -185,7 +204,7 @@ public final class RunStore {
     } catch (NoSuchFileException e) {
       return List.of();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      throw new UncheckedIOException("cannot read " + file + ": " + reason(e), e);
     }
     TreeMap<Integer, List<Trajectory>> byGroup = new TreeMap<>();
     for (int i = 0; i < lines.size(); i++) {
@@ -220,7 +239,7 @@ public final class RunStore {
       }
       AtomicFiles.write(file, sb.toString().getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
+      throw new UncheckedIOException("cannot write " + file + ": " + reason(e), e);
     }
   }
 
@@ -291,8 +310,42 @@ public final class RunStore {
       AtomicFiles.fsyncDirectory(checkpointsDir());
       return target;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write checkpoint " + target, e);
+      throw new UncheckedIOException("cannot write checkpoint " + target + ": " + reason(e), e);
     }
+  }
+
+  /**
+   * Rolls the run back to its last committed step. A checkpoint is written before the history
+   * lines of its step, so a kill or a failed write in between leaves a checkpoint whose step has
+   * no history; resuming from it would skip that step's metrics for good. Every checkpoint
+   * newer than the latest one whose step has a {@code split} line that {@code committed}
+   * accepts is deleted, so that training resumes from the committed one and does the step again
+   * (the step's earlier lines stay; readers take a step's last line).
+   *
+   * @return the steps deleted, ascending
+   */
+  public synchronized List<Integer> rollBackToCommitted(String split, java.util.function.Predicate<HistoryEntry> committed) {
+    java.util.Set<Integer> done = new java.util.HashSet<>();
+    for (HistoryEntry h : history(split)) {
+      if (committed.test(h)) {
+        done.add(h.step());
+      }
+    }
+    List<Integer> steps = checkpointSteps();
+    List<Integer> deleted = new ArrayList<>();
+    for (int i = steps.size() - 1; i >= 0 && !done.contains(steps.get(i)); i--) {
+      int s = steps.get(i);
+      try {
+        Path doomed = checkpointsDir().resolve(TMP_PREFIX + "delete-" + s);
+        AtomicFiles.move(checkpointDir(s), doomed);
+        AtomicFiles.deleteTree(doomed);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete checkpoint " + checkpointDir(s) + ": " + reason(e), e);
+      }
+      log.warn("checkpoint {} has no {} history line: rolled back, the step will be trained again", s, split);
+      deleted.add(0, s);
+    }
+    return List.copyOf(deleted);
   }
 
   /** The steps of all complete checkpoints, ascending. */
@@ -308,7 +361,7 @@ public final class RunStore {
     } catch (NoSuchFileException e) {
       return List.of();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + checkpointsDir(), e);
+      throw new UncheckedIOException("cannot list " + checkpointsDir() + ": " + reason(e), e);
     }
     Collections.sort(steps);
     return List.copyOf(steps);
@@ -365,7 +418,7 @@ public final class RunStore {
           AtomicFiles.move(checkpointDir(s), doomed);
           AtomicFiles.deleteTree(doomed);
         } catch (IOException e) {
-          throw new UncheckedIOException("cannot delete checkpoint " + checkpointDir(s), e);
+          throw new UncheckedIOException("cannot delete checkpoint " + checkpointDir(s) + ": " + reason(e), e);
         }
         deleted.add(s);
       }

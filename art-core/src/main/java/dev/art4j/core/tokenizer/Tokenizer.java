@@ -85,7 +85,13 @@ public final class Tokenizer implements AutoCloseable {
       vocab.put(e.getKey(), e.getValue().asInt());
     }
     Set<Integer> special = new LinkedHashSet<>();
+    int index = 0;
     for (JsonNode t : spec.path("added_tokens")) {
+      if (!t.path("content").isTextual() || !t.path("id").isIntegralNumber() || t.get("id").asInt() < 0) {
+        throw new IllegalArgumentException(file + ": added_tokens[" + index + "] needs a string content and an id >= 0, got "
+            + abbreviate(t.toString()));
+      }
+      index++;
       vocab.put(t.get("content").asText(), t.get("id").asInt());
       if (t.path("special").asBoolean(false)) {
         special.add(t.get("id").asInt());
@@ -121,8 +127,19 @@ public final class Tokenizer implements AutoCloseable {
     options.put("truncation", "false");
     options.put("padding", "false");
     options.put("maxLength", "-1");
-    HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(file, options);
+    HuggingFaceTokenizer hf;
+    try {
+      hf = HuggingFaceTokenizer.newInstance(file, options);
+    } catch (RuntimeException e) {
+      // the Rust library's own reading of the file: the message says which field it choked on
+      throw new IllegalArgumentException(file + ": not a tokenizer the tokenizers library can load: "
+          + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+    }
     return new Tokenizer(hf, vocab, special, new ArrayList<>(eos), pad, bos);
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
   }
 
   private static JsonNode readJson(Path file) throws IOException {

@@ -8,8 +8,28 @@ package dev.art4j.core.trajectory;
  * @param ids      (seq) token ids
  * @param sampled  (seq) true where the id was sampled by the policy
  * @param logprobs (seq) log-prob at sampling time where {@code sampled}, NaN elsewhere
+ * @param temperatures (seq) the temperature those log-probs are at (see {@link Turn#temperature()})
+ *                 where {@code sampled}, 1 elsewhere
  */
-public record TokenSequence(int[] ids, boolean[] sampled, float[] logprobs) {
+public record TokenSequence(int[] ids, boolean[] sampled, float[] logprobs, float[] temperatures) {
+
+  public TokenSequence {
+    if (sampled.length != ids.length || logprobs.length != ids.length || temperatures.length != ids.length) {
+      throw new IllegalArgumentException("token sequence arrays differ in length: " + ids.length + " ids, "
+          + sampled.length + " sampled flags, " + logprobs.length + " logprobs, " + temperatures.length + " temperatures");
+    }
+  }
+
+  /** A sequence whose log-probs (if any) are at temperature 1, e.g. supervised data. */
+  public TokenSequence(int[] ids, boolean[] sampled, float[] logprobs) {
+    this(ids, sampled, logprobs, ones(ids.length));
+  }
+
+  private static float[] ones(int n) {
+    float[] t = new float[n];
+    java.util.Arrays.fill(t, 1f);
+    return t;
+  }
 
   public int length() {
     return ids.length;

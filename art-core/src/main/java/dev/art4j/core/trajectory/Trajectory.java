@@ -107,6 +107,8 @@ public record Trajectory(
     boolean[] sampled = new boolean[n];
     float[] logprobs = new float[n];
     Arrays.fill(logprobs, Float.NaN);
+    float[] temperatures = new float[n];
+    Arrays.fill(temperatures, 1f);
     for (int t = 0; t < turns.size(); t++) {
       Turn turn = turns.get(t);
       int start = turn.promptIds().length;
@@ -123,9 +125,10 @@ public record Trajectory(
         }
         sampled[start + i] = true;
         logprobs[start + i] = turn.logprobs()[i];
+        temperatures[start + i] = turn.temperature();
       }
     }
-    return new TokenSequence(ids, sampled, logprobs);
+    return new TokenSequence(ids, sampled, logprobs, temperatures);
   }
 
   private static <K, V> Map<K, V> unmodifiableCopy(Map<K, V> m) {

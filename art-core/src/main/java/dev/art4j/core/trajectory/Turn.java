@@ -1,5 +1,6 @@
 package dev.art4j.core.trajectory;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Arrays;
 import java.util.Objects;
@@ -12,11 +13,16 @@ import java.util.Objects;
  * @param promptIds  every token the model saw before sampling (the whole conversation so far)
  * @param sampledIds the tokens the model produced, in order
  * @param logprobs   {@code log p(sampledIds[i] | promptIds, sampledIds[..i])} at sampling time
+ * @param temperature the temperature {@code T} of those log-probs, {@code log softmax(z / T)}: the
+ *                   sampling temperature, 1 for greedy decoding. The trainer divides its logits by
+ *                   the same {@code T}, so that {@code pi_new / pi_old = 1} on-policy at any
+ *                   temperature.
  */
 public record Turn(
     @JsonProperty("prompt_ids") int[] promptIds,
     @JsonProperty("sampled_ids") int[] sampledIds,
-    @JsonProperty("logprobs") float[] logprobs) {
+    @JsonProperty("logprobs") float[] logprobs,
+    @JsonProperty("temperature") float temperature) {
 
   public Turn {
     Objects.requireNonNull(promptIds, "promptIds");
@@ -26,6 +32,21 @@ public record Turn(
       throw new IllegalArgumentException(
           "turn has " + sampledIds.length + " sampled ids but " + logprobs.length + " logprobs");
     }
+    if (!(temperature > 0) || Float.isInfinite(temperature)) {
+      throw new IllegalArgumentException("turn temperature must be finite and > 0, got " + temperature);
+    }
+  }
+
+  /** A turn whose log-probs are at temperature 1. */
+  public Turn(int[] promptIds, int[] sampledIds, float[] logprobs) {
+    this(promptIds, sampledIds, logprobs, 1f);
+  }
+
+  /** Reads turns written before the temperature was recorded as temperature-1 turns. */
+  @JsonCreator
+  static Turn fromJson(@JsonProperty("prompt_ids") int[] promptIds, @JsonProperty("sampled_ids") int[] sampledIds,
+      @JsonProperty("logprobs") float[] logprobs, @JsonProperty("temperature") Float temperature) {
+    return new Turn(promptIds, sampledIds, logprobs, temperature == null ? 1f : temperature);
   }
 
   @Override
@@ -33,12 +54,13 @@ public record Turn(
     return o instanceof Turn t
         && Arrays.equals(promptIds, t.promptIds)
         && Arrays.equals(sampledIds, t.sampledIds)
-        && Arrays.equals(logprobs, t.logprobs);
+        && Arrays.equals(logprobs, t.logprobs)
+        && temperature == t.temperature;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(Arrays.hashCode(promptIds), Arrays.hashCode(sampledIds), Arrays.hashCode(logprobs));
+    return Objects.hash(Arrays.hashCode(promptIds), Arrays.hashCode(sampledIds), Arrays.hashCode(logprobs), temperature);
   }
 
   @Override

@@ -58,4 +58,40 @@ class ArgumentValidatorTest {
     assertEquals(List.of(), ClosestNames.closest("weather_forecast", tools, 3));
     assertEquals(3, ClosestNames.distance("kitten", "sitting"));
   }
+
+  /** What a Pydantic-based MCP server emits for {@code def f(p: Point, shift: float | None = None, mode: ...)}. */
+  static final String PYDANTIC = """
+      {"$defs": {"Point": {"properties": {"x": {"title": "X", "type": "number"}, "y": {"title": "Y", "type": "number"}},
+                           "required": ["x", "y"], "title": "Point", "type": "object"},
+                 "Tree": {"type": "object", "properties": {"value": {"type": "integer"},
+                          "children": {"type": "array", "items": {"$ref": "#/$defs/Tree"}}}}},
+       "properties": {"p": {"$ref": "#/$defs/Point"},
+                      "shift": {"anyOf": [{"type": "number"}, {"type": "null"}], "default": null},
+                      "mode": {"oneOf": [{"const": "sum"}, {"type": "integer", "minimum": 0}]},
+                      "both": {"allOf": [{"$ref": "#/$defs/Point"}, {"properties": {"z": {"type": "number"}}}]},
+                      "tree": {"$ref": "#/$defs/Tree"},
+                      "loop": {"$ref": "#/properties/loop"}},
+       "required": ["p", "shift"], "title": "fArguments", "type": "object"}""";
+
+  static List<String> pydantic(String args) throws Exception {
+    return ArgumentValidator.validate(JSON.readTree(PYDANTIC), JSON.readTree(args));
+  }
+
+  @Test
+  void followsLocalReferencesAndCombinators() throws Exception {
+    assertEquals(List.of(), pydantic("{\"p\": {\"x\": 2, \"y\": 3}, \"shift\": null, \"mode\": \"sum\"}"));
+    assertEquals(List.of(), pydantic("{\"p\": {\"x\": 2, \"y\": 3}, \"shift\": 1.5, \"mode\": 4,"
+        + " \"both\": {\"x\": 1, \"y\": 2, \"z\": 3}, \"tree\": {\"value\": 1, \"children\": [{\"value\": 2}]}, \"loop\": 1}"));
+    assertEquals(List.of("field `p` must be an object, got number 3"), pydantic("{\"p\": 3, \"shift\": null}"));
+    assertEquals(List.of("missing required field `p.y`", "field `p.x` must be a number, got string \"two\""),
+        pydantic("{\"p\": {\"x\": \"two\"}, \"shift\": null}"));
+    assertEquals(List.of("field `mode` matches none of the allowed forms, got \"max\""),
+        pydantic("{\"p\": {\"x\": 2, \"y\": 3}, \"shift\": null, \"mode\": \"max\"}"));
+    assertEquals(List.of("missing required field `both.y`", "field `both.z` must be a number, got string \"z\""),
+        pydantic("{\"p\": {\"x\": 2, \"y\": 3}, \"shift\": null, \"both\": {\"x\": 1, \"z\": \"z\"}}"));
+    assertEquals(List.of("field `tree.children[0].children[0].value` must be an integer, got string \"deep\""),
+        pydantic("{\"p\": {\"x\": 2, \"y\": 3}, \"shift\": null,"
+            + " \"tree\": {\"children\": [{\"children\": [{\"value\": \"deep\"}]}]}}"));
+    assertEquals(List.of("missing required field `shift`"), pydantic("{\"p\": {\"x\": 2, \"y\": 3}}"));
+  }
 }

@@ -132,7 +132,7 @@ class BatchingTest {
         }
       }
       // capacity 4 < prompt forces the cache to grow, twice
-      try (KvCache cache = KvCache.create(model.config(), 4, manager)) {
+      try (ReferenceKvCache cache = ReferenceKvCache.create(model.config(), 4, manager)) {
         try (NDManager step = manager.newSubManager()) {
           NDArray full = step.create(mask);
           NDArray logits = model.forward(step.create(ids), step.create(pos),
@@ -166,7 +166,7 @@ class BatchingTest {
   @Test
   void sharedPrefillFansOutToAGroup() throws Exception {
     try (Transformer model = Transformer.load(Fixtures.model("tiny-qwen3"), manager);
-        KvCache cache = KvCache.create(model.config(), 16, manager)) {
+        ReferenceKvCache cache = ReferenceKvCache.create(model.config(), 16, manager)) {
       long[] prompt = {4, 8, 15, 16, 23};
       long[] next = {42, 7, 99};
       try (NDManager step = manager.newSubManager()) {
@@ -207,7 +207,7 @@ class BatchingTest {
   void forwardLeavesNothingInLongLivedManagers() throws Exception {
     try (Transformer model = Transformer.load(Fixtures.model("tiny-qwen2"), manager);
         Lora adapter = Lora.load(Fixtures.model("tiny-qwen2").resolve("adapter"), model.config(), manager);
-        KvCache cache = KvCache.create(model.config(), 64, manager)) {
+        ReferenceKvCache cache = ReferenceKvCache.create(model.config(), 64, manager)) {
       int weights = model.manager().getManagedArrays().size();
       int lora = adapter.manager().getManagedArrays().size();
       long[] ids = sequences(256, 3, 9)[0];

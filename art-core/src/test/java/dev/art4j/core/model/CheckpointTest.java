@@ -264,4 +264,70 @@ class CheckpointTest {
     double mid = 2 * Math.PI / 32; // smooth: s = (64/32 - 1) / 3 = 1/3
     assertEquals((1 - 1.0 / 3) * mid / 8 + mid / 3, s.scale(mid), 1e-12);
   }
+
+  @Test
+  void aConfigWithFewerLayersThanTheFileIsRefused(@TempDir Path tmp) throws Exception {
+    Path src = Fixtures.model("tiny-qwen2");
+    Files.copy(src.resolve("model.safetensors"), tmp.resolve("model.safetensors"));
+    config(tmp, "tiny-qwen2", n -> n.put("num_hidden_layers", 1));
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Transformer.load(tmp, manager));
+    assertTrue(e.getMessage().contains(tmp.resolve("model.safetensors").toString())
+        && e.getMessage().contains("tensors for 2 layers") && e.getMessage().contains("num_hidden_layers 1")
+        && e.getMessage().contains("model.layers.1."), e.getMessage());
+  }
+
+  @Test
+  void aTensorTheConfigDoesNotDeclareIsRefused(@TempDir Path tmp) throws Exception {
+    // a llama checkpoint with an o_proj bias its config does not declare: dropping it would change every output
+    Path dir = rewrite(tmp, "tiny-llama-bf16", t -> {
+      NDArray w = t.get("model.layers.0.self_attn.o_proj.weight");
+      t.put("model.layers.0.self_attn.o_proj.bias", w.get(":, 0").duplicate());
+    });
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Transformer.load(dir, manager));
+    assertTrue(e.getMessage().contains("tensor model.layers.0.self_attn.o_proj.bias"), e.getMessage());
+  }
+
+  @Test
+  void nonFiniteWeightsAreRefused(@TempDir Path tmp) throws Exception {
+    Path dir = rewrite(tmp.resolve("nan"), "tiny-qwen2", t -> {
+      NDArray w = t.get("model.layers.1.self_attn.v_proj.weight");
+      float[] values = w.toFloatArray();
+      values[70] = Float.NaN;
+      values[71] = Float.POSITIVE_INFINITY;
+      t.put("model.layers.1.self_attn.v_proj.weight", w.getManager().create(values, w.getShape()));
+    });
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Transformer.load(dir, manager));
+    assertTrue(e.getMessage().contains(dir.resolve("model.safetensors").toString())
+        && e.getMessage().contains("tensor model.layers.1.self_attn.v_proj.weight")
+        && e.getMessage().contains("2 non-finite values (NaN at flat index 70)"), e.getMessage());
+  }
+
+  /** Header of a safetensors file with two F32 tensors of 4 elements each at the given offsets. */
+  static void writeRaw(Path file, long aBegin, long bBegin, int dataBytes) throws IOException {
+    String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[" + aBegin + "," + (aBegin + 16) + "]},"
+        + "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[" + bBegin + "," + (bBegin + 16) + "]}}";
+    byte[] json = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8 + json.length + dataBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    buf.putLong(json.length).put(json);
+    Files.write(file, buf.array());
+  }
+
+  @Test
+  void overlappingOrOutOfFileByteRangesAreRefused(@TempDir Path tmp) throws Exception {
+    Path file = tmp.resolve("x.safetensors");
+    writeRaw(file, 0, 16, 32);
+    assertEquals(java.util.Set.of("a", "b"), Safetensors.open(file).names());
+    writeRaw(file, 0, 8, 32);
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Safetensors.open(file));
+    assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("tensors a and b overlap"), e.getMessage());
+    writeRaw(file, 0, 0, 32);
+    e = assertThrows(CheckpointException.class, () -> Safetensors.open(file));
+    assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+    writeRaw(file, 0, 16, 24);
+    e = assertThrows(CheckpointException.class, () -> Safetensors.open(file));
+    assertTrue(e.getMessage().contains("tensor b ends at byte"), e.getMessage());
+    writeRaw(file, 0, Long.MAX_VALUE - 8, 32);
+    e = assertThrows(CheckpointException.class, () -> Safetensors.open(file));
+    assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("tensor b"), e.getMessage());
+  }
 }

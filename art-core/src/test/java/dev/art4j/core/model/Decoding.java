@@ -11,7 +11,7 @@ final class Decoding {
 
   static long[] greedy(Transformer model, Lora adapter, long[] prompt, int n, NDManager parent) {
     long[] out = new long[n];
-    try (KvCache cache = KvCache.create(model.config(), 4, parent)) {
+    try (ReferenceKvCache cache = ReferenceKvCache.create(model.config(), 4, parent)) {
       long[] ids = prompt;
       int pos = 0;
       for (int i = 0; i < n; i++) {

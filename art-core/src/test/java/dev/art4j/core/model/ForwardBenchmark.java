@@ -95,7 +95,7 @@ public final class ForwardBenchmark {
 
       // cached decode, one token per step
       for (int b : new int[] {1, batch}) {
-        try (KvCache cache = KvCache.create(config, seq + 40, root)) {
+        try (ReferenceKvCache cache = ReferenceKvCache.create(config, seq + 40, root)) {
           try (NDManager step = root.newSubManager()) {
             long[][] prompt = new long[b][];
             System.arraycopy(ids, 0, prompt, 0, b);

@@ -165,4 +165,99 @@ class LoraTest {
     e = assertThrows(CheckpointException.class, () -> Lora.load(tmp.resolve("a"), config, manager));
     assertTrue(e.getMessage().contains("adapter_config.json") && e.getMessage().contains("malformed"), e.getMessage());
   }
+
+  /** The fixture adapter (all seven projections of every layer) with another adapter_config.json. */
+  static Path adapterWithConfig(Path tmp, String name, String config) throws Exception {
+    Path dir = tmp.resolve(name);
+    Files.createDirectories(dir);
+    Files.copy(Fixtures.model("tiny-qwen2").resolve("adapter/adapter_model.safetensors"),
+        dir.resolve("adapter_model.safetensors"));
+    Files.writeString(dir.resolve("adapter_config.json"), config);
+    return dir;
+  }
+
+  @Test
+  void tensorsTheConfigDoesNotTargetAreRefusedUnlessPartial(@TempDir Path tmp) throws Exception {
+    Path fixture = Fixtures.model("tiny-qwen2");
+    Path onlyQ = adapterWithConfig(tmp, "q", "{\"r\":4,\"lora_alpha\":8,\"target_modules\":[\"q_proj\"]}");
+    try (Transformer model = Transformer.load(fixture, manager)) {
+      CheckpointException e = assertThrows(CheckpointException.class, () -> Lora.load(onlyQ, model.config(), manager));
+      assertTrue(e.getMessage().contains(onlyQ.resolve("adapter_model.safetensors").toString())
+          && e.getMessage().contains("layers.0.mlp.down_proj.lora_A.weight")
+          && e.getMessage().contains("adapts module down_proj")
+          && e.getMessage().contains("does not target"), e.getMessage());
+      // opted in: q_proj only, and it gives the logits of the full adapter with the others zeroed
+      try (Lora partial = Lora.loadPartial(onlyQ, model.config(), manager);
+          Lora full = Lora.load(fixture.resolve("adapter"), model.config(), manager)) {
+        assertEquals(List.of("q_proj"), partial.config().targetModules());
+        assertEquals(2 * model.config().numHiddenLayers(), partial.parameters().size());
+        for (int l = 0; l < model.config().numHiddenLayers(); l++) {
+          for (Projection p : Projection.values()) {
+            if (p != Projection.Q) {
+              full.b(l, p).set(new float[(int) full.b(l, p).size()]);
+            }
+          }
+        }
+        assertArrayEquals(logits(model, full), logits(model, partial));
+        assertFalse(java.util.Arrays.equals(logits(model, null), logits(model, partial)));
+      }
+    }
+  }
+
+  @Test
+  void aTargetRegexThatMatchesNothingIsRefused(@TempDir Path tmp) throws Exception {
+    ModelConfig config = ModelConfig.load(Fixtures.model("tiny-qwen2").resolve("config.json"));
+    Path none = adapterWithConfig(tmp, "none", "{\"r\":4,\"target_modules\":\".*\\\\.query\"}");
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Lora.load(none, config, manager));
+    assertTrue(e.getMessage().contains("adapter_config.json") && e.getMessage().contains("target_modules")
+        && e.getMessage().contains("matches no projection"), e.getMessage());
+    assertThrows(CheckpointException.class, () -> Lora.loadPartial(none, config, manager));
+    // a regex for layer 0 only: layer 1's tensors are not dropped without a word
+    Path layer0 = adapterWithConfig(tmp, "layer0",
+        "{\"r\":4,\"target_modules\":\"model\\\\.layers\\\\.0\\\\..*_proj\"}");
+    e = assertThrows(CheckpointException.class, () -> Lora.load(layer0, config, manager));
+    assertTrue(e.getMessage().contains("model.layers.1.") && e.getMessage().contains("does not target"), e.getMessage());
+    try (Lora partial = Lora.loadPartial(layer0, config, manager)) {
+      assertTrue(partial.a(0, Projection.Q) != null && partial.a(1, Projection.Q) == null);
+    }
+  }
+
+  @Test
+  void tensorsForALayerTheModelLacksAreRefused(@TempDir Path tmp) throws Exception {
+    Path fixture = Fixtures.model("tiny-qwen2");
+    ModelConfig config = ModelConfig.load(fixture.resolve("config.json"));
+    int layers = config.numHiddenLayers();
+    Path dir = tmp.resolve("extra");
+    Files.createDirectories(dir);
+    Files.copy(fixture.resolve("adapter/adapter_config.json"), dir.resolve("adapter_config.json"));
+    Safetensors st = Safetensors.open(fixture.resolve("adapter/adapter_model.safetensors"));
+    try (NDManager m = manager.newSubManager()) {
+      java.util.Map<String, NDArray> tensors = new java.util.TreeMap<>();
+      for (String name : st.names()) {
+        tensors.put(name, st.load(name, m));
+      }
+      String extra = "base_model.model.model.layers." + layers + ".mlp.down_proj.lora_A.weight";
+      tensors.put(extra, st.load("base_model.model.model.layers.0.mlp.down_proj.lora_A.weight", m));
+      Safetensors.write(dir.resolve("adapter_model.safetensors"), tensors, null);
+      CheckpointException e = assertThrows(CheckpointException.class, () -> Lora.load(dir, config, manager));
+      assertTrue(e.getMessage().contains(extra) && e.getMessage().contains("the model has " + layers + " layers"),
+          e.getMessage());
+      try (Lora partial = Lora.loadPartial(dir, config, manager)) {
+        assertEquals(2 * 7 * layers, partial.parameters().size());
+      }
+    }
+  }
+
+  @Test
+  void badRegexAndDropoutInTheConfigNameTheField(@TempDir Path tmp) throws Exception {
+    ModelConfig config = ModelConfig.load(Fixtures.model("tiny-qwen2").resolve("config.json"));
+    Path regex = adapterWithConfig(tmp, "regex", "{\"r\":4,\"target_modules\":\"(q_proj\"}");
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Lora.load(regex, config, manager));
+    assertTrue(e.getMessage().contains("target_modules") && e.getMessage().contains("invalid regex"), e.getMessage());
+    Path dropout = adapterWithConfig(tmp, "dropout",
+        "{\"r\":4,\"lora_dropout\":1.5,\"target_modules\":\"all-linear\"}");
+    e = assertThrows(CheckpointException.class, () -> Lora.load(dropout, config, manager));
+    assertTrue(e.getMessage().contains("adapter_config.json") && e.getMessage().contains("lora_dropout")
+        && e.getMessage().contains("1.5"), e.getMessage());
+  }
 }

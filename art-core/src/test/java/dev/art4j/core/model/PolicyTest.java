@@ -50,7 +50,7 @@ class PolicyTest {
       policy.model().forward(step.create(new long[] {5, 17, 42, 7}).reshape(1, 4), policy.adapter());
       int plain = step.getManagedArrays().size();
       try (NDManager other = policy.manager().newSubManager();
-          KvCache cache = KvCache.create(policy.config(), 2, other)) {
+          ReferenceKvCache cache = ReferenceKvCache.create(policy.config(), 2, other)) {
         policy.model().forward(other.create(new long[] {5, 17, 42, 7}).reshape(1, 4),
             other.create(new long[] {0, 1, 2, 3}).reshape(1, 4), null, cache, policy.adapter());
         int cached = other.getManagedArrays().size();

@@ -101,6 +101,59 @@ class ReportWriterTest {
   }
 
   @Test
+  void theJudgeCostChartAppearsOnlyWhenTheHistoryHasCosts() throws IOException {
+    RunStore store = RunStore.open(dir);
+    store.appendHistory(new HistoryEntry(1, "train", Map.of("reward_mean", 0.5), null, null));
+    assertFalse(Files.readString(ReportWriter.write(dir)).contains("Judge cost"), "no judge, no cost chart");
+    double[] total = {0.002, 0.0035, 0.0061};
+    for (int step = 2; step <= 4; step++) {
+      store.appendHistory(new HistoryEntry(step, "train", Map.of("reward_mean", 0.5, "costs/judge",
+          total[step - 2] - (step == 2 ? 0 : total[step - 3]), "costs/judge_total", total[step - 2]), null, null));
+    }
+    List<double[]> cost = polyline(Files.readString(ReportWriter.write(dir)), "Judge cost, running total ($)", "train");
+    assertEquals(3, cost.size(), "steps 2-4; step 1 had no cost");
+    double slope = (cost.get(2)[1] - cost.get(0)[1]) / (total[2] - total[0]);
+    assertEquals(cost.get(0)[1] + slope * (total[1] - total[0]), cost.get(1)[1], 0.02);
+  }
+
+  @Test
+  void toolCallErrorsByKindAndToolPerStep() throws IOException {
+    RunStore store = RunStore.open(dir);
+    store.appendHistory(new HistoryEntry(1, "train", Map.of("reward_mean", 0.2), null, null));
+    assertFalse(Files.readString(ReportWriter.write(dir)).contains("Tool-call errors"), "no counts logged, no section");
+    double[] unknown = {3, 0, 1};
+    for (int step = 1; step <= 3; step++) {
+      Map<String, Double> m = new java.util.LinkedHashMap<>();
+      m.put("tool_errors/unknown_tool", unknown[step - 1]);
+      m.put("tool_errors/bad_arguments", step == 1 ? 2.0 : 0.0);
+      m.put("tool_errors/server_error", 0.0);
+      m.put("tool_errors/timeout", step == 3 ? 1.0 : 0.0);
+      if (unknown[step - 1] > 0) {
+        m.put("tool_errors/tool/(unknown)", unknown[step - 1]);
+      }
+      if (step == 1) {
+        m.put("tool_errors/tool/division", 2.0);
+      }
+      if (step == 3) {
+        m.put("tool_errors/tool/sleep", 1.0);
+      }
+      store.appendHistory(new HistoryEntry(step, "train", m, null, null));
+    }
+    String html = Files.readString(ReportWriter.write(dir));
+    List<double[]> line = polyline(html, "Tool-call errors by kind (train)", "unknown_tool");
+    assertEquals(3, line.size());
+    assertTrue(line.get(0)[1] < line.get(2)[1] && line.get(2)[1] < line.get(1)[1], "3, then 0, then 1 drawn in order");
+    String table = html.substring(html.indexOf("<table class=\"metrics errors\">"),
+        html.indexOf("</table>", html.indexOf("<table class=\"metrics errors\">")));
+    assertTrue(table.contains("train · 2 of 3 steps with failed tool calls"), table);
+    assertTrue(table.contains("<th>step</th><th>unknown_tool</th><th>bad_arguments</th><th>server_error</th><th>timeout</th>"
+        + "<th class=\"tool\">(unknown)</th><th class=\"tool\">division</th><th class=\"tool\">sleep</th></tr>"), table);
+    assertTrue(table.contains("<tr><td>1</td><td>3</td><td>2</td><td>0</td><td>0</td><td>3</td><td>2</td><td>0</td></tr>"), table);
+    assertTrue(table.contains("<tr><td>3</td><td>1</td><td>0</td><td>0</td><td>1</td><td>1</td><td>0</td><td>1</td></tr>"), table);
+    assertFalse(table.contains("<tr><td>2</td>"), "a step without errors has no row");
+  }
+
+  @Test
   void emptyRunStillGivesAReport() throws IOException {
     String html = Files.readString(ReportWriter.write(dir));
     assertEquals(4, count(html, "no data yet"));

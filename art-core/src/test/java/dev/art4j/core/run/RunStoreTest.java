@@ -137,4 +137,52 @@ class RunStoreTest {
     RunStore store = RunStore.open(root.resolve("m"));
     assertThrows(IllegalArgumentException.class, () -> store.trajectoriesFile("a/b", 1));
   }
+
+  @Test
+  void aCorruptLineIsReportedWhenTheStoreIsOpened() throws IOException {
+    Path dir = root.resolve("m");
+    RunStore.open(dir).appendHistory(new HistoryEntry(1, "train", Map.of("loss", 1.0), null, null));
+    Files.writeString(dir.resolve("history.jsonl"), "{\"step\": 2, \"split\": \"tr\n", StandardOpenOption.APPEND);
+    Files.writeString(dir.resolve("history.jsonl"), "{\"step\": 3, \"split\": \"train\"}\n", StandardOpenOption.APPEND);
+    var e = assertThrows(java.io.UncheckedIOException.class, () -> RunStore.open(dir));
+    assertTrue(e.getMessage().contains(dir.resolve("history.jsonl") + " line 2 is not a history entry"), e.getMessage());
+    assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+  }
+
+  @Test
+  void writeFailuresSayWhy() throws IOException {
+    Path full = Path.of("/dev/full");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(full), "needs Linux's /dev/full");
+    RunStore store = RunStore.open(root.resolve("m"));
+    Files.createSymbolicLink(store.historyFile(), full);
+    var e = assertThrows(java.io.UncheckedIOException.class,
+        () -> store.appendHistory(new HistoryEntry(1, "train", Map.of(), null, null)));
+    assertTrue(e.getMessage().contains("cannot append to " + store.historyFile() + ": No space left on device"),
+        e.getMessage());
+    e = assertThrows(java.io.UncheckedIOException.class,
+        () -> store.writeCheckpoint(1, d -> Files.copy(full, d.resolve("x"))));
+    assertTrue(e.getMessage().contains("cannot write checkpoint") && e.getMessage().contains(": "), e.getMessage());
+    Files.createDirectories(store.trajectoriesFile("train", 1));
+    e = assertThrows(java.io.UncheckedIOException.class,
+        () -> store.log(List.of(TrajectoryGroup.of(List.of(traj("4", 1)))), "train", Map.of(), 1));
+    assertTrue(e.getMessage().contains("cannot write " + store.trajectoriesFile("train", 1) + ": "), e.getMessage());
+  }
+
+  @Test
+  void aCheckpointWithoutItsHistoryIsRolledBack() throws IOException {
+    RunStore store = RunStore.open(root.resolve("m"));
+    for (int s = 1; s <= 3; s++) {
+      final int step = s;
+      store.writeCheckpoint(s, d -> Files.writeString(d.resolve("a.txt"), "" + step));
+      if (s < 3) {
+        store.appendHistory(new HistoryEntry(s, "train", Map.of("loss", 1.0), null, null));
+        store.appendHistory(new HistoryEntry(s, "train", Map.of("reward_mean", 0.5), null, null));
+      }
+    }
+    // step 3's trainer line was written, the loop's line was not (a failed write after the checkpoint)
+    store.appendHistory(new HistoryEntry(3, "train", Map.of("loss", 1.0), null, null));
+    assertEquals(List.of(3), store.rollBackToCommitted("train", h -> h.metrics().containsKey("reward_mean")));
+    assertEquals(List.of(1, 2), store.checkpointSteps());
+    assertEquals(List.of(), store.rollBackToCommitted("train", h -> h.metrics().containsKey("reward_mean")));
+  }
 }

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.chat.ToolSpec;
+import dev.art4j.core.usage.TokenPrices;
+import dev.art4j.core.usage.TokenUsage;
+import dev.art4j.core.usage.UsageMeter;
 import dev.art4j.mcp.toolset.McpResourceInfo;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
@@ -21,6 +24,7 @@ import dev.langchain4j.model.chat.request.json.JsonIntegerSchema;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.request.json.JsonSchema;
 import dev.langchain4j.model.chat.request.json.JsonStringSchema;
+import dev.langchain4j.model.chat.response.ChatResponse;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -51,6 +55,10 @@ import org.slf4j.LoggerFactory;
  *     .build()
  *     .generate(toolset.tools(), toolset.resources(), 24);
  * }</pre>
+ *
+ * <p>Every answered request adds the prompt and completion tokens of the API's {@code usage} to
+ * {@link #usage()} (rejected replies included: they are billed too); with {@link Builder#prices},
+ * {@link #cost()} is what they cost.
  */
 public final class ScenarioGenerator {
 
@@ -62,6 +70,8 @@ public final class ScenarioGenerator {
   private final int maxAttempts;
   private final boolean referenceAnswers;
   private final int batchSize;
+  private final TokenPrices prices;
+  private final UsageMeter meter = new UsageMeter();
   /** Earlier tasks quoted in a later batch's request, the most recent ones. */
   private static final int MAX_EARLIER_SHOWN = 100;
 
@@ -71,6 +81,17 @@ public final class ScenarioGenerator {
     this.maxAttempts = b.maxAttempts;
     this.referenceAnswers = b.referenceAnswers;
     this.batchSize = b.batchSize;
+    this.prices = b.prices;
+  }
+
+  /** The tokens of every answered request so far. */
+  public TokenUsage usage() {
+    return meter.total();
+  }
+
+  /** What {@link #usage()} cost at the builder's prices; NaN without prices. */
+  public double cost() {
+    return prices == null ? Double.NaN : prices.cost(usage());
   }
 
   public static Builder builder(ChatModel model) {
@@ -185,7 +206,11 @@ public final class ScenarioGenerator {
     if (useSchema) {
       request.responseFormat(ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(responseSchema()).build());
     }
-    String text = model.chat(request.build()).aiMessage().text();
+    ChatResponse response = model.chat(request.build());
+    dev.langchain4j.model.output.TokenUsage u = response.tokenUsage();
+    meter.record(u == null || u.inputTokenCount() == null ? 0 : u.inputTokenCount(),
+        u == null || u.outputTokenCount() == null ? 0 : u.outputTokenCount());
+    String text = response.aiMessage().text();
     return text == null ? "" : text;
   }
 
@@ -330,6 +355,7 @@ public final class ScenarioGenerator {
     private int maxAttempts = 3;
     private boolean referenceAnswers;
     private int batchSize = 25;
+    private TokenPrices prices;
 
     private Builder(ChatModel model) {
       this.model = Objects.requireNonNull(model, "model");
@@ -365,6 +391,12 @@ public final class ScenarioGenerator {
     /** Also ask for each task's expected final answer (default off). */
     public Builder referenceAnswers(boolean on) {
       this.referenceAnswers = on;
+      return this;
+    }
+
+    /** The model's prices per million prompt and completion tokens, for {@link ScenarioGenerator#cost()}. */
+    public Builder prices(TokenPrices prices) {
+      this.prices = Objects.requireNonNull(prices, "prices");
       return this;
     }
 

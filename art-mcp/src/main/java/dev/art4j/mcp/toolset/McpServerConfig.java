@@ -1,5 +1,6 @@
 package dev.art4j.mcp.toolset;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -8,6 +9,8 @@ import java.util.Objects;
 /**
  * How to reach one MCP server: a local process over stdio, a streamable HTTP endpoint, or a
  * legacy SSE endpoint. The {@code name} identifies the server in logs and error messages.
+ * {@code toString()} shows the names of environment variables and headers but never their
+ * values, which often hold API keys.
  */
 public sealed interface McpServerConfig {
 
@@ -19,8 +22,9 @@ public sealed interface McpServerConfig {
    *
    * @param command program and arguments, e.g. {@code ["npx", "-y", "@coo-quack/calc-mcp"]}
    * @param env     variables added to this process's environment
+   * @param cwd     the working folder of the process, or null for this process's own
    */
-  record Stdio(String name, List<String> command, Map<String, String> env) implements McpServerConfig {
+  record Stdio(String name, List<String> command, Map<String, String> env, Path cwd) implements McpServerConfig {
     public Stdio {
       Objects.requireNonNull(name, "name");
       command = List.copyOf(command);
@@ -28,6 +32,17 @@ public sealed interface McpServerConfig {
         throw new IllegalArgumentException("stdio server `" + name + "`: empty command");
       }
       env = Map.copyOf(env == null ? Map.of() : env);
+    }
+
+    /** A server started in this process's working folder. */
+    public Stdio(String name, List<String> command, Map<String, String> env) {
+      this(name, command, env, null);
+    }
+
+    @Override
+    public String toString() {
+      return "Stdio[name=" + name + ", command=" + command.get(0) + " (+" + (command.size() - 1) + " arguments), env="
+          + env.keySet().stream().sorted().toList() + (cwd == null ? "" : ", cwd=" + cwd) + "]";
     }
   }
 
@@ -38,6 +53,11 @@ public sealed interface McpServerConfig {
       Objects.requireNonNull(url, "url");
       headers = Map.copyOf(headers == null ? Map.of() : headers);
     }
+
+    @Override
+    public String toString() {
+      return "StreamableHttp[name=" + name + ", url=" + url + ", headers=" + headers.keySet().stream().sorted().toList() + "]";
+    }
   }
 
   /** A server behind the legacy HTTP+SSE transport (e.g. {@code http://127.0.0.1:3001/sse}). */
@@ -46,6 +66,11 @@ public sealed interface McpServerConfig {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(url, "url");
       headers = Map.copyOf(headers == null ? Map.of() : headers);
+    }
+
+    @Override
+    public String toString() {
+      return "Sse[name=" + name + ", url=" + url + ", headers=" + headers.keySet().stream().sorted().toList() + "]";
     }
   }
 

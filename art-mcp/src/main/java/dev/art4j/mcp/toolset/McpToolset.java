@@ -15,6 +15,7 @@ import dev.langchain4j.model.chat.request.json.JsonAnyOfSchema;
 import dev.langchain4j.model.chat.request.json.JsonArraySchema;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.request.json.JsonSchemaElement;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +25,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,11 +69,17 @@ public final class McpToolset implements Toolset {
   private final List<ToolSpec> tools;
   private final int maxResultChars;
   private final ExecutorService executor;
+  private final Map<String, String> secrets;
 
   private record Entry(ToolSpec spec, ServerConnection connection) {}
 
   private McpToolset(Builder b) {
     this.maxResultChars = b.maxResultChars;
+    // longest first, so that a secret containing another is replaced whole
+    Map<String, String> sorted = new LinkedHashMap<>();
+    b.secrets.entrySet().stream().sorted((x, y) -> y.getKey().length() - x.getKey().length())
+        .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+    this.secrets = Collections.unmodifiableMap(sorted);
     AtomicInteger threads = new AtomicInteger();
     this.executor = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "art4j-mcp-" + threads.incrementAndGet());
@@ -85,12 +93,26 @@ public final class McpToolset implements Toolset {
         if (!names.add(config.name())) {
           throw new IllegalArgumentException("two MCP servers are named `" + config.name() + "`");
         }
-        started.add(new ServerConnection(config, b.callTimeout, b.listTimeout, executor));
+        started.add(new ServerConnection(config, b.callTimeout, b.listTimeout, executor, secrets));
       }
       Map<String, Entry> all = new LinkedHashMap<>();
       for (ServerConnection c : started) {
-        for (ToolSpecification t : c.listTools()) {
-          ToolSpec spec = toToolSpec(t);
+        List<ToolSpecification> listed = c.listTools();
+        Set<String> serverAllow = b.serverAllow.get(c.name());
+        if (serverAllow != null) {
+          Set<String> offered = new LinkedHashSet<>();
+          listed.forEach(t -> offered.add(t.name()));
+          List<String> missing = serverAllow.stream().filter(n -> !offered.contains(n)).toList();
+          if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("MCP server `" + c.name() + "`: allow-list names tools it does not offer: "
+                + missing + "; it offers: " + String.join(", ", offered));
+          }
+        }
+        for (ToolSpecification t : listed) {
+          if (serverAllow != null && !serverAllow.contains(t.name())) {
+            continue; // hidden before name clashes are settled, so it cannot hide another server's tool
+          }
+          ToolSpec spec = toToolSpec(t, c.inputSchema(t.name()));
           if (all.containsKey(spec.name())) {
             log.warn("tool `{}` of MCP server `{}` hidden: server `{}` has one of the same name", spec.name(),
                 c.name(), all.get(spec.name()).connection().name());
@@ -120,12 +142,40 @@ public final class McpToolset implements Toolset {
     } catch (RuntimeException e) {
       started.forEach(ServerConnection::close);
       executor.shutdownNow();
-      throw e;
+      throw withoutSecrets(e, secrets);
     }
+  }
+
+  /** {@code e}, or when its message shows a value taken from an environment variable, a copy showing {@code ${VAR}} instead. */
+  private static RuntimeException withoutSecrets(RuntimeException e, Map<String, String> secrets) {
+    StringBuilder all = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      all.append(t).append('\n');
+    }
+    if (secrets.isEmpty() || McpConfigFile.scrub(all.toString(), secrets).contentEquals(all)) {
+      return e;
+    }
+    // the cause chain is dropped: its messages carry the secret too
+    RuntimeException clean = e instanceof IllegalArgumentException
+        ? new IllegalArgumentException(McpConfigFile.scrub(e.getMessage(), secrets))
+        : new McpServerException(McpConfigFile.scrub(String.valueOf(e.getMessage()), secrets), null);
+    clean.setStackTrace(e.getStackTrace());
+    return clean;
   }
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * The servers of an {@code mcpServers} JSON file (the shape Claude Desktop, Cursor and VS Code
+   * use), with {@code ${VAR}} references filled in from the environment and each server's
+   * {@code allow} list applied; the other options at their defaults. See {@link Builder#config(Path)}.
+   *
+   * @throws IllegalArgumentException naming the file, server and field of a bad entry
+   */
+  public static McpToolset fromConfig(Path file) {
+    return builder().config(file).build();
   }
 
   @Override
@@ -154,7 +204,12 @@ public final class McpToolset implements Toolset {
       return ToolResult.error("Invalid arguments for tool `" + name + "`: " + String.join("; ", problems)
           + ". Expected arguments: " + entry.spec().parameters());
     }
-    return truncate(entry.connection().call(name, args.toString()));
+    ToolResult r = entry.connection().call(name, args.toString());
+    if (!secrets.isEmpty()) {
+      // what a tool returns reaches the model, the trajectory and the run store: no secret goes there
+      r = new ToolResult(McpConfigFile.scrub(r.text(), secrets), r.isError());
+    }
+    return truncate(r);
   }
 
   /** The resources of every server that has some (servers without resources add nothing). */
@@ -181,6 +236,12 @@ public final class McpToolset implements Toolset {
   /** The names of the servers, in the order they were added. */
   public List<String> servers() {
     return connections.stream().map(ServerConnection::name).toList();
+  }
+
+  /** The name of the server that serves {@code tool}, if the model is shown that tool. */
+  public Optional<String> server(String tool) {
+    Entry e = tool == null ? null : byName.get(tool);
+    return e == null ? Optional.empty() : Optional.of(e.connection().name());
   }
 
   /** How many times the stdio servers were restarted after dying, all servers together. */
@@ -225,7 +286,14 @@ public final class McpToolset implements Toolset {
     return s.length() <= max ? s : s.substring(0, max) + "...";
   }
 
-  static ToolSpec toToolSpec(ToolSpecification t) {
+  /**
+   * The tool as the model sees it: {@code rawSchema} (what the server sent, {@code $ref}s,
+   * {@code $defs} and {@code oneOf}s kept) when known, else langchain4j's reading of it.
+   */
+  static ToolSpec toToolSpec(ToolSpecification t, JsonNode rawSchema) {
+    if (rawSchema != null) {
+      return new ToolSpec(t.name(), t.description(), rawSchema);
+    }
     JsonNode schema = null;
     if (t.parameters() != null) {
       schema = JSON.valueToTree(JsonSchemaElementUtils.toMap(t.parameters(), false));
@@ -264,6 +332,8 @@ public final class McpToolset implements Toolset {
   /** Options of a {@link McpToolset}; at least one server. */
   public static final class Builder {
     private final List<McpServerConfig> servers = new ArrayList<>();
+    private final Map<String, Set<String>> serverAllow = new LinkedHashMap<>();
+    private final Map<String, String> secrets = new LinkedHashMap<>();
     private Set<String> allow;
     private Predicate<ToolSpec> filter = t -> true;
     private Duration callTimeout = Duration.ofSeconds(30);
@@ -300,6 +370,53 @@ public final class McpToolset implements Toolset {
     /** A legacy HTTP+SSE server. */
     public Builder sse(String name, String url, Map<String, String> headers) {
       return server(new McpServerConfig.Sse(name, url, headers));
+    }
+
+    /**
+     * Adds the servers of an {@code mcpServers} file:
+     *
+     * <pre>{@code
+     * {"mcpServers": {
+     *    "calc":   {"command": "npx", "args": ["-y", "@coo-quack/calc-mcp"], "env": {"TZ": "UTC"}, "allow": ["math"]},
+     *    "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {"Authorization": "Bearer ${API_KEY}"}}}}
+     * }</pre>
+     *
+     * Stdio entries take {@code command}, {@code args}, {@code env}, {@code cwd} (relative to the
+     * file's folder); HTTP entries {@code url}, {@code headers} and {@code type} ({@code http},
+     * the default for a {@code url}, or {@code sse}). {@code ${VAR}}, {@code ${env:VAR}} and
+     * {@code ${VAR:-default}} are read from the environment; the values never appear in this
+     * library's logs or error messages (which show {@code ${VAR}}). {@code allow} limits the
+     * tools of that server ({@link #allow(String, List)}), {@code "disabled": true} skips an entry,
+     * VS Code's top-level {@code "servers"} is accepted too, and other clients' extra fields are
+     * ignored with a warning.
+     *
+     * @throws IllegalArgumentException naming the file, server and field of a bad entry
+     */
+    public Builder config(Path file) {
+      return config(file, System.getenv());
+    }
+
+    /** As {@link #config(Path)}, with {@code ${VAR}} read from {@code environment}. */
+    public Builder config(Path file, Map<String, String> environment) {
+      McpConfigFile.Parsed parsed = McpConfigFile.read(file, environment);
+      for (McpConfigFile.Server s : parsed.servers()) {
+        server(s.config());
+        if (s.allow() != null) {
+          allow(s.config().name(), s.allow());
+        }
+      }
+      secrets.putAll(parsed.secrets());
+      return this;
+    }
+
+    /**
+     * Shows the model only these tools of server {@code server} (its other tools are hidden, and
+     * cannot hide a same-named tool of a later server); a name the server does not offer fails
+     * the build. Combines with {@link #allow(String...)} and the filter.
+     */
+    public Builder allow(String server, List<String> names) {
+      serverAllow.computeIfAbsent(Objects.requireNonNull(server, "server"), k -> new LinkedHashSet<>()).addAll(names);
+      return this;
     }
 
     /** Shows the model only these tools (and only those that also pass the filter); a name no server offers fails the build. */
@@ -347,6 +464,11 @@ public final class McpToolset implements Toolset {
     public McpToolset build() {
       if (servers.isEmpty()) {
         throw new IllegalStateException("an McpToolset needs at least one server");
+      }
+      for (String server : serverAllow.keySet()) {
+        if (servers.stream().noneMatch(s -> s.name().equals(server))) {
+          throw new IllegalArgumentException("allow-list for MCP server `" + server + "`, which was not added");
+        }
       }
       return new McpToolset(this);
     }

@@ -1,5 +1,6 @@
 package dev.art4j.mcp.toolset;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.art4j.core.chat.ToolResult;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
@@ -18,6 +19,7 @@ import dev.langchain4j.service.tool.ToolExecutionResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -44,9 +46,11 @@ final class ServerConnection implements AutoCloseable {
   private static final long POLL_MILLIS = 50;
 
   private final McpServerConfig config;
+  private final Map<String, String> secrets;
   private final Duration callTimeout;
   private final Duration listTimeout;
   private final ExecutorService executor;
+  private final Map<String, JsonNode> inputSchemas = InputSchemaRecorder.newStore();
   private volatile Live live;
   private volatile boolean closed;
   private int restarts;
@@ -64,6 +68,13 @@ final class ServerConnection implements AutoCloseable {
   }
 
   ServerConnection(McpServerConfig config, Duration callTimeout, Duration listTimeout, ExecutorService executor) {
+    this(config, callTimeout, listTimeout, executor, Map.of());
+  }
+
+  /** With {@code secrets}: values from environment variables that a stdio server's logs and errors show as {@code ${VAR}}. */
+  ServerConnection(McpServerConfig config, Duration callTimeout, Duration listTimeout, ExecutorService executor,
+      Map<String, String> secrets) {
+    this.secrets = secrets;
     this.config = config;
     this.callTimeout = callTimeout;
     this.listTimeout = listTimeout;
@@ -106,7 +117,7 @@ final class ServerConnection implements AutoCloseable {
   private Live start(int generation) {
     McpTransport transport;
     if (config instanceof McpServerConfig.Stdio s) {
-      transport = new StdioProcessTransport(s);
+      transport = new StdioProcessTransport(s, secrets);
     } else if (config instanceof McpServerConfig.StreamableHttp h) {
       transport = StreamableHttpMcpTransport.builder().url(h.url()).customHeaders(h.headers())
           .timeout(callTimeout.plus(listTimeout)).build();
@@ -119,7 +130,7 @@ final class ServerConnection implements AutoCloseable {
         .key(config.name())
         .clientName("art4j")
         .clientVersion("0.1.0")
-        .transport(transport)
+        .transport(new InputSchemaRecorder(transport, inputSchemas))
         .initializationTimeout(listTimeout)
         .toolExecutionTimeout(callTimeout)
         .toolExecutionTimeoutErrorMessage(TIMEOUT_SENTINEL)
@@ -138,6 +149,11 @@ final class ServerConnection implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** A tool's input schema exactly as the server listed it, or null when it sent none. */
+  JsonNode inputSchema(String tool) {
+    return inputSchemas.get(tool);
   }
 
   /** Lists the server's tools, failing after the list time-out instead of blocking forever. */

@@ -16,6 +16,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -36,6 +37,7 @@ final class StdioProcessTransport implements McpTransport {
   private static final long STDIN_CLOSE_MILLIS = 2000;
 
   private final McpServerConfig.Stdio config;
+  private final Map<String, String> secrets;
   private final Deque<String> stderrTail = new ArrayDeque<>();
   private volatile Process process;
   private volatile JsonRpcIoHandler io;
@@ -43,7 +45,13 @@ final class StdioProcessTransport implements McpTransport {
   private volatile Thread stderrPump;
 
   StdioProcessTransport(McpServerConfig.Stdio config) {
+    this(config, Map.of());
+  }
+
+  /** With {@code secrets}: values from environment variables, shown as their {@code ${VAR}} in logs and errors. */
+  StdioProcessTransport(McpServerConfig.Stdio config, Map<String, String> secrets) {
     this.config = config;
+    this.secrets = secrets;
   }
 
   @Override
@@ -51,11 +59,14 @@ final class StdioProcessTransport implements McpTransport {
     this.handler = handler;
     ProcessBuilder builder = new ProcessBuilder(config.command());
     builder.environment().putAll(config.env());
+    if (config.cwd() != null) {
+      builder.directory(config.cwd().toFile());
+    }
     try {
       process = builder.start();
     } catch (IOException e) {
-      throw new McpServerException("MCP server `" + config.name() + "`: cannot start " + String.join(" ", config.command())
-          + ": " + e.getMessage(), e);
+      throw new McpServerException(McpConfigFile.scrub("MCP server `" + config.name() + "`: cannot start "
+          + String.join(" ", config.command()) + ": " + e.getMessage(), secrets), secrets.isEmpty() ? e : null);
     }
     Process p = process;
     log.debug("MCP server `{}` started, pid {}", config.name(), p.pid());
@@ -72,7 +83,8 @@ final class StdioProcessTransport implements McpTransport {
   private void pumpStderr() {
     Process p = process;
     try (BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = err.readLine()) != null; ) {
+      for (String raw; (raw = err.readLine()) != null; ) {
+        String line = McpConfigFile.scrub(raw, secrets);
         log.info("[{}] {}", config.name(), line);
         synchronized (stderrTail) {
           if (stderrTail.size() == STDERR_LINES_KEPT) {

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.chat.ToolSpec;
+import dev.art4j.core.usage.TokenPrices;
+import dev.art4j.core.usage.TokenUsage;
 import dev.art4j.mcp.math.MathServer;
 import dev.art4j.mcp.toolset.McpToolset;
 import dev.langchain4j.model.openai.OpenAiChatModel;
@@ -87,6 +89,16 @@ class ScenarioGeneratorTest {
   static String lastUserMessage(JsonNode request) {
     JsonNode messages = request.get("messages");
     return messages.get(messages.size() - 1).get("content").asText();
+  }
+
+  @Test
+  void countsTheTokensOfEveryReplyIncludingRejectedOnes() throws Exception {
+    reply("this is not JSON");
+    reply(scenarios("What is 12 plus 30?", 1, "Share 90 between 9 people.", 2));
+    ScenarioGenerator generator = ScenarioGenerator.builder(model).prices(new TokenPrices(1.0, 4.0)).build();
+    generator.generate(tools.tools(), 2);
+    assertEquals(new TokenUsage(2, 20, 20), generator.usage());
+    assertEquals((20 * 1.0 + 20 * 4.0) / 1e6, generator.cost(), 1e-15);
   }
 
   @Test

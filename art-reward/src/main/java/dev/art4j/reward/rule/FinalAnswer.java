@@ -23,13 +23,17 @@ public final class FinalAnswer {
 
   private FinalAnswer() {}
 
-  /** The final answer, or empty when the trajectory has no assistant message. */
+  /**
+   * The final answer, or empty when the trajectory has no assistant message or its last one calls
+   * tools (the agent stopped, out of turns, before it answered: text beside a call is not an
+   * answer).
+   */
   public static Optional<String> of(Trajectory trajectory) {
     List<Message> messages = trajectory.messages();
     for (int i = messages.size() - 1; i >= 0; i--) {
       Message m = messages.get(i);
       if (m.role() == Role.ASSISTANT) {
-        return Optional.of(withoutThinking(m.content()));
+        return m.hasToolCalls() ? Optional.empty() : Optional.of(withoutThinking(m.content()));
       }
     }
     return Optional.empty();

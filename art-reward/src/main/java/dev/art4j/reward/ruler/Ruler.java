@@ -2,6 +2,9 @@ package dev.art4j.reward.ruler;
 
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
+import dev.art4j.core.usage.TokenPrices;
+import dev.art4j.core.usage.TokenUsage;
+import dev.art4j.core.usage.UsageMeter;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
@@ -57,6 +60,10 @@ import org.slf4j.LoggerFactory;
  * <p>In the scored group: {@code reward} = the judge's score, metric {@code ruler_score} = the
  * same, metric {@code independent_reward} = the reward the trajectory had before, and the log
  * line {@code "RULER explanation: ..."}. Thread-safe: one instance can score many groups at once.
+ *
+ * <p>Every answered judge call (retries included: they are billed too) adds the prompt and
+ * completion tokens of the API's {@code usage} to {@link #usage()}; with {@link Builder#prices}
+ * given, {@link #cost()} is what they cost.
  */
 public final class Ruler {
 
@@ -100,6 +107,8 @@ public final class Ruler {
   private final boolean swallowExceptions;
   private final boolean useJsonSchema;
   private final int maxConcurrency;
+  private final TokenPrices prices;
+  private final UsageMeter meter = new UsageMeter();
 
   private Ruler(Builder b) {
     this.judge = Objects.requireNonNull(b.judge, "judge (a langchain4j ChatModel) is required");
@@ -111,10 +120,26 @@ public final class Ruler {
         ? b.jsonSchema
         : judge.supportedCapabilities().contains(Capability.RESPONSE_FORMAT_JSON_SCHEMA);
     this.maxConcurrency = b.maxConcurrency;
+    this.prices = b.prices;
   }
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** The tokens of every answered judge call so far (a snapshot; subtract an earlier one for a step's share). */
+  public TokenUsage usage() {
+    return meter.total();
+  }
+
+  /** The judge's prices per million tokens, if the builder was given them. */
+  public Optional<TokenPrices> prices() {
+    return Optional.ofNullable(prices);
+  }
+
+  /** What {@link #usage()} cost at the builder's prices; NaN without prices. */
+  public double cost() {
+    return prices == null ? Double.NaN : prices.cost(usage());
   }
 
   /**
@@ -239,6 +264,7 @@ public final class Ruler {
           request.responseFormat(RESPONSE_FORMAT);
         }
         ChatResponse response = judge.chat(request.build());
+        record(response);
         text = response.aiMessage() == null ? null : response.aiMessage().text();
       } catch (NonRetriableException e) {
         last = e;
@@ -267,6 +293,12 @@ public final class Ruler {
         : "";
     throw new RulerException("RULER judge failed after " + attempts + " attempt" + (attempts == 1 ? "" : "s")
         + ": " + describe(last) + hint, last);
+  }
+
+  private void record(ChatResponse response) {
+    dev.langchain4j.model.output.TokenUsage u = response.tokenUsage();
+    meter.record(u == null || u.inputTokenCount() == null ? 0 : u.inputTokenCount(),
+        u == null || u.outputTokenCount() == null ? 0 : u.outputTokenCount());
   }
 
   private static String describe(Exception e) {
@@ -298,6 +330,7 @@ public final class Ruler {
     private boolean swallowExceptions;
     private Boolean jsonSchema;
     private int maxConcurrency = 8;
+    private TokenPrices prices;
 
     private Builder() {}
 
@@ -356,6 +389,17 @@ public final class Ruler {
       }
       this.maxConcurrency = maxConcurrency;
       return this;
+    }
+
+    /** The judge's prices per million prompt and completion tokens, for {@link Ruler#cost()}. */
+    public Builder prices(TokenPrices prices) {
+      this.prices = Objects.requireNonNull(prices, "prices");
+      return this;
+    }
+
+    /** As {@link #prices(TokenPrices)}: e.g. {@code prices(0.40, 1.60)} dollars per million tokens in and out. */
+    public Builder prices(double inputPerMillion, double outputPerMillion) {
+      return prices(new TokenPrices(inputPerMillion, outputPerMillion));
     }
 
     public Ruler build() {

@@ -50,6 +50,15 @@ class RuleChecksTest {
     assertEquals(1.0, score(AnswerMatch.exact("43"), answered("42? no...\n</think>\n\n43")));
   }
 
+  /** An agent that ran out of turns on a tool call gave no answer, whatever text came with the call. */
+  @Test
+  void aTrajectoryThatStoppedOnAToolCallHasNoFinalAnswer() {
+    Trajectory t = Trajectory.ofMessages(List.of(Message.user("What is 37 * 12?"),
+        Message.assistant("444", List.of(new ToolCall("c", "multiply", "{\"a\": 37, \"b\": 12}")))));
+    assertTrue(FinalAnswer.of(t).isEmpty());
+    assertEquals(0.0, score(AnswerMatch.numeric(444, 1e-6), t));
+  }
+
   @Test
   void extractionTakesTheLastMatchAndItsGroup() {
     AnswerMatch m = AnswerMatch.exact("42").extracting(Pattern.compile("<answer>(.*?)</answer>"));

@@ -20,12 +20,18 @@ final class JudgeReplies {
 
   /** A 200 chat completion whose assistant content is {@code content}. */
   static MockResponse completion(String content) {
+    return completion(content, 10, 5);
+  }
+
+  /** A 200 chat completion whose {@code usage} reports these token counts. */
+  static MockResponse completion(String content, int promptTokens, int completionTokens) {
     ObjectNode body = JSON.createObjectNode();
     body.put("id", "chatcmpl-1").put("object", "chat.completion").put("created", 1).put("model", "judge");
     ObjectNode choice = body.putArray("choices").addObject();
     choice.put("index", 0).put("finish_reason", "stop");
     choice.putObject("message").put("role", "assistant").put("content", content);
-    body.putObject("usage").put("prompt_tokens", 10).put("completion_tokens", 5).put("total_tokens", 15);
+    body.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
+        .put("total_tokens", promptTokens + completionTokens);
     return new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json")
         .body(body.toString()).build();
   }

@@ -17,6 +17,7 @@ import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
+import dev.art4j.core.usage.TokenUsage;
 import dev.art4j.core.trajectory.ToolErrors;
 import java.io.IOException;
 import java.time.Duration;
@@ -202,6 +203,27 @@ class RulerTest {
     String complaint = retry.get(3).get("content").asText();
     assertTrue(complaint.contains("expected 3 scores but got 2") && complaint.contains("missing trajectory_id 3"),
         complaint);
+  }
+
+  @Test
+  void everyAnsweredCallCountsItsTokensAndCost() {
+    // a rejected answer is billed too; a 500 has no usage and counts nothing
+    server.enqueue(completion(scores(0.9, 0.6), 1200, 80));
+    server.enqueue(error(500));
+    server.enqueue(completion(scores(0.8, 0.4, 0.2), 1500, 120));
+    Ruler ruler = Ruler.builder().judge(judge(server, Duration.ofSeconds(5), false)).retryDelay(Duration.ZERO)
+        .maxRetries(2).prices(0.40, 1.60).build();
+    assertEquals(TokenUsage.NONE, ruler.usage());
+
+    ruler.score(TrajectoryGroup.of(threeRollouts())).orElseThrow();
+
+    assertEquals(new TokenUsage(2, 2700, 200), ruler.usage());
+    assertEquals((2700 * 0.40 + 200 * 1.60) / 1e6, ruler.cost(), 1e-15);
+    server.enqueue(completion(scores(0.5, 0.5, 0.1), 1000, 50));
+    TokenUsage before = ruler.usage();
+    ruler.score(TrajectoryGroup.of(threeRollouts())).orElseThrow();
+    assertEquals(new TokenUsage(1, 1000, 50), ruler.usage().minus(before));
+    assertTrue(Double.isNaN(Ruler.builder().judge(judge(server, Duration.ofSeconds(5), false)).build().cost()));
   }
 
   @Test

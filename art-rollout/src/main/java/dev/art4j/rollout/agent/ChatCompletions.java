@@ -10,6 +10,7 @@ import dev.art4j.rollout.engine.Completion;
 import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.FinishReason;
 import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.engine.TokenListener;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
 
 /**
  * Answers stateless chat requests (the whole conversation every time, as OpenAI's API and
@@ -78,6 +80,18 @@ public final class ChatCompletions {
    */
   public List<Choice> complete(List<Message> messages, List<ToolSpec> tools, SamplingParams params, ToolChoice toolChoice, int n)
       throws InterruptedException {
+    return start(messages, tools, params, toolChoice, n, null).finish();
+  }
+
+  /**
+   * Starts sampling {@code n} replies and returns at once: {@link Pending#finish()} waits for them
+   * and keeps the conversation; {@link Pending#abandon()} cancels them and keeps nothing (a client
+   * that went away). {@code listeners}, if not null, gives choice {@code i}'s token listener.
+   *
+   * @throws IllegalArgumentException as {@link #complete}
+   */
+  public Pending start(List<Message> messages, List<ToolSpec> tools, SamplingParams params, ToolChoice toolChoice, int n,
+      IntFunction<TokenListener> listeners) {
     if (messages.isEmpty()) {
       throw new IllegalArgumentException("messages must not be empty");
     }
@@ -116,25 +130,67 @@ public final class ChatCompletions {
       if (n > 1 && sampling.seed().isPresent()) {
         p = sampling.toBuilder().seed(sampling.seed().getAsLong() + i).build();
       }
-      futures.add(source.submit(prompt, p));
+      futures.add(listeners == null ? source.submit(prompt, p) : source.submit(prompt, p, listeners.apply(i)));
     }
-    List<Choice> out = new ArrayList<>(n);
-    try {
-      for (int i = 0; i < n; i++) {
-        Completion c = AgentLoop.await(futures.get(i));
-        Transcript t = branches.get(i);
-        String idPrefix = "call_" + Long.toHexString(System.nanoTime() & 0xffffffffL) + "_" + i + "_";
-        ParsedReply reply = t.addReply(c, idPrefix, params.stopStrings());
-        String finish = reply.hasToolCalls() ? "tool_calls" : c.finishReason() == FinishReason.LENGTH ? "length" : "stop";
-        out.add(new Choice(reply.toMessage(), reply, finish, c, t.toTrajectory()));
+    return new Pending(base, branches, futures, params.stopStrings(), prompt.length);
+  }
+
+  /** Replies being sampled; see {@link #start}. */
+  public final class Pending {
+    private final Transcript base;
+    private final List<Transcript> branches;
+    private final List<CompletableFuture<Completion>> futures;
+    private final List<String> stopStrings;
+    private final int promptTokens;
+
+    private Pending(Transcript base, List<Transcript> branches, List<CompletableFuture<Completion>> futures,
+        List<String> stopStrings, int promptTokens) {
+      this.base = base;
+      this.branches = branches;
+      this.futures = futures;
+      this.stopStrings = stopStrings;
+      this.promptTokens = promptTokens;
+    }
+
+    /** Length of the prompt sent for every choice (with any forced-call prefix). */
+    public int promptTokens() {
+      return promptTokens;
+    }
+
+    /** Whether every choice has finished sampling (or failed). */
+    public boolean isDone() {
+      return futures.stream().allMatch(CompletableFuture::isDone);
+    }
+
+    /**
+     * Waits for every choice and keeps the conversation.
+     *
+     * @throws InterruptedException if interrupted (nothing is kept, the requests are cancelled)
+     */
+    public List<Choice> finish() throws InterruptedException {
+      List<Choice> out = new ArrayList<>(futures.size());
+      try {
+        for (int i = 0; i < futures.size(); i++) {
+          Completion c = AgentLoop.await(futures.get(i));
+          Transcript t = branches.get(i);
+          String idPrefix = "call_" + Long.toHexString(System.nanoTime() & 0xffffffffL) + "_" + i + "_";
+          ParsedReply reply = t.addReply(c, idPrefix, stopStrings);
+          String finish = reply.hasToolCalls() ? "tool_calls" : c.finishReason() == FinishReason.LENGTH ? "length" : "stop";
+          out.add(new Choice(reply.toMessage(), reply, finish, c, t.toTrajectory()));
+        }
+      } catch (InterruptedException | RuntimeException e) {
+        abandon();
+        throw e;
       }
-    } catch (InterruptedException | RuntimeException e) {
+      keep(base, branches);
+      return out;
+    }
+
+    /** Cancels every choice (the engine frees their cache) and keeps nothing. */
+    public void abandon() {
       futures.forEach(f -> f.cancel(true));
       forget(base);
-      throw e;
     }
-    keep(base, branches);
-    return out;
   }
 
   /** The kept conversations as trajectories, oldest first (each the latest state of its line). */

@@ -2,7 +2,7 @@ package dev.art4j.rollout.agent;
 
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolSpec;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -98,7 +98,8 @@ public final class Transcript {
    */
   public ParsedReply addReply(Completion completion, String idPrefix, List<String> stopStrings) {
     requireAwaitingReply("addReply()");
-    turns.add(new Turn(Arrays.copyOf(ids, length), completion.tokens().clone(), completion.logprobs().clone()));
+    turns.add(new Turn(Arrays.copyOf(ids, length), completion.tokens().clone(), completion.logprobs().clone(),
+        completion.logprobTemperature()));
     append(completion.tokens());
     int[] sampled = completion.tokens();
     if (sampled.length == 0 || sampled[sampled.length - 1] != format.endOfTurnId()) {

@@ -10,6 +10,11 @@ import java.util.Objects;
  *                     stop string is included up to the token that completed it)
  * @param logprobs     per sampled id, {@code log p(token)} under the distribution it was drawn
  *                     from (after temperature, before top-k/top-p truncation)
+ * @param logprobTemperature the temperature {@code T} of that distribution,
+ *                     {@code log softmax(z / T)}: the sampling temperature, or 1 for greedy
+ *                     decoding (whose log-probs are taken at temperature 1). A trainer must
+ *                     divide its logits by the same {@code T} for its importance ratio to be 1
+ *                     on-policy.
  * @param finishReason why sampling ended
  * @param promptTokens length of the prompt
  * @param queueMillis  time from submit to the start of prefill
@@ -19,6 +24,7 @@ import java.util.Objects;
 public record Completion(
     int[] tokens,
     float[] logprobs,
+    float logprobTemperature,
     FinishReason finishReason,
     int promptTokens,
     double queueMillis,
@@ -32,6 +38,20 @@ public record Completion(
     if (tokens.length != logprobs.length) {
       throw new IllegalArgumentException(tokens.length + " tokens but " + logprobs.length + " logprobs");
     }
+    if (!(logprobTemperature > 0) || Float.isInfinite(logprobTemperature)) {
+      throw new IllegalArgumentException("logprobTemperature must be finite and > 0, got " + logprobTemperature);
+    }
+  }
+
+  /** A completion whose log-probs are at temperature 1 (greedy decoding or {@code T = 1}). */
+  public Completion(int[] tokens, float[] logprobs, FinishReason finishReason, int promptTokens,
+      double queueMillis, double prefillMillis, double decodeMillis) {
+    this(tokens, logprobs, 1f, finishReason, promptTokens, queueMillis, prefillMillis, decodeMillis);
+  }
+
+  /** The temperature whose log-probs a request with {@code params} returns. */
+  static float logprobTemperature(SamplingParams params) {
+    return params.temperature() == 0 ? 1f : (float) params.temperature();
   }
 
   @Override
@@ -39,13 +59,14 @@ public record Completion(
     return o instanceof Completion c
         && Arrays.equals(tokens, c.tokens)
         && Arrays.equals(logprobs, c.logprobs)
+        && logprobTemperature == c.logprobTemperature
         && finishReason == c.finishReason
         && promptTokens == c.promptTokens;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(Arrays.hashCode(tokens), Arrays.hashCode(logprobs), finishReason, promptTokens);
+    return Objects.hash(Arrays.hashCode(tokens), Arrays.hashCode(logprobs), logprobTemperature, finishReason, promptTokens);
   }
 
   @Override

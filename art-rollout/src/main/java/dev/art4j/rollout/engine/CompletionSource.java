@@ -17,4 +17,13 @@ public interface CompletionSource {
    *     request (empty prompt, id outside the vocabulary, prompt over the context)
    */
   CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params);
+
+  /**
+   * {@link #submit(int[], SamplingParams)}, telling {@code listener} each token as it is sampled.
+   * The default streams nothing: the tokens arrive with the completed future. Cancelling the
+   * future abandons the request.
+   */
+  default CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener) {
+    return submit(promptIds, params);
+  }
 }

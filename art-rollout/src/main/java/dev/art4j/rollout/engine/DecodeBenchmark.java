@@ -1,6 +1,8 @@
 package dev.art4j.rollout.engine;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.ModelConfig;
@@ -20,19 +22,20 @@ import java.util.concurrent.Executors;
 /**
  * The decode benchmark behind {@code art4j bench decode}: a random-weight model of exactly
  * Qwen2.5-0.5B's shape (24 layers, hidden 896, 14 heads, 2 KV heads, intermediate 4864, vocab
- * 151936, tied embeddings) built in memory in fp32, decoded by the {@link InferenceEngine} with
- * its weights in the {@link InferenceDtype} asked for ({@code inference_dtype}).
+ * 151936, tied embeddings) built in memory in fp32, decoded by the {@link InferenceEngine}.
  *
  * <p>The ceiling: a decode step reads every weight once, so at batch 1
- * {@code ceiling_tok_s = bandwidth / weight bytes} (bytes as the engine holds them: 2 per weight
- * in bf16, 4 in fp32; {@code ceiling_tok_s_fp32} for comparison), with the bandwidth measured in
- * the same run by a parallel sum over a 1 GB array. Reported figures:
+ * {@code ceiling_tok_s = bandwidth / weight bytes} (as the engine holds them: 2 per weight in bf16), with the bandwidth measured in the same run
+ * by a parallel sum over a 1 GB array. Reported figures:
  * {@code bandwidth_gb_s, weights_gb, ceiling_tok_s, decode_tok_s_b1, decode_tok_s_b8}
  * (aggregate over 8 sequences), {@code prefill_tok_s} (one 512-token prompt), {@code peak_rss_mb}
  * ({@code VmHWM}, the probe's 1 GB included), {@code decode_tok_s_b8_lora_r16} (batch 8 with a rank-16 adapter on all seven
  * projections) and the time per kind of operation of one decode step at batch 1 and 8.
  */
 public final class DecodeBenchmark {
+
+  /** KV positions of the benchmark's engines: 8 sequences and a 512-token prompt fit, with room. */
+  private static final int KV_TOKENS = 4096;
 
   private DecodeBenchmark() {}
 
@@ -51,11 +54,22 @@ public final class DecodeBenchmark {
    * @param config    the model shape ({@link #qwen25HalfB()} for the reference figures)
    * @param newTokens tokens decoded per sequence in each timed run
    * @param rounds    rounds of probe + decodes
-   * @param dtype     how the engine holds the weights ({@link InferenceDtype#AUTO} is fp32 here: random fp32 weights)
    * @return figures by name, in a stable order
    */
-  public static Map<String, Object> run(ModelConfig config, int newTokens, int rounds, InferenceDtype dtype)
-      throws Exception {
+  public static Map<String, Object> run(ModelConfig config, int newTokens, int rounds) throws Exception {
+    return run(config, newTokens, rounds, Device.cpu(), DataType.FLOAT32, null, InferenceDtype.AUTO);
+  }
+
+  /**
+   * {@link #run(ModelConfig, int, int)} with the model on {@code device} in {@code dtype}, decoded
+   * by {@code backend} (null: chosen by device and dtype). When that is the tensor backend on a
+   * CPU fp32 model, the Java backend's batch-8 figure is measured in the same rounds
+   * ({@code java_decode_tok_s_b8}, {@code tensor_over_java_b8}). {@code inferenceDtype} is how the
+   * Java backend holds the weights ({@link InferenceDtype#AUTO} is fp32 here: random fp32 weights);
+   * the ceiling counts the bytes per weight it reads ({@code ceiling_tok_s_fp32} for comparison).
+   */
+  public static Map<String, Object> run(ModelConfig config, int newTokens, int rounds, Device device, DataType dtype,
+      Backend backend, InferenceDtype inferenceDtype) throws Exception {
     Map<String, Object> out = new LinkedHashMap<>();
     int threads = Runtime.getRuntime().availableProcessors();
     out.put("threads", threads);
@@ -66,18 +80,32 @@ public final class DecodeBenchmark {
       probe[i] = i & 7;
     }
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try (NDManager manager = NDManager.newBaseManager();
-        Transformer model = Transformer.random(config, 42, manager)) {
+    try (NDManager manager = NDManager.newBaseManager(device);
+        Transformer model = Transformer.random(config, 42, manager, dtype)) {
+      InferenceEngine engine = InferenceEngine.builder().model(model).backend(backend).inferenceDtype(inferenceDtype)
+          .maxBatchSize(8).kvTokenBudget(KV_TOKENS).seed(1).build();
       SamplingParams params = SamplingParams.builder().maxNewTokens(newTokens).ignoreEos(true).seed(7).build();
-      // one engine at a time: each bf16 engine holds its own copy of the weights
-      try (InferenceEngine engine = InferenceEngine.builder().model(model).inferenceDtype(dtype).maxBatchSize(8).seed(1).build()) {
-        InferenceDtype held = engine.inferenceDtype();
-        double weightBytes = weightBytes(config) / 4 * held.bytes();
-        out.put("inference_dtype", held.toString());
+      // one engine at a time (closed before the LoRA one): a bf16 engine holds its own copy of the weights
+      try {
+        out.put("device", device.toString());
+        out.put("dtype", dtype.toString().toLowerCase(java.util.Locale.ROOT));
+        out.put("backend", engine.backend().name().toLowerCase(java.util.Locale.ROOT));
+        int bytesPerWeight = engine.backend() == Backend.JAVA ? engine.inferenceDtype().bytes()
+            : dtype == DataType.FLOAT32 ? 4 : 2;
+        out.put("inference_dtype", engine.backend() == Backend.JAVA ? engine.inferenceDtype().toString()
+            : dtype.toString().toLowerCase(java.util.Locale.ROOT));
+        double weightBytes = weightBytes(config) / 4 * bytesPerWeight;
+        InferenceEngine java = engine.backend() == Backend.TENSOR && Backend.of(model) == Backend.JAVA
+            ? InferenceEngine.builder().model(model).backend(Backend.JAVA).maxBatchSize(8).kvTokenBudget(KV_TOKENS).seed(1).build()
+            : null;
         // warm-up: JIT-compiles the probe and the kernels at both batch shapes
         parallelSum(probe, threads, pool);
         decode(engine, 1, 8, params.toBuilder().maxNewTokens(8).build(), 0);
         decode(engine, 8, 8, params.toBuilder().maxNewTokens(8).build(), 0);
+        if (java != null) {
+          decode(java, 8, 8, params.toBuilder().maxNewTokens(8).build(), 0);
+        }
+        double javaB8 = 0;
 
         double bandwidth = 0;
         double b1 = 0;
@@ -94,6 +122,14 @@ public final class DecodeBenchmark {
           engine.resetProfile();
           b8 = Math.max(b8, decode(engine, 8, 16, params, 1000 * round + 100));
           p8.addAll(engine.profileSnapshot());
+          if (java != null) {
+            javaB8 = Math.max(javaB8, decode(java, 8, 16, params, 1000 * round + 100));
+          }
+        }
+        if (java != null) {
+          java.close();
+          out.put("java_decode_tok_s_b8", round(javaB8));
+          out.put("tensor_over_java_b8", round(b8 / javaB8));
         }
         double ceiling = bandwidth * 1e9 / weightBytes;
         out.put("bandwidth_gb_s", round(bandwidth));
@@ -114,11 +150,14 @@ public final class DecodeBenchmark {
         out.put("prefill_tok_s", round(prefill));
         out.put("decode_step_ms_b1", breakdown(p1));
         out.put("decode_step_ms_b8", breakdown(p8));
+      } finally {
+        engine.close();
       }
 
       try (Lora lora = Lora.create(config, new LoraConfig(16, 32, 0), 5, manager);
-          InferenceEngine adapted = InferenceEngine.builder().model(model).inferenceDtype(dtype).adapter(lora).maxBatchSize(8)
-              .seed(1).build()) {
+          InferenceEngine adapted = InferenceEngine.builder().model(model).adapter(lora).backend(backend)
+              .inferenceDtype(inferenceDtype).maxBatchSize(8)
+              .kvTokenBudget(KV_TOKENS).seed(1).build()) {
         decode(adapted, 8, 8, params.toBuilder().maxNewTokens(4).build(), 0);
         double lora8 = 0;
         for (int round = 0; round < Math.max(1, rounds / 2); round++) {

@@ -3,7 +3,6 @@ package dev.art4j.rollout.engine;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.model.Projection;
 import dev.art4j.core.model.Transformer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,18 +50,21 @@ import org.slf4j.LoggerFactory;
  *       (the base weights are never copied or reloaded).
  * </ul>
  *
- * <p>The forward pass is the engine's own plain-Java decoder over the model's weights (see
- * {@code Decoder}): in {@link InferenceDtype#FP32} read in place, computing what
- * {@link Transformer#forward} computes; in {@link InferenceDtype#BF16} over its own bfloat16 copy
- * of the projections and LM head ({@link Builder#inferenceDtype}). The model (and adapter) must stay open while the
- * engine runs.
+ * <p>The forward pass computes what {@link Transformer#forward} computes, by one of two
+ * {@link Backend}s: {@link Backend#JAVA}, the engine's own plain-Java fp32 kernels over the
+ * weights read in place on the CPU, or {@link Backend#TENSOR}, DJL NDArray operations on the
+ * weights' device and dtype (the GPU path) with the KV cache in preallocated device tensors and
+ * sampling on the device. The scheduling above is the same for both. The model (and adapter)
+ * must stay open while the engine runs. The Java backend holds the weights as
+ * {@link Builder#inferenceDtype} says: fp32 read in place, or its own bfloat16 copy.
  */
 public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
 
   private final ModelConfig config;
-  private final Decoder decoder;
+  private final Backend backend;
+  private final StepCompute compute;
   private final KvPool kv;
   private final int maxBatchSize;
   private final int maxStepTokens;
@@ -82,7 +84,6 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   private final boolean prefixCache;
   private AdapterSnapshot lastAdapter;
   private final Thread scheduler;
-  private final Sampler[] samplers;
   private volatile boolean closed;
   private final AtomicLong completed = new AtomicLong();
   private final AtomicLong promptRows = new AtomicLong();
@@ -92,22 +93,20 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     this.config = model.config();
     this.maxContext = b.maxContext > 0 ? Math.min(b.maxContext, config.maxPositionEmbeddings())
         : config.maxPositionEmbeddings();
-    this.decoder = new Decoder(config, model.weights(), b.threads > 0 ? b.threads : Runtime.getRuntime().availableProcessors(),
-        b.inferenceDtype);
-    this.kv = new KvPool(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
-        KvPool.blocksFor(b.kvTokenBudget));
+    this.backend = b.backend != null ? b.backend : Backend.of(model);
+    int threads = b.threads > 0 ? b.threads : Runtime.getRuntime().availableProcessors();
+    this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
+    this.compute = backend == Backend.JAVA ? new JavaCompute(config, model.weights(), threads, eos, b.inferenceDtype)
+        : new TensorDecoder(model, KvPool.blocksFor(b.kvTokenBudget),
+            b.hostSampling != null ? b.hostSampling : DeviceSampler::needsHost, eos);
+    this.kv = compute.newKvPool(KvPool.blocksFor(b.kvTokenBudget));
     this.maxBatchSize = b.maxBatchSize;
     this.maxStepTokens = Math.max(b.maxStepTokens, b.maxBatchSize);
-    this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
     this.detokenizer = b.detokenizer;
     this.prefixCache = b.prefixCache;
     this.lora = b.adapter == null ? () -> null : b.adapter;
     this.seeds = new SplittableRandom(b.seed);
-    this.samplers = new Sampler[decoder.threads()];
-    for (int i = 0; i < samplers.length; i++) {
-      samplers[i] = new Sampler();
-    }
-    if (Kernels.best() instanceof ScalarKernels && !Boolean.getBoolean("art4j.engine.scalar")) {
+    if (backend == Backend.JAVA && Kernels.best() instanceof ScalarKernels && !Boolean.getBoolean("art4j.engine.scalar")) {
       LOG.warn("jdk.incubator.vector is not available: the engine runs its plain-Java kernels, several times "
           + "slower; start the JVM with --add-modules jdk.incubator.vector");
     }
@@ -122,9 +121,12 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     return new Builder();
   }
 
-  /** How this engine holds the base weights: {@code BF16} or {@code FP32} ({@code AUTO} resolved). */
+  /**
+   * How the Java backend holds the base weights: {@code BF16} or {@code FP32} ({@code AUTO}
+   * resolved). The tensor backend reads the model's own tensors: {@code FP32} here.
+   */
   public InferenceDtype inferenceDtype() {
-    return decoder.dtype();
+    return compute instanceof JavaCompute j ? j.dtype() : InferenceDtype.FP32;
   }
 
   /** The architecture of the model this engine samples from. */
@@ -145,30 +147,12 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       adapter = null;
       return;
     }
-    int layers = config.numHiddenLayers();
-    Projection[] ps = Projection.values();
-    float[][][] a = new float[layers][ps.length][];
-    float[][][] bb = new float[layers][ps.length][];
-    for (int l = 0; l < layers; l++) {
-      for (Projection p : ps) {
-        if (lora.config().targets(p)) {
-          a[l][p.ordinal()] = lora.a(l, p).toFloatArray();
-          bb[l][p.ordinal()] = transpose(lora.b(l, p).toFloatArray(), p.outFeatures(config), lora.config().rank());
-        }
-      }
-    }
-    adapter = new AdapterSnapshot(adapterVersion.incrementAndGet(), lora.config().rank(), lora.scaling(), a, bb);
+    adapter = compute.snapshot(lora, adapterVersion.incrementAndGet());
   }
 
-  /** (rows, cols) row-major to (cols, rows) row-major. */
-  private static float[] transpose(float[] m, int rows, int cols) {
-    float[] t = new float[m.length];
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        t[c * rows + r] = m[r * cols + c];
-      }
-    }
-    return t;
+  /** Which backend computes the steps. */
+  public Backend backend() {
+    return backend;
   }
 
   /**
@@ -178,11 +162,22 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
    */
   @Override
   public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params) {
+    return submit(promptIds, params, null);
+  }
+
+  /**
+   * {@link #submit(int[], SamplingParams)} with each token told to {@code listener} (may be null)
+   * on the scheduler thread as it is sampled. Cancelling the future frees the request's cache
+   * blocks before the next step.
+   */
+  @Override
+  public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener) {
     CompletableFuture<Completion> future = new CompletableFuture<>();
     try {
       Objects.requireNonNull(params, "params");
       int[] prompt = validate(promptIds);
-      int positions = Math.min(prompt.length + params.maxNewTokens(), maxContext);
+      // long: maxNewTokens may be Integer.MAX_VALUE ("until the context is full")
+      int positions = (int) Math.min((long) prompt.length + params.maxNewTokens(), maxContext);
       if (KvPool.blocksFor(positions) > kv.capacity()) {
         throw new IllegalArgumentException("prompt of " + prompt.length + " tokens plus maxNewTokens "
             + params.maxNewTokens() + " needs " + positions + " cached positions, over the engine's KV budget of "
@@ -200,6 +195,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         throw new IllegalStateException("the inference engine is closed");
       }
       Sequence s = new Sequence(prompt, params, adapter, rng, future, positions);
+      s.listener = listener;
       incoming.add(s);
       if (closed && incoming.remove(s)) { // lost the race with close(): nobody will run it
         throw new IllegalStateException("the inference engine is closed");
@@ -341,7 +337,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         s.addBlock(donor.blocks[i]);
       }
       if (share % KvPool.BLOCK != 0) {
-        s.addBlock(kv.copyPrefix(donor.blocks[fullShared], share % KvPool.BLOCK));
+        s.addBlock(compute.copyPrefix(kv, donor.blocks[fullShared], share % KvPool.BLOCK));
       }
       if (donor != null && finished.remove(donor)) {
         finished.add(donor); // most recently used
@@ -375,7 +371,8 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   private AdapterSnapshot[] rowAdapter = new AdapterSnapshot[0];
   private int[] outRows = new int[0];
   private Sequence[] outSeq = new Sequence[0];
-  private float[] logits = new float[0];
+  private int[] sampled = new int[0];
+  private float[] sampledLogprob = new float[0];
 
   /** One forward over every live sequence's next rows, then sampling where a sequence is due. */
   private void step() {
@@ -445,11 +442,18 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         o++;
       }
     }
-    decoder.forward(rows, rowToken, rowPos, rowBlocks, Arrays.copyOf(rowAdapter, rows), kv, outRows, outs, logits);
+    int[][] topIds = new int[outs][];
+    float[][] topLps = new float[outs][];
+    for (int j = 0; j < outs; j++) {
+      topIds[j] = new int[outSeq[j].listener == null ? 0 : outSeq[j].params.topLogprobs()];
+      topLps[j] = new float[topIds[j].length];
+    }
+    compute.step(rows, rowToken, rowPos, rowBlocks, Arrays.copyOf(rowAdapter, rows), kv, outRows, outSeq, outs,
+        sampled, sampledLogprob, topIds, topLps);
     for (int j = 0; j < stepped.size(); j++) {
       stepped.get(j).computed += counts.get(j);
     }
-    sampleAndFinish(outs);
+    sampleAndFinish(outs, topIds, topLps);
   }
 
   private void grow(int rows, int outs) {
@@ -464,30 +468,28 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       int n = Math.max(outs, 2 * outRows.length);
       outRows = new int[n];
       outSeq = new Sequence[n];
-      logits = new float[n * config.vocabSize()];
+      sampled = new int[n];
+      sampledLogprob = new float[n];
     }
   }
 
-  private void sampleAndFinish(int outs) {
-    int vocab = config.vocabSize();
-    int[] token = new int[outs];
-    float[] lp = new float[outs];
+  private void sampleAndFinish(int outs, int[][] topIds, float[][] topLps) {
+    int[] token = sampled;
+    float[] lp = sampledLogprob;
     long now = System.nanoTime();
-    // rows sample independently (each request has its own random stream): spread over threads
-    java.util.concurrent.atomic.AtomicInteger slot = new java.util.concurrent.atomic.AtomicInteger();
-    ThreadLocal<Sampler> mine = ThreadLocal.withInitial(() -> samplers[slot.getAndIncrement()]);
-    decoder.pool().run(outs, (long) outs * vocab * 8, j -> {
-      float[] out = new float[1];
-      token[j] = mine.get().sample(logits, j * vocab, vocab, outSeq[j].params, outSeq[j].rng, out);
-      lp[j] = out[0];
-    });
-    decoder.profile().add(Profile.Op.SAMPLE, now);
     for (int j = 0; j < outs; j++) {
       Sequence s = outSeq[j];
       if (s.generated == 0) {
         s.firstTokenNanos = now;
       }
       s.append(token[j], lp[j]);
+      if (s.listener != null) {
+        try {
+          s.listener.onToken(s.generated - 1, token[j], lp[j], topIds[j], topLps[j]);
+        } catch (RuntimeException e) {
+          LOG.warn("a token listener failed; the request goes on", e);
+        }
+      }
       FinishReason done = finish(s, token[j]);
       if (done != null) {
         live.remove(s);
@@ -502,7 +504,8 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         }
         long end = System.nanoTime();
         completed.incrementAndGet();
-        s.future.complete(new Completion(s.generatedTokens(), Arrays.copyOf(s.logprobs, s.generated), done,
+        s.future.complete(new Completion(s.generatedTokens(), Arrays.copyOf(s.logprobs, s.generated),
+            Completion.logprobTemperature(s.params), done,
             s.prompt.length, (s.admitNanos - s.submitNanos) / 1e6, (s.firstTokenNanos - s.admitNanos) / 1e6,
             (end - s.firstTokenNanos) / 1e6));
       }
@@ -517,7 +520,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     if (p.stopTokenIds().contains(token)) {
       return FinishReason.STOP;
     }
-    if (!p.stopStrings().isEmpty() && detokenizer != null) {
+    if (!p.stopStrings().isEmpty() && detokenizer != null && s.generated >= p.minTokens()) {
       // a stop string just completed lies in the text of the last few tokens (earlier ones
       // were checked at earlier steps); a token spells at least a byte of UTF-8
       int longest = 0;
@@ -538,6 +541,21 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     return null;
   }
 
+  /** The per-step computation (tests). */
+  StepCompute compute() {
+    return compute;
+  }
+
+  /** The longest prompt plus completion this engine accepts, in tokens. */
+  public int maxContext() {
+    return maxContext;
+  }
+
+  /** Fraction of the KV budget held now (running requests and the prefix cache), in [0, 1]. */
+  public double kvUsage() {
+    return (double) kv.inUse() / kv.capacity();
+  }
+
   /** Requests completed since the engine started. */
   public long completedRequests() {
     return completed.get();
@@ -545,16 +563,16 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
   /** Milliseconds per decoder step by kind of operation, averaged since the last reset. */
   Map<Profile.Op, Double> profile() {
-    return decoder.profile().millisPerStep();
+    return compute.profile().millisPerStep();
   }
 
   /** A copy of the decoder's profile (read while the engine is idle). */
   Profile profileSnapshot() {
-    return decoder.profile().copy();
+    return compute.profile().copy();
   }
 
   void resetProfile() {
-    decoder.profile().reset();
+    compute.profile().reset();
   }
 
   /** Prompt positions computed by prefill since the start (shared prefixes are not recomputed). */
@@ -573,7 +591,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
    * engine runs.
    */
   public long kvCacheBytes() {
-    return kv.bytes();
+    return compute.cacheBytes(kv);
   }
 
   /** Positions currently held in the KV cache (shared blocks counted once), in blocks of 16. */
@@ -590,12 +608,14 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    decoder.close();
+    compute.close();
   }
 
   /** Options of an {@link InferenceEngine}. */
   public static final class Builder {
     private Transformer model;
+    private Backend backend;
+    private java.util.function.Predicate<SamplingParams> hostSampling;
     private Supplier<Lora> adapter;
     private Function<int[], String> detokenizer;
     private List<Integer> eosTokenIds;
@@ -673,6 +693,16 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
      * whenever a new request needs their room.
      */
     public Builder prefixCache(boolean v) { prefixCache = v; return this; }
+
+    /**
+     * Which backend computes the steps (default {@link Backend#of}: the Java kernels for fp32
+     * weights on the CPU, the tensor backend otherwise; null means that default). {@link Backend#JAVA}
+     * refuses weights that are not fp32 on the CPU.
+     */
+    public Builder backend(Backend v) { backend = v; return this; }
+
+    /** Which requests the tensor backend samples on the host (tests; default {@link DeviceSampler#needsHost}). */
+    Builder hostSampling(java.util.function.Predicate<SamplingParams> v) { hostSampling = v; return this; }
 
     /** Seed of the random streams of unseeded requests (default: the clock). */
     public Builder seed(long v) { seed = v; return this; }

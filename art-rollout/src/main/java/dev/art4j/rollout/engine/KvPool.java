@@ -57,10 +57,19 @@ final class KvPool {
       throw new IllegalArgumentException("one KV block of " + floats + " floats does not fit a Java array");
     }
     this.blockFloats = (int) floats;
-    long perSlab = Math.max(1, (slabBytes + floats * Float.BYTES - 1) / (floats * Float.BYTES));
-    this.slabBlocks = (int) Math.min(Math.min(perSlab, capacityBlocks), (Integer.MAX_VALUE - 16) / floats);
+    if (floats == 0) { // block ids only (withoutStorage): one empty slab
+      this.slabBlocks = Math.max(1, capacityBlocks);
+    } else {
+      long perSlab = Math.max(1, (slabBytes + floats * Float.BYTES - 1) / (floats * Float.BYTES));
+      this.slabBlocks = (int) Math.min(Math.min(perSlab, capacityBlocks), (Integer.MAX_VALUE - 16) / floats);
+    }
     this.refs = new int[capacityBlocks];
     this.free = new int[capacityBlocks];
+  }
+
+  /** Block ids and reference counts only: a backend that keeps the data elsewhere (a device). */
+  static KvPool withoutStorage(int capacityBlocks) {
+    return new KvPool(0, 0, 0, capacityBlocks);
   }
 
   static int blocksFor(int positions) {

@@ -3,11 +3,15 @@ package dev.art4j.rollout.engine;
 import java.util.EnumMap;
 import java.util.Map;
 
-/** Wall time per kind of operation in {@link Decoder#forward}, summed over steps. */
+/** Wall time per kind of operation in a step ({@link Decoder#forward}, {@link TensorDecoder}), summed over steps. */
 final class Profile {
 
   /** The kinds of work in a step. */
-  enum Op { EMBED, NORM, MATMUL_QKV, LORA, ROPE_CACHE, ATTENTION, MATMUL_O, MATMUL_GATE_UP, MATMUL_DOWN, LM_HEAD, SAMPLE }
+  enum Op {
+    EMBED, NORM, MATMUL_QKV, LORA, ROPE_CACHE, ATTENTION, MATMUL_O, MATMUL_GATE_UP, MATMUL_DOWN, LM_HEAD, SAMPLE,
+    /** The tensor backend's whole forward (device ops run asynchronously: no finer split is honest). */
+    FORWARD
+  }
 
   private final long[] nanos = new long[Op.values().length];
   long steps;

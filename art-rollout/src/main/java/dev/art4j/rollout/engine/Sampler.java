@@ -20,6 +20,16 @@ final class Sampler {
 
   /** Samples from {@code logits[off .. off+vocab)}; writes the log-prob to {@code logprob[0]}. */
   int sample(float[] logits, int off, int vocab, SamplingParams p, SplittableRandom rng, float[] logprob) {
+    return sample(logits, off, vocab, p, rng, logprob, null, null);
+  }
+
+  /**
+   * {@link #sample(float[], int, int, SamplingParams, SplittableRandom, float[])}, also writing the
+   * {@code topIds.length} most likely ids (most likely first, the smaller id first among equals)
+   * and their log-probs under the same distribution as the sampled token's.
+   */
+  int sample(float[] logits, int off, int vocab, SamplingParams p, SplittableRandom rng, float[] logprob,
+      int[] topIds, float[] topLogprobs) {
     if (probs.length < vocab) {
       probs = new float[vocab];
       keys = new long[vocab];
@@ -46,7 +56,31 @@ final class Sampler {
       token = truncated(p, vocab, sum, rng);
     }
     logprob[0] = (float) ((logits[off + token] - max) * (float) (1.0 / temperature) - logSum);
+    if (topIds != null && topIds.length > 0) {
+      top(logits, off, vocab, topIds);
+      for (int j = 0; j < topIds.length; j++) {
+        topLogprobs[j] = (float) ((logits[off + topIds[j]] - max) * (float) (1.0 / temperature) - logSum);
+      }
+    }
     return token;
+  }
+
+  /** The {@code ids.length} largest logits' ids, largest first: an insertion into a short sorted list. */
+  private static void top(float[] logits, int off, int vocab, int[] ids) {
+    int k = Math.min(ids.length, vocab);
+    int n = 0;
+    for (int i = 0; i < vocab; i++) {
+      float z = logits[off + i];
+      if (n == k && !(z > logits[off + ids[k - 1]])) {
+        continue;
+      }
+      int at = n < k ? n++ : k - 1;
+      while (at > 0 && z > logits[off + ids[at - 1]]) {
+        ids[at] = ids[at - 1];
+        at--;
+      }
+      ids[at] = i;
+    }
   }
 
   private int draw(double target, int vocab) {

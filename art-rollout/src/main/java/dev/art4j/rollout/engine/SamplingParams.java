@@ -1,6 +1,7 @@
 package dev.art4j.rollout.engine;
 
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -19,6 +20,17 @@ import java.util.OptionalLong;
  * @param ignoreEos     keep sampling past end-of-sequence ids
  * @param seed          a fixed seed gives the same tokens for the same request, whatever else
  *                      is in the batch
+ * @param topLogprobs   how many most likely ids to report at each sampled step (0..20), to a
+ *                      {@link TokenListener}
+ * @param logitBias     added to the logit of each id before sampling (OpenAI's {@code logit_bias})
+ * @param presencePenalty  subtracted from the logit of every id already sampled in this completion
+ * @param frequencyPenalty subtracted once per earlier occurrence in this completion
+ * @param repetitionPenalty {@code r}: a logit {@code z} of an id in the prompt or the completion
+ *                      becomes {@code z / r} if positive, {@code z * r} otherwise (1 = off)
+ * @param minTokens     end-of-sequence and stop ids cannot be sampled before this many tokens
+ *
+ * <p>Penalties, bias and {@code minTokens} change the logits before temperature (see
+ * {@code LogitsProcessor}); the log-probs returned are those of the distribution actually sampled.
  */
 public record SamplingParams(
     double temperature,
@@ -28,7 +40,16 @@ public record SamplingParams(
     List<Integer> stopTokenIds,
     List<String> stopStrings,
     boolean ignoreEos,
-    OptionalLong seed) {
+    OptionalLong seed,
+    int topLogprobs,
+    Map<Integer, Float> logitBias,
+    double presencePenalty,
+    double frequencyPenalty,
+    double repetitionPenalty,
+    int minTokens) {
+
+  /** The most top log-probs a request may ask for (OpenAI's limit). */
+  public static final int MAX_TOP_LOGPROBS = 20;
 
   public SamplingParams {
     if (!(temperature >= 0) || Double.isInfinite(temperature)) {
@@ -46,6 +67,29 @@ public record SamplingParams(
     stopTokenIds = stopTokenIds == null ? List.of() : List.copyOf(stopTokenIds);
     stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
     seed = seed == null ? OptionalLong.empty() : seed;
+    if (topLogprobs < 0 || topLogprobs > MAX_TOP_LOGPROBS) {
+      throw new IllegalArgumentException("topLogprobs must be in 0.." + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
+    }
+    logitBias = logitBias == null ? Map.of() : Map.copyOf(logitBias);
+    for (Float b : logitBias.values()) {
+      if (!Float.isFinite(b)) {
+        throw new IllegalArgumentException("logitBias values must be finite, got " + b);
+      }
+    }
+    if (!Double.isFinite(presencePenalty) || !Double.isFinite(frequencyPenalty)) {
+      throw new IllegalArgumentException("presence and frequency penalties must be finite");
+    }
+    if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+      throw new IllegalArgumentException("repetitionPenalty must be > 0, got " + repetitionPenalty);
+    }
+    if (minTokens < 0) {
+      throw new IllegalArgumentException("minTokens must be >= 0, got " + minTokens);
+    }
+  }
+
+  /** Whether any penalty, bias or minimum length changes the logits before sampling. */
+  public boolean processesLogits() {
+    return !logitBias.isEmpty() || presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1 || minTokens > 0;
   }
 
   public static Builder builder() {
@@ -67,6 +111,12 @@ public record SamplingParams(
     b.stopStrings = stopStrings;
     b.ignoreEos = ignoreEos;
     b.seed = seed;
+    b.topLogprobs = topLogprobs;
+    b.logitBias = logitBias;
+    b.presencePenalty = presencePenalty;
+    b.frequencyPenalty = frequencyPenalty;
+    b.repetitionPenalty = repetitionPenalty;
+    b.minTokens = minTokens;
     return b;
   }
 
@@ -80,6 +130,12 @@ public record SamplingParams(
     private List<String> stopStrings = List.of();
     private boolean ignoreEos = false;
     private OptionalLong seed = OptionalLong.empty();
+    private int topLogprobs;
+    private Map<Integer, Float> logitBias = Map.of();
+    private double presencePenalty;
+    private double frequencyPenalty;
+    private double repetitionPenalty = 1;
+    private int minTokens;
 
     private Builder() {}
 
@@ -92,9 +148,16 @@ public record SamplingParams(
     public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
     public Builder seed(long v) { seed = OptionalLong.of(v); return this; }
     public Builder noSeed() { seed = OptionalLong.empty(); return this; }
+    public Builder topLogprobs(int v) { topLogprobs = v; return this; }
+    public Builder logitBias(Map<Integer, Float> v) { logitBias = v; return this; }
+    public Builder presencePenalty(double v) { presencePenalty = v; return this; }
+    public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
+    public Builder repetitionPenalty(double v) { repetitionPenalty = v; return this; }
+    public Builder minTokens(int v) { minTokens = v; return this; }
 
     public SamplingParams build() {
-      return new SamplingParams(temperature, topP, topK, maxNewTokens, stopTokenIds, stopStrings, ignoreEos, seed);
+      return new SamplingParams(temperature, topP, topK, maxNewTokens, stopTokenIds, stopStrings, ignoreEos, seed,
+          topLogprobs, logitBias, presencePenalty, frequencyPenalty, repetitionPenalty, minTokens);
     }
   }
 }

@@ -26,6 +26,8 @@ final class Sequence {
   int generated;
   long admitNanos;
   long firstTokenNanos;
+  /** Told each sampled token, or null. */
+  TokenListener listener;
 
   Sequence(int[] prompt, SamplingParams params, AdapterSnapshot adapter, SplittableRandom rng,
       CompletableFuture<Completion> future, int maxPositions) {

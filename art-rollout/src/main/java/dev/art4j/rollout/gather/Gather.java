@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,7 +16,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.UnaryOperator;
+import java.util.function.Function;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -25,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs every scenario {@code groupSize} times, all rollouts concurrently, and returns one
- * {@link TrajectoryGroup} per scenario, in scenario order, its trajectories in member order (not
- * in the order they finished). Concurrent rollouts are what lets the inference engine batch their
+ * {@link TrajectoryGroup} per scenario that the {@code afterEach} hook kept, in scenario order,
+ * its trajectories in member order (not in the order they finished). Concurrent rollouts are what lets the inference engine batch their
  * requests (a group's identical first prompts share one prefill). A {@link SeededRollout} gets a
  * seed per rollout that depends only on the gather's {@link Builder#seed seed} and the rollout's
  * place, so a seeded gather on a seeded sampler is reproducible.
@@ -40,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * while the total number of failures is at most {@code maxExceptions}; one more and the run
  * stops (rollouts in flight are interrupted) with a {@link GatherException}. The
  * {@code afterEach} hook sees each group as soon as its last rollout ends (where a judge such
- * as RULER plugs in) and returns the group to keep. A progress bar on stderr shows rollouts
+ * as RULER plugs in) and returns the group to keep, or empty to drop it (as ART's gather drops a
+ * group that failed: a group the judge could not score must not be trained on with rewards on
+ * another scale than the judged groups'). A progress bar on stderr shows rollouts
  * done, the mean reward so far and sampled tokens per second.
  *
  * @param <S> the scenario type
@@ -55,7 +58,7 @@ public final class Gather<S> {
   private final int groupSize;
   private final int maxExceptions;
   private final int concurrency;
-  private final UnaryOperator<TrajectoryGroup> afterEach;
+  private final Function<TrajectoryGroup, Optional<TrajectoryGroup>> afterEach;
   private final PrintStream progress;
   private final String taskName;
 
@@ -84,7 +87,7 @@ public final class Gather<S> {
   }
 
   /**
-   * Runs all rollouts and returns the groups in scenario order.
+   * Runs all rollouts and returns the groups in scenario order, less those the hook dropped.
    *
    * @throws GatherException when failures exceed the budget, or an {@code afterEach} hook throws
    */
@@ -107,7 +110,7 @@ public final class Gather<S> {
       }
     }
     long start = System.nanoTime();
-    List<TrajectoryGroup> out = new ArrayList<>(scenarios.size());
+    List<Optional<TrajectoryGroup>> out = new ArrayList<>(scenarios.size());
     for (int g = 0; g < scenarios.size(); g++) {
       out.add(null);
     }
@@ -132,7 +135,7 @@ public final class Gather<S> {
         }
         if (groupDone) {
           TrajectoryGroup gathered = tracker.group(e.group);
-          TrajectoryGroup group = gathered;
+          Optional<TrajectoryGroup> group = Optional.of(gathered);
           if (afterEach != null) {
             try {
               group = Objects.requireNonNull(afterEach.apply(gathered), "afterEach returned null");
@@ -142,7 +145,10 @@ public final class Gather<S> {
               throw new GatherException("afterEach failed on group " + e.group + ": " + describe(ex),
                   tracker.failures(), all);
             }
-            tracker.rescore(gathered, group);
+            tracker.rescore(gathered, group.orElseGet(() -> TrajectoryGroup.of(List.of())));
+            if (group.isEmpty()) {
+              LOG.info("group {} dropped by afterEach", e.group);
+            }
           }
           out.set(e.group, group);
         }
@@ -157,7 +163,7 @@ public final class Gather<S> {
     }
     LOG.debug("gathered {} groups x {} rollouts: {}", scenarios.size(), groupSize,
         tracker.summary((System.nanoTime() - start) / 1e9));
-    return out;
+    return out.stream().flatMap(Optional::stream).toList();
   }
 
   private Event runOne(int group, int member, long rolloutSeed) {
@@ -295,7 +301,7 @@ public final class Gather<S> {
     private int maxExceptions = 0;
     private double maxExceptionFraction = -1;
     private int concurrency = 0;
-    private UnaryOperator<TrajectoryGroup> afterEach;
+    private Function<TrajectoryGroup, Optional<TrajectoryGroup>> afterEach;
     private PrintStream progress = System.err;
     private String taskName = "gather";
 
@@ -348,8 +354,12 @@ public final class Gather<S> {
       return this;
     }
 
-    /** Called with each group when its last rollout ends; returns the group to keep (e.g. judged). */
-    public Builder<S> afterEach(UnaryOperator<TrajectoryGroup> hook) {
+    /**
+     * Called with each group when its last rollout ends; returns the group to keep (e.g. judged:
+     * {@code afterEach(ruler::score)}), or empty to leave the group out of the result. A hook
+     * that throws stops the run with a {@link GatherException}.
+     */
+    public Builder<S> afterEach(Function<TrajectoryGroup, Optional<TrajectoryGroup>> hook) {
       afterEach = hook;
       return this;
     }

@@ -15,15 +15,20 @@ import java.util.Locale;
  * A parsed {@code POST /v1/chat/completions} body. Every rule broken is a
  * {@link BadRequestException} naming the field, as OpenAI's API answers.
  */
-record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice toolChoice, SamplingParams sampling,
-    boolean logprobs, int n) {
+record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice toolChoice, SamplingFields.Common common,
+    boolean logprobs, int topLogprobs) {
 
-  static ChatRequest parse(JsonNode body, SamplingParams defaults, int maxN) {
+  SamplingParams sampling() {
+    return common.sampling();
+  }
+
+  int n() {
+    return common.n();
+  }
+
+  static ChatRequest parse(JsonNode body, SamplingParams defaults, int maxN, int vocab) {
     if (body == null || !body.isObject()) {
       throw new BadRequestException("the request body must be a JSON object", null);
-    }
-    if (body.path("stream").asBoolean(false)) {
-      throw new BadRequestException("stream=true is not supported by this server; send stream=false", "stream");
     }
     JsonNode msgs = body.get("messages");
     if (msgs == null || !msgs.isArray() || msgs.isEmpty()) {
@@ -35,89 +40,39 @@ record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice tool
     }
     List<ToolSpec> tools = tools(body.get("tools"));
     ToolChoice choice = toolChoice(body.get("tool_choice"), tools);
-
-    SamplingParams.Builder s = defaults.toBuilder();
-    JsonNode t = body.get("temperature");
-    if (present(t)) {
-      double v = number(t, "temperature");
-      if (v < 0 || v > 2) {
-        throw new BadRequestException("'temperature' must be between 0 and 2, got " + v, "temperature");
-      }
-      s.temperature(v);
+    JsonNode format = body.get("response_format");
+    if (present(format) && !"text".equals(format.path("type").asText())) {
+      throw new BadRequestException("'response_format' " + format.path("type") + " is not supported by this server (no "
+          + "constrained decoding yet); leave it out or use {\"type\": \"text\"}", "response_format");
     }
-    JsonNode p = body.get("top_p");
-    if (present(p)) {
-      double v = number(p, "top_p");
-      if (!(v > 0 && v <= 1)) {
-        throw new BadRequestException("'top_p' must be in (0, 1], got " + v, "top_p");
-      }
-      s.topP(v);
+    JsonNode kwargs = body.get("chat_template_kwargs");
+    if (present(kwargs) && !(kwargs.isObject() && kwargs.isEmpty())) {
+      throw new BadRequestException("'chat_template_kwargs' is not supported by this server (the template's variables are "
+          + "fixed when it starts)", "chat_template_kwargs");
     }
-    String maxField = present(body.get("max_completion_tokens")) ? "max_completion_tokens" : "max_tokens";
-    JsonNode max = body.get(maxField);
-    if (present(max)) {
-      if (!max.canConvertToInt() || !max.isIntegralNumber() || max.asInt() <= 0) {
-        throw new BadRequestException("'" + maxField + "' must be a positive integer, got " + max, maxField);
-      }
-      s.maxNewTokens(max.asInt());
-    }
-    JsonNode stop = body.get("stop");
-    if (present(stop)) {
-      List<String> stops = new ArrayList<>();
-      if (stop.isTextual()) {
-        stops.add(stop.asText());
-      } else if (stop.isArray() && stop.size() <= 4) {
-        for (JsonNode x : stop) {
-          if (!x.isTextual()) {
-            throw new BadRequestException("'stop' must be a string or an array of up to 4 strings", "stop");
-          }
-          stops.add(x.asText());
-        }
-      } else {
-        throw new BadRequestException("'stop' must be a string or an array of up to 4 strings", "stop");
-      }
-      s.stopStrings(stops);
-    }
-    JsonNode seed = body.get("seed");
-    if (present(seed)) {
-      if (!seed.isIntegralNumber()) {
-        throw new BadRequestException("'seed' must be an integer, got " + seed, "seed");
-      }
-      s.seed(seed.asLong());
-    }
+    SamplingFields.Common common = SamplingFields.parse(body, defaults, maxN, vocab);
     JsonNode lp = body.get("logprobs");
-    boolean logprobs = false;
-    if (present(lp)) {
-      if (!lp.isBoolean()) {
-        throw new BadRequestException("'logprobs' must be a boolean, got " + lp, "logprobs");
-      }
-      logprobs = lp.asBoolean();
-    }
+    boolean logprobs = present(lp) && SamplingFields.bool(lp, "logprobs");
     JsonNode top = body.get("top_logprobs");
-    if (present(top) && top.asInt(-1) != 0) {
-      throw new BadRequestException("'top_logprobs' is not supported (only the sampled token's log-prob is recorded); "
-          + "leave it out or set it to 0", "top_logprobs");
-    }
-    JsonNode nNode = body.get("n");
-    int n = 1;
-    if (present(nNode)) {
-      if (!nNode.isIntegralNumber() || nNode.asInt() < 1 || nNode.asInt() > maxN) {
-        throw new BadRequestException("'n' must be an integer from 1 to " + maxN + ", got " + nNode, "n");
+    int topLogprobs = 0;
+    if (present(top)) {
+      long v = SamplingFields.integer(top, "top_logprobs");
+      if (v < 0 || v > SamplingParams.MAX_TOP_LOGPROBS) {
+        throw new BadRequestException("'top_logprobs' must be an integer from 0 to " + SamplingParams.MAX_TOP_LOGPROBS + ", got " + v,
+            "top_logprobs");
       }
-      n = nNode.asInt();
+      if (v > 0 && !logprobs) {
+        throw new BadRequestException("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+      }
+      topLogprobs = (int) v;
     }
-    return new ChatRequest(messages, tools, choice, s.build(), logprobs, n);
+    common = new SamplingFields.Common(common.sampling().toBuilder().topLogprobs(topLogprobs).build(), common.n(), common.stream(),
+        common.includeUsage(), common.skipSpecialTokens(), common.includeStopStr(), common.returnTokensAsTokenIds(), common.model());
+    return new ChatRequest(messages, tools, choice, common, logprobs, topLogprobs);
   }
 
   private static boolean present(JsonNode n) {
     return n != null && !n.isNull();
-  }
-
-  private static double number(JsonNode n, String field) {
-    if (!n.isNumber()) {
-      throw new BadRequestException("'" + field + "' must be a number, got " + n, field);
-    }
-    return n.asDouble();
   }
 
   private static Message message(JsonNode m, String where) {
@@ -218,7 +173,9 @@ record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice tool
       choice = switch (c.asText().toLowerCase(Locale.ROOT)) {
         case "auto" -> ToolChoice.AUTO;
         case "none" -> ToolChoice.NONE;
-        case "required" -> ToolChoice.REQUIRED;
+        case "required" -> throw new BadRequestException("'tool_choice' 'required' is not supported by this server (it cannot "
+            + "constrain the reply to one of the tools' names yet); name the function instead: {\"type\": \"function\", "
+            + "\"function\": {\"name\": ...}}", "tool_choice");
         default -> throw new BadRequestException("'tool_choice' must be 'auto', 'none', 'required' or "
             + "{\"type\": \"function\", \"function\": {\"name\": ...}}, got '" + c.asText() + "'", "tool_choice");
       };

@@ -1,101 +1,124 @@
 package dev.art4j.rollout.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import dev.art4j.core.chat.Message;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.rollout.agent.ChatCompletions;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.engine.CompletionSource;
+import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An OpenAI-compatible HTTP server over a {@link CompletionSource}, for agents written in other
- * languages (or any OpenAI client): the rollouts they drive are recorded token-in/token-out for
- * training exactly as {@link dev.art4j.rollout.agent.AgentLoop}'s are.
- *
- * <ul>
- *   <li>{@code POST /v1/chat/completions}: messages (text content), {@code tools},
- *       {@code tool_choice} (auto, none, required, a named function), {@code temperature},
- *       {@code top_p}, {@code max_tokens} / {@code max_completion_tokens}, {@code stop},
- *       {@code seed}, {@code logprobs} (the sampled token's only), {@code n}. Tool calls come back
- *       in OpenAI's format; the model's reasoning as {@code reasoning_content}. No streaming.
- *   <li>{@code GET /v1/models}: the one model served.
- *   <li>{@code GET /v1/trajectories/{completion id}}: the trajectory of each choice of that
- *       completion (the whole conversation so far, with prompt ids, sampled ids and log-probs).
- *   <li>{@code GET /v1/trajectories}: the latest state of every conversation kept.
- * </ul>
- * A bad request gets HTTP 400 with OpenAI's error body ({@code {"error": {"message", "type",
- * "param", "code"}}}) saying what is wrong. Binds 127.0.0.1 unless told otherwise; with an API key
- * set, every request needs {@code Authorization: Bearer <key>} (401 otherwise).
+ * An OpenAI- and vLLM-compatible HTTP server over a {@link CompletionSource}, for agents written in
+ * other languages (or any OpenAI client): the chat rollouts they drive are recorded
+ * token-in/token-out for training exactly as {@link dev.art4j.rollout.agent.AgentLoop}'s are.
+ * Endpoints and parameters: the module README's table. Runs on Jetty 12 (core handlers, no
+ * servlets): bodies are read asynchronously up to a size limit (413 past it), requests that
+ * sample wait in a bounded queue in front of a fixed set of workers (429 when it is full), a
+ * client that goes away cancels its request in the engine, and cancelled or failed requests are
+ * never kept as trajectories. Errors come in OpenAI's shape {@code {"error": {"message", "type",
+ * "param", "code"}}}. Binds 127.0.0.1 unless told otherwise; with an API key set, every
+ * {@code /v1} request needs {@code Authorization: Bearer <key>} (401 otherwise); the key is never logged.
  */
 public final class OpenAiServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(OpenAiServer.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  static final String VERSION = "0.1.0";
+  private static final ObjectReader STRICT = Exchange.JSON.readerFor(JsonNode.class)
+      .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-  private final ChatCompletions completions;
-  private final ChatFormat format;
-  private final SamplingParams defaults;
-  private final String modelName;
+  final ChatCompletions completions;
+  final ChatFormat format;
+  final CompletionSource source;
+  final SamplingParams defaults;
+  final String modelName;
   private final String apiKey;
-  private final int maxN;
-  private final int capacity;
+  final int maxN;
+  final int vocab;
+  final int maxContext;
+  private final long maxBodyBytes;
   private final Map<String, List<Trajectory>> byCompletion;
-  private final HttpServer http;
-  private final ExecutorService executor;
-  private final long created = System.currentTimeMillis() / 1000;
+  private final Server jetty;
+  private final ServerConnector connector;
+  private final ThreadPoolExecutor workers;
+  final ServerMetrics metrics = new ServerMetrics();
+  final long created = System.currentTimeMillis() / 1000;
 
   private OpenAiServer(Builder b) throws IOException {
     this.format = b.format;
+    this.source = b.source;
     this.completions = new ChatCompletions(b.source, b.format, b.capacity);
     this.defaults = b.sampling;
     this.modelName = b.modelName;
     this.apiKey = b.apiKey;
     this.maxN = b.maxN;
-    this.capacity = b.capacity;
+    this.maxBodyBytes = b.maxBodyBytes;
+    this.vocab = b.source instanceof InferenceEngine e ? e.config().vocabSize() : b.format.tokenizer().vocabSize();
+    this.maxContext = b.maxContext > 0 ? b.maxContext : b.source instanceof InferenceEngine e ? e.maxContext() : Integer.MAX_VALUE;
+    int capacity = b.capacity;
     this.byCompletion = new LinkedHashMap<>(16, 0.75f, false) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, List<Trajectory>> eldest) {
         return size() > capacity;
       }
     };
-    this.http = HttpServer.create(new InetSocketAddress(b.host, b.port), 64);
     AtomicInteger n = new AtomicInteger();
-    this.executor = Executors.newFixedThreadPool(b.threads, r -> {
-      Thread t = new Thread(r, "openai-server-" + n.getAndIncrement());
+    this.workers = new ThreadPoolExecutor(b.threads, b.threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(b.maxQueue), r -> {
+      Thread t = new Thread(r, "openai-worker-" + n.getAndIncrement());
       t.setDaemon(true);
       return t;
     });
-    http.setExecutor(executor);
-    http.createContext("/", this::handle);
-    http.start();
-    LOG.info("OpenAI-compatible server for '{}' on {}", modelName, baseUrl());
+    QueuedThreadPool io = new QueuedThreadPool(Math.max(16, b.ioThreads), 4);
+    io.setName("openai-io");
+    io.setDaemon(true);
+    this.jetty = new Server(io);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendDateHeader(false);
+    this.connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+    connector.setHost(b.host);
+    connector.setPort(b.port);
+    connector.setIdleTimeout(b.idleTimeoutMillis);
+    connector.setAcceptQueueSize(1024);
+    jetty.addConnector(connector);
+    jetty.setHandler(new Routes(this));
+    try {
+      jetty.start();
+    } catch (Exception e) {
+      workers.shutdownNow();
+      throw new IOException("cannot start the server on " + b.host + ":" + b.port + ": " + e.getMessage(), e);
+    }
+    LOG.info("OpenAI-compatible server for '{}' on {}{}", modelName, baseUrl(), apiKey != null ? " (API key required)" : "");
   }
 
   public static Builder builder(CompletionSource source, ChatFormat format) {
@@ -104,12 +127,13 @@ public final class OpenAiServer implements AutoCloseable {
 
   /** The port bound (useful with port 0). */
   public int port() {
-    return http.getAddress().getPort();
+    return connector.getLocalPort();
   }
 
   /** The API base URL, {@code http://host:port/v1}. */
   public URI baseUrl() {
-    return URI.create("http://" + http.getAddress().getHostString() + ":" + port() + "/v1");
+    String host = connector.getHost() == null ? "0.0.0.0" : connector.getHost();
+    return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port() + "/v1");
   }
 
   public String modelName() {
@@ -120,6 +144,12 @@ public final class OpenAiServer implements AutoCloseable {
   public Optional<List<Trajectory>> completion(String completionId) {
     synchronized (byCompletion) {
       return Optional.ofNullable(byCompletion.get(completionId));
+    }
+  }
+
+  void keepCompletion(String id, List<Trajectory> trajectories) {
+    synchronized (byCompletion) {
+      byCompletion.put(id, List.copyOf(trajectories));
     }
   }
 
@@ -136,148 +166,29 @@ public final class OpenAiServer implements AutoCloseable {
     return completions.drainTrajectories();
   }
 
+  /** Requests being sampled now, and requests waiting for a worker. */
+  int running() {
+    return workers.getActiveCount();
+  }
+
+  int waiting() {
+    return workers.getQueue().size();
+  }
+
   @Override
   public void close() {
-    http.stop(0);
-    executor.shutdownNow();
-  }
-
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      String path = ex.getRequestURI().getPath();
-      if (apiKey != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
-        send(ex, 401, error("Incorrect or missing API key: send 'Authorization: Bearer <key>'", "invalid_request_error", null,
-            "invalid_api_key"));
-        return;
-      }
-      String method = ex.getRequestMethod();
-      try {
-        if (path.equals("/v1/chat/completions")) {
-          requireMethod(method, "POST", path);
-          send(ex, 200, chatCompletion(readBody(ex)));
-        } else if (path.equals("/v1/models")) {
-          requireMethod(method, "GET", path);
-          send(ex, 200, models());
-        } else if (path.equals("/v1/trajectories")) {
-          requireMethod(method, "GET", path);
-          ObjectNode out = JSON.createObjectNode().put("object", "list");
-          out.set("data", JSON.valueToTree(completions.trajectories()));
-          send(ex, 200, out);
-        } else if (path.startsWith("/v1/trajectories/")) {
-          requireMethod(method, "GET", path);
-          String id = path.substring("/v1/trajectories/".length());
-          Optional<List<Trajectory>> t = completion(id);
-          if (t.isEmpty()) {
-            send(ex, 404, error("no completion with id '" + id + "' is kept", "invalid_request_error", null, "not_found"));
-          } else {
-            ObjectNode out = JSON.createObjectNode().put("id", id);
-            out.set("trajectories", JSON.valueToTree(t.get()));
-            send(ex, 200, out);
-          }
-        } else {
-          send(ex, 404, error("unknown path " + path + " (this server has /v1/chat/completions, /v1/models, /v1/trajectories)",
-              "invalid_request_error", null, "not_found"));
-        }
-      } catch (MethodNotAllowed e) {
-        send(ex, 405, error(e.getMessage(), "invalid_request_error", null, null));
-      } catch (BadRequestException e) {
-        send(ex, 400, error(e.getMessage(), "invalid_request_error", e.param(), null));
-      } catch (IllegalArgumentException e) {
-        // the engine or the chat template refused the request (prompt too long, template error)
-        send(ex, 400, error(e.getMessage(), "invalid_request_error", null, null));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        send(ex, 503, error("server shutting down", "server_error", null, null));
-      } catch (RuntimeException e) {
-        Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : null;
-        if (cause != null) {
-          send(ex, 400, error(cause.getMessage(), "invalid_request_error", null, null));
-        } else {
-          LOG.warn("request {} {} failed", method, path, e);
-          send(ex, 500, error(e.getClass().getSimpleName() + ": " + e.getMessage(), "server_error", null, null));
-        }
-      }
-    }
-  }
-
-  private ObjectNode chatCompletion(JsonNode body) throws InterruptedException {
-    ChatRequest req = ChatRequest.parse(body, defaults, maxN);
-    List<ChatCompletions.Choice> choices;
     try {
-      choices = completions.complete(req.messages(), req.tools(), req.sampling(), req.toolChoice(), req.n());
-    } catch (IllegalArgumentException e) {
-      throw new BadRequestException(e.getMessage(), null);
+      jetty.stop();
+    } catch (Exception e) {
+      LOG.warn("stopping the HTTP server failed", e);
     }
-    String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
-    List<Trajectory> trajectories = new ArrayList<>();
-    ObjectNode out = JSON.createObjectNode();
-    out.put("id", id).put("object", "chat.completion").put("created", System.currentTimeMillis() / 1000).put("model", modelName);
-    ArrayNode arr = out.putArray("choices");
-    int promptTokens = 0;
-    int completionTokens = 0;
-    for (int i = 0; i < choices.size(); i++) {
-      ChatCompletions.Choice c = choices.get(i);
-      trajectories.add(c.trajectory().withMetadata("completion_id", id).withMetadata("choice", i));
-      ObjectNode choice = arr.addObject().put("index", i);
-      choice.set("message", message(c.message()));
-      if (req.logprobs()) {
-        choice.set("logprobs", logprobs(c));
-      } else {
-        choice.putNull("logprobs");
-      }
-      choice.put("finish_reason", c.finishReason());
-      List<dev.art4j.core.trajectory.Turn> turns = c.trajectory().turns();
-      promptTokens = turns.get(turns.size() - 1).promptIds().length;
-      completionTokens += c.completion().tokens().length;
-    }
-    out.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
-        .put("total_tokens", promptTokens + completionTokens);
-    synchronized (byCompletion) {
-      byCompletion.put(id, List.copyOf(trajectories));
-    }
-    return out;
+    workers.shutdownNow();
   }
 
-  private static ObjectNode message(Message m) {
-    ObjectNode out = JSON.createObjectNode().put("role", "assistant");
-    if (m.content().isEmpty() && m.hasToolCalls()) {
-      out.putNull("content");
-    } else {
-      out.put("content", m.content());
+  boolean authorized(String header) {
+    if (apiKey == null) {
+      return true;
     }
-    if (m.reasoningContent() != null) {
-      out.put("reasoning_content", m.reasoningContent());
-    }
-    if (m.hasToolCalls()) {
-      out.set("tool_calls", JSON.valueToTree(m.toolCalls()));
-    }
-    return out;
-  }
-
-  private ObjectNode logprobs(ChatCompletions.Choice c) {
-    ObjectNode out = JSON.createObjectNode();
-    ArrayNode content = out.putArray("content");
-    int[] ids = c.completion().tokens();
-    float[] lps = c.completion().logprobs();
-    for (int i = 0; i < ids.length; i++) {
-      String token = format.tokenizer().decode(new int[] {ids[i]});
-      ObjectNode e = content.addObject().put("token", token).put("logprob", lps[i]);
-      ArrayNode bytes = e.putArray("bytes");
-      for (byte b : token.getBytes(StandardCharsets.UTF_8)) {
-        bytes.add(b & 0xff);
-      }
-      e.putArray("top_logprobs");
-    }
-    return out;
-  }
-
-  private ObjectNode models() {
-    ObjectNode out = JSON.createObjectNode().put("object", "list");
-    out.putArray("data").addObject().put("id", modelName).put("object", "model").put("created", created).put("owned_by", "art4j");
-    return out;
-  }
-
-  private boolean authorized(String header) {
     if (header == null || !header.startsWith("Bearer ")) {
       return false;
     }
@@ -285,54 +196,129 @@ public final class OpenAiServer implements AutoCloseable {
     return MessageDigest.isEqual(given, apiKey.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static JsonNode readBody(HttpExchange ex) {
-    try (InputStream in = ex.getRequestBody()) {
-      byte[] body = in.readAllBytes();
-      if (body.length == 0) {
-        throw new BadRequestException("the request has no body: send a JSON object", null);
-      }
-      return JSON.readTree(body);
+  /** 404 model_not_found unless {@code model} is absent or the one served. */
+  void checkModel(String model) {
+    if (model != null && !model.equals(modelName)) {
+      throw new ApiException(404, "The model `" + model + "` does not exist (this server has `" + modelName + "`).",
+          "invalid_request_error", "model", "model_not_found");
+    }
+  }
+
+  /** Parses a whole body as one JSON value: trailing text after it is a 400. */
+  static JsonNode parse(byte[] body) {
+    if (body.length == 0) {
+      throw new BadRequestException("the request has no body: send a JSON object", null);
+    }
+    try {
+      return STRICT.readTree(body);
     } catch (JsonProcessingException e) {
       throw new BadRequestException("the body is not valid JSON: " + e.getOriginalMessage(), null);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new BadRequestException("the body could not be read: " + e.getMessage(), null);
     }
   }
 
-  private static void requireMethod(String method, String expected, String path) {
-    if (!method.equals(expected)) {
-      throw new MethodNotAllowed(path + " takes " + expected + ", not " + method);
-    }
+  /** Reads the body, then runs {@code work} on a worker: 429 if the queue is full, cancelled if the client goes. */
+  void dispatch(Exchange ex, Work work) {
+    BodyReader.read(ex.request, maxBodyBytes, body -> {
+      JsonNode json;
+      try {
+        json = parse(body);
+      } catch (ApiException e) {
+        ex.error(e);
+        return;
+      }
+      Job job = new Job(ex, json, work);
+      // from here on the request may run longer than the idle timeout without any I/O: that is work, not a dead client
+      ex.request.addIdleTimeoutListener(t -> false);
+      ex.request.addFailureListener(job::cancel);
+      try {
+        workers.execute(job);
+      } catch (RejectedExecutionException e) {
+        metrics.rejected.incrementAndGet();
+        ex.error(ApiException.busy("the server is busy: " + running() + " requests are running and " + waiting()
+            + " are waiting, the most it queues; retry later"));
+      }
+    }, failure -> {
+      if (failure instanceof ApiException e) {
+        ex.error(e);
+      } else {
+        ex.callback.failed(failure);
+      }
+    });
   }
 
-  private static ObjectNode error(String message, String type, String param, String code) {
-    ObjectNode out = JSON.createObjectNode();
-    ObjectNode e = out.putObject("error").put("message", message).put("type", type);
-    if (param == null) {
-      e.putNull("param");
-    } else {
-      e.put("param", param);
-    }
-    if (code == null) {
-      e.putNull("code");
-    } else {
-      e.put("code", code);
-    }
-    return out;
+  /** What a worker does with a parsed request body. */
+  interface Work {
+    void run(Exchange ex, JsonNode body) throws Exception;
   }
 
-  private static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
-    byte[] bytes = JSON.writeValueAsBytes(body);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
+  /** One queued request: cancelled (its thread interrupted) when the client goes away. */
+  private final class Job implements Runnable {
+    private final Exchange ex;
+    private final JsonNode body;
+    private final Work work;
+    private Thread thread;
+    private boolean cancelled;
+    private boolean finished;
 
-  private static final class MethodNotAllowed extends RuntimeException {
-    MethodNotAllowed(String message) {
-      super(message);
+    Job(Exchange ex, JsonNode body, Work work) {
+      this.ex = ex;
+      this.body = body;
+      this.work = work;
+    }
+
+    synchronized void cancel(Throwable why) {
+      if (cancelled || finished) {
+        return;
+      }
+      cancelled = true;
+      metrics.cancelled.incrementAndGet();
+      if (thread != null) {
+        thread.interrupt();
+      }
+    }
+
+    @Override
+    public void run() {
+      synchronized (this) {
+        if (cancelled) {
+          ex.callback.failed(new IOException("the client went away before its request started"));
+          return;
+        }
+        thread = Thread.currentThread();
+      }
+      try {
+        work.run(ex, body);
+      } catch (ApiException e) {
+        ex.error(e);
+      } catch (InterruptedException e) {
+        ex.callback.failed(new IOException("the client went away; its request was cancelled"));
+      } catch (IllegalArgumentException e) {
+        ex.error(new BadRequestException(e.getMessage(), null));
+      } catch (Exception e) {
+        if (Exchange.isDisconnect(e) || cancelledNow()) {
+          ex.callback.failed(e);
+        } else {
+          Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : null;
+          if (cause != null) {
+            ex.error(new BadRequestException(cause.getMessage(), null));
+          } else {
+            LOG.warn("request {} failed", Request.getPathInContext(ex.request), e);
+            ex.error(new ApiException(500, e.getClass().getSimpleName() + ": " + e.getMessage(), "server_error", null, null));
+          }
+        }
+      } finally {
+        synchronized (this) {
+          finished = true;
+          thread = null;
+        }
+        Thread.interrupted(); // a late cancel must not leak into the worker's next job
+      }
+    }
+
+    private synchronized boolean cancelledNow() {
+      return cancelled;
     }
   }
 
@@ -348,6 +334,11 @@ public final class OpenAiServer implements AutoCloseable {
     private int maxN = 16;
     private int capacity = 4096;
     private int threads = 64;
+    private int ioThreads = 32;
+    private int maxQueue = 256;
+    private long maxBodyBytes = 8L << 20;
+    private long idleTimeoutMillis = 30_000;
+    private int maxContext;
 
     private Builder(CompletionSource source, ChatFormat format) {
       this.source = Objects.requireNonNull(source, "source");
@@ -360,10 +351,10 @@ public final class OpenAiServer implements AutoCloseable {
     /** Port; default 8000, 0 for any free port. */
     public Builder port(int v) { port = v; return this; }
 
-    /** Require {@code Authorization: Bearer <key>}; default none. */
+    /** Require {@code Authorization: Bearer <key>} on {@code /v1}; default none. */
     public Builder apiKey(String v) { apiKey = v == null || v.isEmpty() ? null : v; return this; }
 
-    /** The model id clients see in {@code /v1/models} and responses; default "art4j". */
+    /** The model id clients see in {@code /v1/models} and must send (or leave out); default "art4j". */
     public Builder modelName(String v) { modelName = Objects.requireNonNull(v); return this; }
 
     /** Sampling when a request does not say (default temperature 1, top-p 1, 1024 new tokens). */
@@ -375,8 +366,23 @@ public final class OpenAiServer implements AutoCloseable {
     /** Conversations and completions kept for fetching back; default 4096. */
     public Builder capacity(int v) { capacity = v; return this; }
 
-    /** Requests handled at once (they are batched by the engine); default 64. */
+    /** Requests sampled at once (the engine batches them); default 64. */
     public Builder threads(int v) { threads = v; return this; }
+
+    /** Requests waiting for a worker before new ones get 429; default 256. */
+    public Builder maxQueue(int v) { maxQueue = v; return this; }
+
+    /** Largest request body in bytes (413 past it); default 8 MiB. */
+    public Builder maxBodyBytes(long v) { maxBodyBytes = v; return this; }
+
+    /** A connection silent this long while sending its request (or reading the answer) is closed; default 30 s. */
+    public Builder idleTimeoutMillis(long v) { idleTimeoutMillis = v; return this; }
+
+    /** Threads that read and write connections (never blocked by sampling); default 32. */
+    public Builder ioThreads(int v) { ioThreads = v; return this; }
+
+    /** Prompt plus max_tokens allowed (default: the engine's context, else unbounded). */
+    public Builder maxContext(int v) { maxContext = v; return this; }
 
     /** Binds and starts serving. */
     public OpenAiServer start() throws IOException {

@@ -10,7 +10,7 @@ import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.tokenizer.Tokenizer;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.rollout.engine.Completion;
 import dev.art4j.rollout.engine.CompletionSource;

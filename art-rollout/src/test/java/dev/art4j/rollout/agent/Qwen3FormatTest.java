@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.chat.ToolSpec;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.trajectory.TokenSequence;
 import dev.art4j.core.trajectory.Trajectory;

@@ -10,7 +10,7 @@ import dev.art4j.core.chat.Toolset;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.model.Transformer;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.rollout.engine.Completion;
 import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.FinishReason;

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.art4j.core.model.KvCache;
+import dev.art4j.core.model.ReferenceKvCache;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.Transformer;
 import java.io.IOException;
@@ -38,7 +38,7 @@ final class Reference {
   /** Single-sequence greedy decoding with the KV cache, one token per step. */
   static int[] greedy(Transformer model, Lora adapter, int[] prompt, int n, NDManager parent) {
     int[] out = new int[n];
-    try (KvCache cache = KvCache.create(model.config(), 4, parent)) {
+    try (ReferenceKvCache cache = ReferenceKvCache.create(model.config(), 4, parent)) {
       long[] ids = toLongs(prompt);
       int pos = 0;
       for (int i = 0; i < n; i++) {

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,7 +45,7 @@ class GatherTest {
         .progress(new PrintStream(bar, true, StandardCharsets.UTF_8))
         .afterEach(g -> {
           hooked.add(g.size() + g.exceptions().size());
-          return g.map(t -> t.withReward(t.reward() * 10).withMetric("judged", 1));
+          return Optional.of(g.map(t -> t.withReward(t.reward() * 10).withMetric("judged", 1)));
         })
         .build()
         .run();
@@ -127,6 +128,17 @@ class GatherTest {
         })
         .groupSize(4).progress(null).build().run();
     assertEquals(4, groups.get(0).size());
+  }
+
+  /** A hook that answers empty (a judge that failed on the group) drops the group from the result. */
+  @Test
+  void groupsTheHookDropsAreLeftOutInScenarioOrder() {
+    List<Integer> scenarios = IntStream.range(0, 5).boxed().toList();
+    List<TrajectoryGroup> groups = Gather.builder(scenarios, (Integer s) -> rollout(s, List.of()))
+        .groupSize(2)
+        .afterEach(g -> g.trajectories().get(0).reward() % 2 == 1 ? Optional.empty() : Optional.of(g))
+        .progress(null).build().run();
+    assertEquals(List.of(0.0, 2.0, 4.0), groups.stream().map(g -> g.trajectories().get(0).reward()).toList());
   }
 
   @Test

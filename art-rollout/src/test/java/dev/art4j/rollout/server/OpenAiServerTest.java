@@ -61,7 +61,7 @@ class OpenAiServerTest {
   }
 
   static OpenAiServer server(TestKit.ScriptedSource source) throws Exception {
-    return OpenAiServer.builder(source, format).port(0).apiKey(KEY).modelName("tiny-chat").start();
+    return OpenAiServer.builder(source, format).port(0).apiKey(KEY).modelName("tiny-chat").maxContext(4096).start();
   }
 
   static TestKit.ScriptedSource scripted(String... script) {
@@ -139,7 +139,11 @@ class OpenAiServerTest {
           {"{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}", "messages[0].role must be one of", "messages"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"add\"}}],"
               + "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"divide\"}}}", "names function 'divide', which is not in 'tools'", "tool_choice"},
-          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}", "stream=true is not supported", "stream"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":\"yes\"}", "'stream' must be a boolean", "stream"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_object\"}}", "'response_format'", "response_format"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"99999\":5}}", "outside the vocabulary", "logit_bias"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000}", "maximum context length", "max_tokens"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]} trailing", "not valid JSON", null},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0}", "'max_tokens' must be a positive integer", "max_tokens"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":99}", "'n' must be an integer from 1 to 16", "n"},
           {"{\"messages\": [", "the body is not valid JSON", null},

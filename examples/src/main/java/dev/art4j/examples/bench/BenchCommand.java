@@ -1,12 +1,13 @@
 package dev.art4j.examples.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.examples.cli.ComputeOptions;
 import dev.art4j.examples.cli.InferenceDtypeConverter;
 import dev.art4j.rollout.engine.DecodeBenchmark;
 import dev.art4j.rollout.engine.InferenceDtype;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -23,13 +24,14 @@ public final class BenchCommand {
    * the JVM with {@code --add-modules jdk.incubator.vector} (the engine's fast kernels).
    */
   @Command(name = "decode", mixinStandardHelpOptions = true,
-      description = "Decode tokens/s at batch 1 and 8, prefill tokens/s, bandwidth ceiling, peak RSS, per-op step times.")
+      description = "Decode tokens/s at batch 1 and 8, prefill tokens/s, bandwidth ceiling, peak RSS, per-op step times; "
+          + "the JSON names the device, dtype and backend.")
   static final class Decode implements Callable<Integer> {
 
     @Spec CommandSpec spec;
+    @Mixin ComputeOptions compute = new ComputeOptions();
 
-    @Option(names = "--json", description = "Print compact JSON (default: indented).")
-    boolean json;
+    @Mixin JsonOutput output = new JsonOutput();
 
     @Option(names = "--new-tokens", defaultValue = "32", paramLabel = "N",
         description = "Tokens decoded per sequence in each timed run (default ${DEFAULT-VALUE}).")
@@ -49,11 +51,14 @@ public final class BenchCommand {
         spec.commandLine().getErr().println("art4j bench decode: warning: jdk.incubator.vector is not loaded, the engine "
             + "runs its plain-Java kernels; run with ART4J_JAVA_OPTS=\"-Xmx3g --add-modules jdk.incubator.vector\"");
       }
-      Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens, rounds, inferenceDtype);
-      ObjectMapper mapper = new ObjectMapper();
-      String text = json ? mapper.writeValueAsString(result) : mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result);
-      spec.commandLine().getOut().println(text);
-      spec.commandLine().getOut().flush();
+      try {
+        compute.validate();
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens, rounds,
+          compute.device(), compute.dataType(), compute.backend(), inferenceDtype);
+      output.print(spec.commandLine(), result);
       return 0;
     }
   }

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -50,6 +51,7 @@ import picocli.CommandLine.Spec;
 public final class BenchLoopCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
+  @Mixin JsonOutput output = new JsonOutput();
 
   @Option(names = "--inference-dtype", defaultValue = "auto", paramLabel = "auto|bf16|fp32",
       converter = InferenceDtypeConverter.class, description = InferenceDtypeConverter.HELP)
@@ -128,7 +130,7 @@ public final class BenchLoopCommand implements Callable<Integer> {
         List<TrajectoryGroup> scored = new ArrayList<>();
         for (int g = 0; g < raw.size(); g++) {
           MathProblem p = batch.get(g);
-          scored.add(raw.get(g).map(t -> MathReward.score(t, p)));
+          scored.add(MathReward.of(p).apply(raw.get(g)));
         }
         reward += secondsSince(s0);
         double mean = scored.stream().flatMap(g -> g.trajectories().stream()).mapToDouble(Trajectory::reward).average().orElse(Double.NaN);
@@ -175,7 +177,7 @@ public final class BenchLoopCommand implements Callable<Integer> {
     out.put("reward_mean_first_step", round(firstReward));
     out.put("reward_mean_last_step", round(lastReward));
     out.put("peak_rss_mb", round(Rss.peakMb()));
-    cmd.getOut().println(json.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    output.print(cmd, out);
     cmd.getOut().flush();
     return 0;
   }

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -38,6 +39,7 @@ import picocli.CommandLine.Spec;
 public final class BenchSoakCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
+  @Mixin JsonOutput output = new JsonOutput();
 
   @Option(names = "--inference-dtype", defaultValue = "auto", paramLabel = "auto|bf16|fp32",
       converter = InferenceDtypeConverter.class, description = InferenceDtypeConverter.HELP)
@@ -136,7 +138,7 @@ public final class BenchSoakCommand implements Callable<Integer> {
     out.put("kv_cache_mb", round(kvCacheMb));
     out.put("gc_collections", gcCount() - gcCount0);
     out.set("rss_mb_every_" + every + "_requests", samples);
-    cmd.getOut().println(json.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    output.print(cmd, out);
     cmd.getOut().flush();
     return failures.get() == 0 && (last - mid) / mid < 0.05 ? 0 : 1;
   }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.Policy;
+import dev.art4j.examples.cli.ComputeOptions;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.core.trajectory.Turn;
@@ -26,6 +27,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -49,6 +51,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
       + "\"torch_dtype\":\"float32\"}";
 
   @Spec CommandSpec spec;
+  @Mixin JsonOutput output = new JsonOutput();
+  @Mixin ComputeOptions compute = new ComputeOptions();
 
   @Option(names = "--model", paramLabel = "DIR",
       description = "Checkpoint to train (default: a random Qwen2.5-0.5B-shaped model).")
@@ -83,6 +87,15 @@ public final class BenchTrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     CommandLine cmd = spec.commandLine();
+    try {
+      compute.validate();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cmd, e.getMessage());
+    }
+    if (compute.backend() != null) {
+      throw new CommandLine.ParameterException(cmd, "--backend: bench train measures the trainer, which runs the "
+          + "model's own forward, not the inference engine (use --device/--dtype)");
+    }
     if (batch < 2 || seq < 2 || prompt < 1 || prompt >= seq || tokenBudget < 1 || steps < 1) {
       throw new CommandLine.ParameterException(cmd,
           "need --batch >= 2, --seq >= 2, 1 <= --prompt < --seq, --token-budget >= 1, --steps >= 1");
@@ -104,9 +117,10 @@ public final class BenchTrainCommand implements Callable<Integer> {
     } else {
       out.put("model", dir.toString());
     }
-    try (Policy policy = Policy.load(dir)) {
+    try (Policy policy = compute.apply(Policy.builder(dir)).build()) {
       phases.mark("after_load");
       out.put("device", policy.device().toString());
+      out.put("dtype", policy.model().dataType().toString().toLowerCase(java.util.Locale.ROOT));
       out.put("batch", batch);
       out.put("seq", seq);
       out.put("prompt", prompt);
@@ -158,7 +172,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         deleteTree(tmp);
       }
     }
-    cmd.getOut().println(json.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    output.print(cmd, out);
     cmd.getOut().flush();
     return 0;
   }

@@ -1,20 +1,17 @@
 package dev.art4j.examples.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.model.ModelConfig;
+import dev.art4j.core.model.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -45,33 +42,12 @@ final class RandomCheckpoint {
     Files.writeString(dir.resolve("config.json"), configJson);
     List<Tensor> tensors = tensors(c);
 
-    ObjectNode header = json.createObjectNode();
-    header.putObject("__metadata__").put("format", "pt");
-    long offset = 0;
-    for (Tensor t : tensors) {
-      ObjectNode e = header.putObject(t.name());
-      e.put("dtype", "F32");
-      ArrayNode shape = e.putArray("shape");
-      Arrays.stream(t.shape()).forEach(shape::add);
-      e.putArray("data_offsets").add(offset).add(offset + 4 * t.size());
-      offset += 4 * t.size();
-    }
-    byte[] text = json.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
-    int padded = (text.length + 7) / 8 * 8;
-    ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-    head.putLong(padded).put(text);
-    while (head.hasRemaining()) {
-      head.put((byte) ' ');
-    }
-    head.flip();
-
-    SplittableRandom random = new SplittableRandom(seed);
+    SplittableRandom random = new SplittableRandom(seed); // one stream over the tensors, in file order
     double bound = 0.02 * Math.sqrt(3);
-    ByteBuffer buf = ByteBuffer.allocate(4 * BUFFER_FLOATS).order(ByteOrder.LITTLE_ENDIAN);
-    try (FileChannel out = FileChannel.open(dir.resolve("model.safetensors"),
-        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      writeFully(out, head);
-      for (Tensor t : tensors) {
+    List<SafetensorsWriter.Tensor> out = new ArrayList<>();
+    for (Tensor t : tensors) {
+      out.add(new SafetensorsWriter.Tensor(t.name(), "F32", t.shape(), sink -> {
+        ByteBuffer buf = ByteBuffer.allocate(4 * BUFFER_FLOATS).order(ByteOrder.LITTLE_ENDIAN);
         for (long left = t.size(); left > 0; ) {
           int n = (int) Math.min(left, BUFFER_FLOATS);
           buf.clear();
@@ -84,11 +60,12 @@ final class RandomCheckpoint {
             buf.putFloat(v);
           }
           buf.flip();
-          writeFully(out, buf);
+          sink.write(buf);
           left -= n;
         }
-      }
+      }));
     }
+    SafetensorsWriter.write(dir.resolve("model.safetensors"), Map.of("format", "pt"), out);
   }
 
   private static List<Tensor> tensors(ModelConfig c) {
@@ -125,12 +102,6 @@ final class RandomCheckpoint {
     out.add(new Tensor(name + ".weight", new long[] {rows, cols}, Fill.RANDOM));
     if (bias) {
       out.add(new Tensor(name + ".bias", new long[] {rows}, Fill.ZEROS));
-    }
-  }
-
-  private static void writeFully(FileChannel out, ByteBuffer buf) throws IOException {
-    while (buf.hasRemaining()) {
-      out.write(buf);
     }
   }
 }

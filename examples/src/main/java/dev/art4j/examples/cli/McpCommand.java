@@ -6,6 +6,7 @@ import dev.art4j.core.chat.ToolResult;
 import dev.art4j.mcp.math.MathServer;
 import dev.art4j.mcp.toolset.McpServerConfig;
 import dev.art4j.mcp.toolset.McpToolset;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,6 +24,7 @@ import picocli.CommandLine.Option;
  * <pre>
  * art4j mcp list --stdio "npx -y @coo-quack/calc-mcp"
  * art4j mcp call --http http://127.0.0.1:3001/mcp --tool get-sum --args '{"a": 1, "b": 2}'
+ * art4j mcp list --mcp-config ~/.cursor/mcp.json
  * art4j mcp serve-math [--http PORT]
  * </pre>
  */
@@ -33,7 +35,7 @@ public final class McpCommand {
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** Which server to talk to: exactly one of --stdio, --http, --sse; shared by {@code mcp} and {@code scenarios}. */
+  /** Which servers to talk to: exactly one of --stdio, --http, --sse, --mcp-config; shared by {@code mcp} and {@code scenarios}. */
   static final class ServerOptions {
 
     static final class Transport {
@@ -45,6 +47,11 @@ public final class McpCommand {
 
       @Option(names = "--sse", paramLabel = "URL", description = "Legacy HTTP+SSE endpoint, e.g. http://127.0.0.1:3001/sse")
       String sse;
+
+      @Option(names = "--mcp-config", paramLabel = "FILE",
+          description = "An mcpServers JSON file (Claude Desktop / Cursor / VS Code shape): every server in it, "
+              + "${VAR} read from the environment.")
+      Path config;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -73,12 +80,34 @@ public final class McpCommand {
     }
 
     McpToolset connect() {
+      if (!(timeoutSeconds > 0 && timeoutSeconds <= 86_400)) {
+        throw new IllegalArgumentException("--timeout must be a number of seconds in (0, 86400], got " + timeoutSeconds);
+      }
       Duration timeout = Duration.ofMillis((long) (timeoutSeconds * 1000));
-      McpToolset.Builder b = McpToolset.builder().server(config()).callTimeout(timeout).listTimeout(timeout);
+      McpToolset.Builder b = McpToolset.builder().callTimeout(timeout).listTimeout(timeout);
+      if (transport.config != null) {
+        if (!env.isEmpty() || !headers.isEmpty()) {
+          throw new IllegalArgumentException("--env and --header apply to --stdio, --http and --sse; "
+              + "with --mcp-config put them in the file");
+        }
+        b.config(transport.config);
+      } else {
+        b.server(config());
+      }
       if (!allow.isEmpty()) {
         b.allow(allow);
       }
       return b.build();
+    }
+
+    /** {@link #connect()}, or null after printing a bad option or config file's one-line error on stderr (exit status 2). */
+    McpToolset connectOrReport(String command) {
+      try {
+        return connect();
+      } catch (IllegalArgumentException e) {
+        System.err.println(command + ": " + e.getMessage());
+        return null;
+      }
     }
 
     private static Map<String, String> pairs(List<String> items, char separator, String option) {
@@ -104,7 +133,11 @@ public final class McpCommand {
 
     @Override
     public Integer call() throws Exception {
-      try (McpToolset tools = server.connect()) {
+      McpToolset tools = server.connectOrReport("art4j mcp list");
+      if (tools == null) {
+        return 2;
+      }
+      try (tools) {
         System.out.println(JSON.writeValueAsString(resources ? tools.resources() : tools.tools()));
       }
       return 0;
@@ -125,7 +158,11 @@ public final class McpCommand {
 
     @Override
     public Integer call() throws Exception {
-      try (McpToolset tools = server.connect()) {
+      McpToolset tools = server.connectOrReport("art4j mcp call");
+      if (tools == null) {
+        return 2;
+      }
+      try (tools) {
         ToolResult result = tools.call(tool, args);
         System.out.println(JSON.writeValueAsString(result));
       }

@@ -1,6 +1,7 @@
 package dev.art4j.examples.cli;
 
 import dev.art4j.core.report.ReportWriter;
+import dev.art4j.core.run.RunStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -26,6 +27,12 @@ final class ReportCommand implements Callable<Integer> {
   public Integer call() {
     if (!Files.isRegularFile(runDir.resolve("history.jsonl")) && !Files.isDirectory(runDir.resolve("trajectories"))) {
       spec.commandLine().getErr().println("art4j report: " + runDir + " is not a run folder (no history.jsonl, no trajectories/)");
+      return 2;
+    }
+    try {
+      RunStore.open(runDir); // reads history.jsonl through: a corrupt line is the user's file at fault
+    } catch (java.io.UncheckedIOException e) {
+      spec.commandLine().getErr().println("art4j report: " + e.getMessage());
       return 2;
     }
     Path report = ReportWriter.write(runDir);

@@ -1,11 +1,14 @@
 package dev.art4j.examples.cli;
 
+import dev.art4j.core.usage.TokenPrices;
+import dev.art4j.core.usage.TokenUsage;
 import dev.art4j.mcp.scenario.ScenarioGenerator;
 import dev.art4j.mcp.scenario.ScenarioSet;
 import dev.art4j.mcp.toolset.McpToolset;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,8 +59,19 @@ public final class ScenariosCommand implements Callable<Integer> {
   @Option(names = "--max-attempts", defaultValue = "3", paramLabel = "K", description = "Model replies to try at most (default: ${DEFAULT-VALUE}).")
   int maxAttempts;
 
+  @Option(names = "--price-in", paramLabel = "USD", description = "The model's price per million prompt tokens "
+      + "(with --price-out: the cost is printed on stderr).")
+  Double priceIn;
+
+  @Option(names = "--price-out", paramLabel = "USD", description = "The model's price per million completion tokens.")
+  Double priceOut;
+
   @Override
   public Integer call() throws Exception {
+    if ((priceIn == null) != (priceOut == null)) {
+      System.err.println("art4j scenarios: give both --price-in and --price-out, or neither");
+      return 2;
+    }
     String key = System.getenv(apiKeyEnv);
     if (key == null || key.isBlank()) {
       System.err.println("art4j scenarios: $" + apiKeyEnv + " is not set; sending no API key (fine for local servers)");
@@ -66,10 +80,21 @@ public final class ScenariosCommand implements Callable<Integer> {
     OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(key).modelName(model)
         .timeout(Duration.ofMinutes(5)).build();
     ScenarioSet set;
-    try (McpToolset tools = server.connect()) {
-      set = ScenarioGenerator.builder(chat).customInstructions(instructions).referenceAnswers(referenceAnswers)
-          .maxAttempts(maxAttempts).batchSize(batchSize).build()
-          .generate(tools.tools(), tools.resources(), n);
+    McpToolset tools = server.connectOrReport("art4j scenarios");
+    if (tools == null) {
+      return 2;
+    }
+    try (tools) {
+      ScenarioGenerator.Builder b = ScenarioGenerator.builder(chat).customInstructions(instructions)
+          .referenceAnswers(referenceAnswers).maxAttempts(maxAttempts).batchSize(batchSize);
+      if (priceIn != null) {
+        b.prices(new TokenPrices(priceIn, priceOut));
+      }
+      ScenarioGenerator generator = b.build();
+      set = generator.generate(tools.tools(), tools.resources(), n);
+      TokenUsage used = generator.usage();
+      System.err.printf(Locale.ROOT, "art4j scenarios: %d requests, %d prompt + %d completion tokens%s%n", used.requests(),
+          used.inputTokens(), used.outputTokens(), priceIn == null ? "" : String.format(Locale.ROOT, ", $%.6f", generator.cost()));
     }
     set.write(out);
     System.out.println(set.summary() + " -> " + out);

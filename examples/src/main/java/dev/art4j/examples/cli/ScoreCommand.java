@@ -33,7 +33,11 @@ public final class ScoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    try (Policy policy = checkpoint.load(spec.commandLine())) {
+    if (checkpoint.compute.backend != null) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--backend: score runs the model's own forward, not the inference engine (use --device/--dtype)");
+    }
+    try (Policy policy = checkpoint.load(spec.commandLine(), false)) {
       CheckpointOptions.checkTokens(spec.commandLine(), tokens, policy.config().vocabSize());
       ObjectMapper json = new ObjectMapper();
       ObjectNode out = json.createObjectNode();
@@ -54,7 +58,7 @@ public final class ScoreCommand implements Callable<Integer> {
       return 0;
     } catch (CheckpointException | java.nio.file.NoSuchFileException e) {
       spec.commandLine().getErr().println("art4j score: " + e.getMessage());
-      return 1;
+      return 2; // a checkpoint or adapter the user named cannot be used: bad input
     }
   }
 }

@@ -2,7 +2,7 @@ package dev.art4j.examples.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.engine.InferenceDtype;
@@ -76,6 +76,7 @@ public final class ServeCommand implements Callable<Integer> {
       ChatFormat format = ChatFormat.of(template, tokenizer);
       String model = name != null ? name : checkpoint.model.toAbsolutePath().normalize().getFileName().toString();
       try (InferenceEngine engine = InferenceEngine.builder().model(policy.model()).adapter(policy.adapter())
+              .backend(checkpoint.compute.backend())
               .inferenceDtype(inferenceDtype)
               .detokenizer(tokenizer::decode).eosTokenIds(tokenizer.eosTokenIds()).build();
           OpenAiServer server = OpenAiServer.builder(engine, format).host(host).port(port).apiKey(apiKey).modelName(model)
@@ -84,6 +85,9 @@ public final class ServeCommand implements Callable<Integer> {
         ready.put("url", server.baseUrl().toString());
         ready.put("model", model);
         ready.put("adapter", checkpoint.adapter == null ? null : checkpoint.adapter.toString());
+        ready.put("device", policy.device().toString());
+        ready.put("dtype", policy.model().dataType().toString().toLowerCase(java.util.Locale.ROOT));
+        ready.put("backend", engine.backend().name().toLowerCase(java.util.Locale.ROOT));
         System.out.println(new ObjectMapper().writeValueAsString(ready));
         System.out.flush();
         Thread shutdown = new Thread(stopped::countDown, "art4j-serve-shutdown");

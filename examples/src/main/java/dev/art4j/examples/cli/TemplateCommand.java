@@ -2,8 +2,8 @@ package dev.art4j.examples.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.art4j.core.template.ChatTemplate;
-import dev.art4j.core.template.TemplateException;
+import dev.art4j.template.ChatTemplate;
+import dev.art4j.template.TemplateException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -6,6 +6,7 @@ import dev.art4j.core.hub.HubClient;
 import dev.art4j.core.hub.RepoType;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
+import dev.art4j.core.usage.TokenPrices;
 import dev.art4j.examples.dataset.DatasetReader;
 import dev.art4j.examples.dataset.DatasetTask;
 import dev.art4j.examples.math.MathStarter;
@@ -15,7 +16,9 @@ import dev.art4j.examples.rl.RlLoop;
 import dev.art4j.examples.rl.RlTask;
 import dev.art4j.examples.rl.TicTacToeRl;
 import dev.art4j.examples.starter.Starter;
+import dev.art4j.mcp.toolset.McpServerException;
 import dev.art4j.mcp.toolset.McpToolset;
+import dev.art4j.otel.Telemetry;
 import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.langchain4j.model.chat.Capability;
@@ -30,6 +33,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -115,8 +119,33 @@ final class TrainCommand {
         converter = InferenceDtypeConverter.class, description = InferenceDtypeConverter.HELP)
     InferenceDtype inferenceDtype;
 
+    @Mixin ComputeOptions compute = new ComputeOptions();
+
     @ArgGroup(exclusive = false, heading = "RULER (an LLM judge replaces the rule-based reward):%n")
     Judge judge;
+
+    /** Every numeric option in its range, before anything is built or written (exit 2 otherwise). */
+    void validate(CommandLine cmd) {
+      check(cmd, steps == null || steps >= 1, "--steps must be at least 1, got " + steps);
+      check(cmd, groupSize >= 2, "--group-size must be at least 2 (GRPO compares rollouts within a group), got " + groupSize);
+      check(cmd, groupSize <= 1024, "--group-size must be at most 1024, got " + groupSize);
+      check(cmd, groups == null || (groups >= 1 && groups <= 4096), "--groups must be in [1, 4096], got " + groups);
+      check(cmd, evalEvery == null || evalEvery >= 0, "--eval-every must be >= 0 (0 = before and after only), got " + evalEvery);
+      check(cmd, valSize == null || valSize >= 1, "--val-size must be at least 1, got " + valSize);
+      check(cmd, learningRate == null || (learningRate > 0 && learningRate < 1), "--lr must be in (0, 1), got " + learningRate);
+      check(cmd, klCoef == null || (klCoef >= 0 && klCoef <= 100), "--kl must be in [0, 100], got " + klCoef);
+      check(cmd, loraRank >= 1 && loraRank <= 4096, "--lora-rank must be in [1, 4096], got " + loraRank);
+      check(cmd, temperature == null || (temperature > 0 && temperature <= 100),
+          "--temperature must be in (0, 100] (training needs sampling), got " + temperature);
+      check(cmd, maxTokens >= 1, "--max-tokens must be at least 1, got " + maxTokens);
+      check(cmd, torchThreads == null || torchThreads >= 1, "--torch-threads must be at least 1, got " + torchThreads);
+    }
+
+    static void check(CommandLine cmd, boolean ok, String message) {
+      if (!ok) {
+        throw new CommandLine.ParameterException(cmd, message);
+      }
+    }
   }
 
   /** RULER options. */
@@ -133,9 +162,29 @@ final class TrainCommand {
     @Option(names = "--judge-api-key-env", paramLabel = "VAR", description = "Environment variable holding the judge's API key.")
     String apiKeyEnv;
 
+    @Option(names = "--judge-price-in", paramLabel = "USD", description = "The judge's price per million prompt tokens: "
+        + "history.jsonl then logs costs/judge and costs/judge_total (with --judge-price-out).")
+    Double priceIn;
+
+    @Option(names = "--judge-price-out", paramLabel = "USD", description = "The judge's price per million completion tokens.")
+    Double priceOut;
+    @Option(names = "--judge-timeout", paramLabel = "SECONDS", defaultValue = "120",
+        description = "Longest one judge call may take (default: ${DEFAULT-VALUE}).")
+    double timeoutSeconds;
+
+    @Option(names = "--judge-retries", paramLabel = "N", defaultValue = "2",
+        description = "Retries of a group the judge failed on before it is left out of training (default: ${DEFAULT-VALUE}).")
+    int retries;
+
     Ruler build() {
+      if (!(timeoutSeconds > 0 && timeoutSeconds <= 86_400)) {
+        throw new BadInput("--judge-timeout must be a number of seconds in (0, 86400], got " + timeoutSeconds);
+      }
+      if (retries < 0 || retries > 100) {
+        throw new BadInput("--judge-retries must be in [0, 100], got " + retries);
+      }
       OpenAiChatModel.OpenAiChatModelBuilder b = OpenAiChatModel.builder().baseUrl(baseUrl).modelName(model)
-          .timeout(Duration.ofSeconds(120)).maxRetries(0)
+          .timeout(Duration.ofMillis((long) Math.ceil(timeoutSeconds * 1000))).maxRetries(0)
           .supportedCapabilities(Capability.RESPONSE_FORMAT_JSON_SCHEMA).strictJsonSchema(true);
       if (apiKeyEnv != null) {
         String key = System.getenv(apiKeyEnv);
@@ -144,7 +193,18 @@ final class TrainCommand {
         }
         b.apiKey(key);
       }
-      return Ruler.builder().judge(b.build()).maxRetries(2).swallowExceptions(true).build();
+      Ruler.Builder ruler = Ruler.builder().judge(b.build()).maxRetries(retries);
+      if ((priceIn == null) != (priceOut == null)) {
+        throw new BadInput("give both --judge-price-in and --judge-price-out, or neither");
+      }
+      if (priceIn != null) {
+        try {
+          ruler.prices(new TokenPrices(priceIn, priceOut));
+        } catch (IllegalArgumentException e) {
+          throw new BadInput("--judge-price-in/--judge-price-out: " + e.getMessage());
+        }
+      }
+      return ruler.build();
     }
   }
 
@@ -166,43 +226,85 @@ final class TrainCommand {
   /** Runs {@code task} with the common options; the exit status. */
   static int train(CommandSpec spec, Common c, Defaults d, RlTask<?> task) {
     PrintWriter out = spec.commandLine().getOut();
+    RunStore store = null;
+    boolean created = false;
     try (task) {
+      dev.art4j.rollout.engine.Backend backend = computeBackend(c); // a bad --device fails before a model is built
       Path modelDir = resolveModel(c, task);
       String name = c.name != null ? c.name
           : (c.model == null ? "starter" : modelDir.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_"))
               + "-seed" + c.seed;
-      RunStore store = c.runDir != null ? RunStore.open(c.runDir) : RunStore.open(Path.of(".art"), task.name(), name);
       RlLoop.Options o = new RlLoop.Options(
           c.steps != null ? c.steps : d.steps(), c.groupSize, c.groups != null ? c.groups : d.groups(), c.seed,
           c.evalEvery != null ? c.evalEvery : d.evalEvery(), c.json,
           c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank,
           c.temperature != null ? c.temperature : d.temperature(), c.maxTokens,
-          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef(), c.inferenceDtype);
+          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef(), backend,
+          c.inferenceDtype);
       if (o.steps() < 1 || o.groupSize() < 2 || o.groupsPerStep() < 1) {
         throw new BadInput("need --steps >= 1, --group-size >= 2 and --groups >= 1");
       }
+      // opened once the input is known good: a rejected run leaves no empty run folder behind
+      Path runDir = c.runDir != null ? c.runDir : Path.of(".art", task.name(), "models", name);
+      boolean existed = Files.exists(runDir);
+      store = RunStore.open(runDir);
+      created = !existed;
       if (!c.json) {
         out.printf("art4j train %s: model %s, run %s%n", task.name(), modelDir, store.dir());
         out.flush();
       }
-      try (Policy policy = Policy.load(modelDir)) {
+      // off unless OTEL_EXPORTER_OTLP_ENDPOINT (or a traces/metrics endpoint) is set
+      try (Policy policy = c.compute.apply(Policy.builder(modelDir)).build(); Telemetry telemetry = Telemetry.fromEnvironment()) {
         ChatFormat format = ChatFormat.load(modelDir);
-        double success = new RlLoop<>(task, o, out).run(policy, format, store);
+        double success = new RlLoop<>(task, o, out).telemetry(telemetry).run(policy, format, store);
         if (!c.json) {
-          out.printf("held-out success %.1f%%; report: %s%n", 100 * success, store.dir().resolve("report.html"));
+          out.printf("%s; report: %s%n", Double.isNaN(success) ? "no held-out evaluation yet"
+              : String.format(java.util.Locale.ROOT, "held-out success %.1f%%", 100 * success), store.dir().resolve("report.html"));
           out.flush();
         }
       }
       return 0;
     } catch (BadInput e) {
       spec.commandLine().getErr().println("art4j train: " + e.getMessage());
+      removeIfUnused(store, created);
       return 2;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 1;
     } catch (Exception e) {
-      spec.commandLine().getErr().println("art4j train " + task.name() + " failed: " + e);
-      return 1;
+      spec.commandLine().getErr().println("art4j train " + task.name() + " failed: " + Art4j.oneLine(e));
+      if (spec.root().commandLine().getParseResult().originalArgs().contains("--debug")) {
+        e.printStackTrace(spec.commandLine().getErr());
+      }
+      removeIfUnused(store, created);
+      return e instanceof dev.art4j.core.model.CheckpointException ? 2 : 1;
+    }
+  }
+
+  /** Deletes a run folder this run created when it failed before writing anything into it. */
+  private static void removeIfUnused(RunStore store, boolean created) {
+    if (store == null || !created) {
+      return;
+    }
+    try (var files = Files.walk(store.dir())) {
+      if (files.allMatch(Files::isDirectory)) {
+        try (var dirs = Files.walk(store.dir())) {
+          for (Path p : dirs.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.delete(p);
+          }
+        }
+      }
+    } catch (java.io.IOException e) {
+      // leaving an empty folder behind is harmless
+    }
+  }
+
+  private static dev.art4j.rollout.engine.Backend computeBackend(Common c) {
+    try {
+      c.compute.validate();
+      return c.compute.backend();
+    } catch (IllegalArgumentException e) {
+      throw new BadInput(e.getMessage());
     }
   }
 
@@ -250,6 +352,8 @@ final class TrainCommand {
 
     @Override
     public Integer call() {
+      common.validate(spec.commandLine());
+      Common.check(spec.commandLine(), trainSize >= 1, "--train-size must be at least 1, got " + trainSize);
       Defaults d = new Defaults(100, 16, 10, 100, 1e-3, 1.0);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new MathRl(common.seed, trainSize, val));
@@ -267,6 +371,7 @@ final class TrainCommand {
       // measured (examples/README.md): without the KL term, lr 1e-3 collapsed the held-out games onto
       // illegal moves within 10 steps; with it, lr 1e-3 gained 20-30 points but one run's greedy play
       // collapsed at step 60; lr 5e-4 rose steadily, +24 to +29.5 at step 100 on RL seeds 1-3
+      common.validate(spec.commandLine());
       Defaults d = new Defaults(100, 16, 10, 200, 5e-4, 1.0, 0.1);
       int val = common.valSize != null ? common.valSize : d.valSize();
       return train(spec, common, d, new TicTacToeRl(common.seed, 5000, val));
@@ -297,8 +402,12 @@ final class TrainCommand {
     @Option(names = "--stdio", paramLabel = "CMD", description = "An MCP server to use as tools (default: the bundled math server).")
     String stdio;
 
+    @Option(names = "--mcp-config", paramLabel = "FILE", description = "An mcpServers JSON file whose servers are the "
+        + "tools (instead of --stdio; ${VAR} read from the environment; per-server \"allow\" lists).")
+    Path mcpConfig;
+
     @Option(names = "--allow", split = ",", description = "Tool allow-list (default: add, subtract, multiply, division "
-        + "for the bundled server; every tool for --stdio).")
+        + "for the bundled server; every tool for --stdio and --mcp-config).")
     List<String> allow;
 
     @Option(names = "--system", description = "A system prompt.")
@@ -307,6 +416,7 @@ final class TrainCommand {
     @Override
     public Integer call() {
       // the math task's defaults: on examples/data/arithmetic.jsonl they reach 100% held-out by step 40
+      common.validate(spec.commandLine());
       Defaults d = new Defaults(100, 16, 10, 50, 1e-3, 1.0);
       if ((file == null) == (hfDataset == null)) {
         spec.commandLine().getErr().println("art4j train dataset: give exactly one of --file and --hf-dataset");
@@ -329,8 +439,22 @@ final class TrainCommand {
         spec.commandLine().getErr().println("art4j train dataset: need at least 2 rows, got " + shuffled.size());
         return 2;
       }
+      if (stdio != null && mcpConfig != null) {
+        spec.commandLine().getErr().println("art4j train dataset: give at most one of --stdio and --mcp-config");
+        return 2;
+      }
       McpToolset.Builder tools = McpToolset.builder();
-      if (stdio != null) {
+      if (mcpConfig != null) {
+        try {
+          tools.config(mcpConfig);
+        } catch (IllegalArgumentException e) {
+          spec.commandLine().getErr().println("art4j train dataset: " + e.getMessage());
+          return 2;
+        }
+        if (allow != null) {
+          tools.allow(allow);
+        }
+      } else if (stdio != null) {
         tools.stdio("tools", Arrays.asList(stdio.trim().split("\\s+")));
         if (allow != null) {
           tools.allow(allow);
@@ -338,8 +462,16 @@ final class TrainCommand {
       } else {
         tools.stdio("math", MathRl.bundledMathServer()).allow(allow != null ? allow : MathStarter.TOOLS);
       }
+      McpToolset toolset;
+      try {
+        toolset = tools.build();
+      } catch (IllegalArgumentException | McpServerException e) {
+        // an allow-list naming a tool no server has is bad input; a server that does not start is a failure
+        spec.commandLine().getErr().println("art4j train dataset: " + e.getMessage());
+        return e instanceof IllegalArgumentException ? 2 : 1;
+      }
       return train(spec, common, d, new DatasetRl(List.copyOf(shuffled.subList(val, shuffled.size())),
-          List.copyOf(shuffled.subList(0, val)), tools.build(), system));
+          List.copyOf(shuffled.subList(0, val)), toolset, system));
     }
   }
 }

@@ -11,6 +11,7 @@ import dev.art4j.reward.rule.Reward;
 import dev.art4j.rollout.agent.AgentLoop;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Question/answer scenarios from a dataset as an {@link RlTask}: the agent answers with the
@@ -22,13 +23,20 @@ public final class DatasetRl implements RlTask<DatasetTask> {
   private final List<DatasetTask> train;
   private final List<DatasetTask> val;
   private final Toolset tools;
+  private volatile Toolset used;
   private final String systemPrompt;
 
   public DatasetRl(List<DatasetTask> train, List<DatasetTask> val, Toolset tools, String systemPrompt) {
     this.train = train;
     this.val = val;
     this.tools = tools;
+    this.used = tools;
     this.systemPrompt = systemPrompt;
+  }
+
+  @Override
+  public void decorateTools(UnaryOperator<Toolset> decorator) {
+    used = decorator.apply(tools);
   }
 
   @Override
@@ -56,7 +64,7 @@ public final class DatasetRl implements RlTask<DatasetTask> {
   public Trajectory rollout(AgentLoop agent, DatasetTask task) throws InterruptedException {
     List<Message> first = systemPrompt == null ? List.of(Message.user(task.question()))
         : List.of(Message.system(systemPrompt), Message.user(task.question()));
-    Trajectory t = agent.run(first, tools);
+    Trajectory t = agent.run(first, used);
     for (Map.Entry<String, Object> e : task.metadata().entrySet()) {
       t = t.withMetadata(e.getKey(), e.getValue());
     }

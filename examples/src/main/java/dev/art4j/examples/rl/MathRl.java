@@ -1,6 +1,7 @@
 package dev.art4j.examples.rl;
 
 import dev.art4j.core.chat.Message;
+import dev.art4j.core.chat.Toolset;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.examples.math.MathProblem;
 import dev.art4j.examples.math.MathProblems;
@@ -13,6 +14,7 @@ import dev.art4j.rollout.agent.AgentLoop;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * The math quickstart as an {@link RlTask}: generated arithmetic questions, the bundled math MCP
@@ -23,6 +25,7 @@ public final class MathRl implements RlTask<MathProblem> {
 
   private final MathProblems.Split split;
   private final McpToolset tools;
+  private volatile Toolset used;
 
   public MathRl(long seed, int trainSize, int valSize) {
     this.split = MathProblems.split(seed, trainSize, valSize);
@@ -30,6 +33,12 @@ public final class MathRl implements RlTask<MathProblem> {
         .stdio("math", bundledMathServer())
         .allow(MathStarter.TOOLS)
         .build();
+    this.used = tools;
+  }
+
+  @Override
+  public void decorateTools(UnaryOperator<Toolset> decorator) {
+    used = decorator.apply(tools);
   }
 
   /** The command that starts the bundled math MCP server with this JVM's class path. */
@@ -78,8 +87,8 @@ public final class MathRl implements RlTask<MathProblem> {
 
   @Override
   public Trajectory rollout(AgentLoop agent, MathProblem p) throws InterruptedException {
-    Trajectory t = agent.run(List.of(Message.user(p.question())), tools);
-    t = MathReward.score(t, p);
+    Trajectory t = agent.run(List.of(Message.user(p.question())), used);
+    t = MathReward.of(p).apply(t);
     for (Map.Entry<String, Object> e : p.metadata().entrySet()) {
       t = t.withMetadata(e.getKey(), e.getValue());
     }

@@ -7,12 +7,22 @@ import dev.art4j.core.model.Policy;
 import dev.art4j.core.report.ReportWriter;
 import dev.art4j.core.run.HistoryEntry;
 import dev.art4j.core.run.RunStore;
+import dev.art4j.core.trajectory.ToolErrorStats;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
+import dev.art4j.core.usage.TokenPrices;
+import dev.art4j.core.usage.TokenUsage;
+import dev.art4j.mcp.toolset.McpToolset;
+import dev.art4j.otel.ModelCallSpan;
+import dev.art4j.otel.RolloutSpan;
+import dev.art4j.otel.Telemetry;
 import dev.art4j.reward.ruler.Ruler;
+import dev.art4j.reward.ruler.RulerException;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.engine.InferenceDtype;
+import dev.art4j.rollout.engine.Backend;
+import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import dev.art4j.rollout.gather.Gather;
@@ -26,8 +36,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.function.UnaryOperator;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * The RL loop every {@code art4j train} example runs: per step, {@code groupsPerStep} training
@@ -40,6 +53,13 @@ import java.util.function.UnaryOperator;
  *
  * <p>Per step it prints {@code reward_mean}, {@code success_rate}, the rollouts' sampled
  * tokens per second and the seconds since start; with {@code json}, one JSON object per line.
+ *
+ * <p>Token and cost metrics in {@code history.jsonl}: {@code rollout/prompt_tokens} and
+ * {@code rollout/sampled_tokens} (summed over the step's rollouts); with a judge,
+ * {@code judge/requests}, {@code judge/input_tokens} and {@code judge/output_tokens} of the
+ * step, and, when the judge has prices, {@code costs/judge} (the step's) and
+ * {@code costs/judge_total} (the run's so far, carried over a resume). Failed tool calls by kind
+ * and by tool: {@code tool_errors/...} ({@link ToolErrorStats}).
  */
 public final class RlLoop<S> {
 
@@ -62,14 +82,17 @@ public final class RlLoop<S> {
    */
   public record Options(int steps, int groupSize, int groupsPerStep, long seed, int evalEvery, boolean json,
       double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler, double klCoef,
-      InferenceDtype inferenceDtype) {}
+      Backend backend, InferenceDtype inferenceDtype) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** A metric only this loop's train line has: its presence commits the step. */
+  private static final String COMMIT_METRIC = "rollout_seconds";
 
   private final RlTask<S> task;
   private final Options o;
   private final PrintWriter out;
   private final long start = System.nanoTime();
+  private Telemetry telemetry = Telemetry.disabled();
 
   public RlLoop(RlTask<S> task, Options options, PrintWriter out) {
     this.task = task;
@@ -77,55 +100,96 @@ public final class RlLoop<S> {
     this.out = out;
   }
 
+  /**
+   * Traces the run with OpenTelemetry (art-otel): a trace per rollout with its model and tool
+   * calls, a span per training step, every history line as metrics. Default: off.
+   */
+  public RlLoop<S> telemetry(Telemetry telemetry) {
+    this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
+    return this;
+  }
+
   /** Trains {@code policy} in {@code store}; returns the last held-out success rate. */
   public double run(Policy policy, ChatFormat format, RunStore store) throws InterruptedException {
     TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).klCoef(o.klCoef())
         .seed(o.seed()).build();
+    // a step is committed by this loop's history line, written after the trainer's checkpoint: a
+    // checkpoint without it (a kill or failed write in between) is trained again, not skipped
+    store.rollBackToCommitted("train", h -> h.metrics().containsKey(COMMIT_METRIC));
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
-         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(o.seed())
+         InferenceEngine engine = InferenceEngine.builder().policy(policy).backend(o.backend()).seed(o.seed())
              .inferenceDtype(o.inferenceDtype()).build()) {
       engine.refreshAdapter();
-      AgentLoop sampler = AgentLoop.builder(engine, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
+      CompletionSource source = traced(engine, policy.directory().getFileName().toString());
+      if (telemetry.enabled()) {
+        task.decorateTools(t -> telemetry.traced(t, name -> t instanceof McpToolset m ? m.server(name).orElse(null) : null));
+      }
+      AgentLoop sampler = AgentLoop.builder(source, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
           .sampling(SamplingParams.builder().temperature(o.temperature()).maxNewTokens(task.maxNewTokens()).build())
           .build();
-      AgentLoop greedy = AgentLoop.builder(engine, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
+      AgentLoop greedy = AgentLoop.builder(source, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
           .sampling(SamplingParams.greedy(task.maxNewTokens())).build();
 
       int first = trainer.step() + 1;
-      double valSuccess = Double.NaN;
+      // an evaluation killed before its line was written is run again, like a step
+      double valSuccess = lastValSuccess(store, trainer.step());
+      boolean evaluated = store.history("val").stream().anyMatch(h -> h.step() == trainer.step());
+      if (evalDue(trainer.step()) && !evaluated) {
+        valSuccess = evaluate(greedy, store, trainer.step());
+      }
       if (first > o.steps()) {
         if (!o.json()) {
           out.println("run already at step " + trainer.step() + " (>= --steps " + o.steps() + "); nothing to train");
           out.flush();
         }
+        ReportWriter.write(store.dir());
         return valSuccess;
       }
-      if (first == 1) {
-        valSuccess = evaluate(greedy, store, 0);
-      } else if (!o.json()) {
+      if (first > 1 && !o.json()) {
         out.printf(Locale.ROOT, "resuming %s at step %d%n", store.dir(), first);
         out.flush();
       }
       List<S> order = task.trainOrder(o.seed());
-      // a group the judge failed on is left out of training (emptied here, removed below): its
-      // rule-based rewards must not be mixed with the judge's scores of the other groups
-      UnaryOperator<TrajectoryGroup> judge = o.ruler() == null ? g -> g
-          : g -> o.ruler().score(g).orElseGet(() -> new TrajectoryGroup(List.of(), g.exceptions()));
+      AtomicReference<String> judgeFailure = new AtomicReference<>();
+      // a group the judge failed on is dropped by the gather (empty): its rule-based rewards must
+      // not be mixed with the judge's scores of the other groups
+      Function<TrajectoryGroup, Optional<TrajectoryGroup>> judge = o.ruler() == null ? Optional::of : g -> {
+        try {
+          Optional<TrajectoryGroup> scored = o.ruler().score(g);
+          if (scored.isEmpty()) {
+            judgeFailure.compareAndSet(null, "the judge failed (its reason is in the log above)");
+          }
+          return scored;
+        } catch (RulerException e) {
+          judgeFailure.set(e.getMessage());
+          return Optional.empty();
+        }
+      };
+      double judgeCostTotal = lastValue(store, "costs/judge_total");
       for (int step = first; step <= o.steps(); step++) {
+        TokenUsage judgeBefore = o.ruler() == null ? null : o.ruler().usage();
         List<S> batch = new ArrayList<>(o.groupsPerStep());
         for (int i = 0; i < o.groupsPerStep(); i++) {
           batch.add(order.get(((step - 1) * o.groupsPerStep() + i) % order.size()));
         }
         long r0 = System.nanoTime();
+        Instant stepStart = Instant.now();
+        int stepNow = step;
         // seeded by step and place, so that a run (and a resumed run) samples the same rollouts
         // whatever order the concurrent rollouts reach the engine in
-        List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) -> task.rollout(sampler.withSeed(seed), s))
+        List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) ->
+                traced("train", stepNow, batch.indexOf(s), () -> task.rollout(sampler.withSeed(seed), s)))
             .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
             .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
         if (o.ruler() != null) {
-          groups = new ArrayList<>(groups);
-          groups.removeIf(g -> g.trajectories().isEmpty());
+          // a judge that fails on everything would otherwise "train" step after step on nothing
+          if (groups.isEmpty() && judgeFailure.get() != null) {
+            throw new IllegalStateException("step " + step + ": the judge failed on all " + batch.size()
+                + " groups, stopping (nothing trained at this step; a rerun resumes here). Last failure: "
+                + judgeFailure.get());
+          }
+          judgeFailure.set(null);
         }
         double rolloutSeconds = (System.nanoTime() - r0) / 1e9;
         TrainResult result = trainer.train(groups);
@@ -136,13 +200,34 @@ public final class RlLoop<S> {
         m.put("success_rate", mean(groups, t -> t.metrics().getOrDefault("success", 0.0)));
         putReported(m, groups);
         m.put("tokens_per_second", sum(groups, t -> t.metrics().getOrDefault("sampled_tokens", 0.0)) / rolloutSeconds);
+        putTokens(m, groups);
+        m.putAll(ToolErrorStats.metrics(groups));
+        if (o.ruler() != null) {
+          TokenUsage used = o.ruler().usage().minus(judgeBefore);
+          m.put("judge/requests", (double) used.requests());
+          m.put("judge/input_tokens", (double) used.inputTokens());
+          m.put("judge/output_tokens", (double) used.outputTokens());
+          if (o.ruler().prices().isPresent()) {
+            TokenPrices prices = o.ruler().prices().get();
+            judgeCostTotal += prices.cost(used);
+            m.put("costs/judge", prices.cost(used));
+            m.put("costs/judge_total", judgeCostTotal);
+          }
+        }
         m.put("rollout_seconds", rolloutSeconds);
         m.put("train_seconds", result.metric("seconds"));
         m.put("seconds", seconds());
-        store.appendHistory(new HistoryEntry(step, "train", m, result.skipped() ? result.note() : null,
-            Instant.now().toString()));
+        HistoryEntry line = new HistoryEntry(step, "train", m, result.skipped() ? result.note() : null,
+            Instant.now().toString());
+        store.appendHistory(line);
+        if (telemetry.enabled()) {
+          Map<String, Double> all = new LinkedHashMap<>(result.metrics());
+          all.putAll(m);
+          telemetry.trainStep(step, stepStart, all);
+          telemetry.record(new HistoryEntry(step, "train", all, null, null));
+        }
         printTrain(step, m, result);
-        if (step == o.steps() || (o.evalEvery() > 0 && step % o.evalEvery() == 0)) {
+        if (evalDue(step)) {
           valSuccess = evaluate(greedy, store, step);
         }
       }
@@ -161,17 +246,37 @@ public final class RlLoop<S> {
     return new SplittableRandom(runSeed).nextLong() + step;
   }
 
+  private boolean evalDue(int step) {
+    return step == 0 || step == o.steps() || (o.evalEvery() > 0 && step % o.evalEvery() == 0);
+  }
+
+  /** The success rate of the latest held-out evaluation at or before {@code step}, NaN if none. */
+  private static double lastValSuccess(RunStore store, int step) {
+    double v = Double.NaN;
+    int at = -1;
+    for (HistoryEntry h : store.history("val")) {
+      if (h.step() <= step && h.step() >= at && !Double.isNaN(h.metric("success_rate"))) {
+        v = h.metric("success_rate");
+        at = h.step();
+      }
+    }
+    return v;
+  }
+
   /** Plays every held-out scenario once, greedily; logs and prints the success rate. */
   private double evaluate(AgentLoop greedy, RunStore store, int step) {
-    List<TrajectoryGroup> groups = Gather.builder(task.val(), (S s) -> task.rollout(greedy, s))
+    List<TrajectoryGroup> groups = Gather.builder(task.val(), (S s) -> traced("val", step, 0, () -> task.rollout(greedy, s)))
         .groupSize(1).concurrency(Math.min(64, task.val().size())).maxExceptionFraction(0.25)
         .progress(null).taskName(task.name() + " val").build().run();
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("reward_mean", mean(groups, Trajectory::reward));
     m.put("success_rate", mean(groups, t -> t.metrics().getOrDefault("success", 0.0)));
     putReported(m, groups);
+    putTokens(m, groups);
+    m.putAll(ToolErrorStats.metrics(groups));
     m.put("seconds", seconds());
     store.log(groups, "val", m, step);
+    telemetry.record(new HistoryEntry(step, "val", m, null, null));
     if (o.json()) {
       ObjectNode line = JSON.createObjectNode().put("step", step).put("split", "val");
       m.forEach(line::put);
@@ -195,6 +300,9 @@ public final class RlLoop<S> {
       line.put("seconds", m.get("seconds"));
       line.put("tokens_per_second", m.get("tokens_per_second"));
       line.put("loss", r.skipped() ? Double.NaN : r.loss());
+      if (m.containsKey("costs/judge_total")) {
+        line.put("costs/judge_total", m.get("costs/judge_total"));
+      }
       if (r.skipped()) {
         line.put("skipped", r.note());
       }
@@ -221,6 +329,61 @@ public final class RlLoop<S> {
     for (String k : task.reportedMetrics()) {
       m.put(k, mean(groups, t -> t.metrics().getOrDefault(k, 0.0)));
     }
+  }
+
+  /** A rollout on this thread, in a trace of its own when telemetry is on. */
+  private Trajectory traced(String split, int step, int group, Rollout rollout) throws InterruptedException {
+    if (!telemetry.enabled()) {
+      return rollout.run();
+    }
+    try (RolloutSpan span = telemetry.startRollout(task.name(), split, step, group)) {
+      try {
+        Trajectory t = rollout.run();
+        span.end(t);
+        return t;
+      } catch (RuntimeException | InterruptedException e) {
+        span.fail(e);
+        throw e;
+      }
+    }
+  }
+
+  /** One rollout of the task. */
+  private interface Rollout {
+    Trajectory run() throws InterruptedException;
+  }
+
+  /** The engine, with a {@code chat <model>} span per call when telemetry is on. */
+  private CompletionSource traced(InferenceEngine engine, String model) {
+    if (!telemetry.enabled()) {
+      return engine;
+    }
+    return (ids, params) -> {
+      ModelCallSpan span = telemetry.startModelCall(model, ids.length, params.temperature(), params.maxNewTokens());
+      return engine.submit(ids, params).whenComplete((c, e) -> {
+        if (e != null) {
+          span.fail(e);
+        } else {
+          span.end(c.tokens().length, c.finishReason().name().toLowerCase(Locale.ROOT));
+        }
+      });
+    };
+  }
+
+  private static void putTokens(Map<String, Double> m, List<TrajectoryGroup> groups) {
+    m.put("rollout/prompt_tokens", sum(groups, t -> t.metrics().getOrDefault("prompt_tokens", 0.0)));
+    m.put("rollout/sampled_tokens", sum(groups, t -> t.metrics().getOrDefault("sampled_tokens", 0.0)));
+  }
+
+  /** The metric's value on the last train line that has it (a resumed run carries running totals on), else 0. */
+  private static double lastValue(RunStore store, String metric) {
+    double v = 0;
+    for (HistoryEntry h : store.history("train")) {
+      if (!Double.isNaN(h.metric(metric))) {
+        v = h.metric(metric);
+      }
+    }
+    return v;
   }
 
   private double seconds() {

@@ -1,9 +1,11 @@
 package dev.art4j.examples.rl;
 
+import dev.art4j.core.chat.Toolset;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.examples.starter.StarterSpec;
 import dev.art4j.rollout.agent.AgentLoop;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * What {@link RlLoop} needs from one example task: its scenarios, how one rollout runs and is
@@ -38,6 +40,12 @@ public interface RlTask<S> extends AutoCloseable {
 
   /** Most tokens in one reply. */
   int maxNewTokens();
+
+  /**
+   * Wraps the toolset the later rollouts use (e.g. to trace every call); {@link RlLoop} calls it
+   * once, before the first rollout. Tasks that build a toolset per rollout ignore it.
+   */
+  default void decorateTools(UnaryOperator<Toolset> decorator) {}
 
   @Override
   default void close() {}

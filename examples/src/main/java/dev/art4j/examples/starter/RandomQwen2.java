@@ -2,13 +2,13 @@ package dev.art4j.examples.starter;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.art4j.core.model.SafetensorsWriter;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,37 +122,19 @@ final class RandomQwen2 {
     }
   }
 
-  /** Writes {@code tensors} as one F32 safetensors file. */
-  static void writeSafetensors(Path file, Map<String, Tensor> tensors, ObjectMapper json) throws IOException {
-    ObjectNode header = json.createObjectNode();
-    header.putObject("__metadata__").put("format", "pt");
-    long offset = 0;
+  /** Writes {@code tensors} as one F32 safetensors file, in the map's order. */
+  static void writeSafetensors(Path file, Map<String, Tensor> tensors) throws IOException {
+    List<SafetensorsWriter.Tensor> out = new ArrayList<>();
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      ObjectNode t = header.putObject(e.getKey());
-      t.put("dtype", "F32");
-      var shape = t.putArray("shape");
-      for (int d : e.getValue().shape()) {
-        shape.add(d);
-      }
-      long bytes = 4L * e.getValue().data().length;
-      t.putArray("data_offsets").add(offset).add(offset + bytes);
-      offset += bytes;
+      float[] data = e.getValue().data();
+      out.add(new SafetensorsWriter.Tensor(e.getKey(), "F32", Arrays.stream(e.getValue().shape()).asLongStream().toArray(),
+          sink -> {
+            ByteBuffer buf = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asFloatBuffer().put(data);
+            sink.write(buf);
+          }));
     }
-    byte[] head = json.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
-    int padded = (head.length + 7) / 8 * 8;
-    try (OutputStream out = Files.newOutputStream(file)) {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-      out.write(len.array());
-      out.write(head);
-      for (int i = head.length; i < padded; i++) {
-        out.write(' ');
-      }
-      for (Tensor t : tensors.values()) {
-        ByteBuffer buf = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asFloatBuffer().put(t.data());
-        out.write(buf.array());
-      }
-    }
+    SafetensorsWriter.write(file, Map.of("format", "pt"), out);
   }
 
   /** A row-major F32 tensor. */

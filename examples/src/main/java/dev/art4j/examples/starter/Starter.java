@@ -157,7 +157,7 @@ public final class Starter {
     gen.put("pad_token_id", pad);
     write(dir.resolve("generation_config.json"), gen);
     RandomQwen2.writeSafetensors(dir.resolve("model.safetensors"),
-        baseWeights(spec, vocab, t -> firstAdded + added.indexOf(t)), JSON);
+        baseWeights(spec, vocab, t -> firstAdded + added.indexOf(t)));
 
     StringBuilder jsonl = new StringBuilder();
     ObjectMapper compact = new ObjectMapper();

@@ -2,7 +2,6 @@ package dev.art4j.examples.starter;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,7 +18,6 @@ import dev.art4j.train.TrainResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -134,9 +132,7 @@ final class WarmStart {
       }
       merged = merge(spec, policy, policy.adapter(), tok);
     }
-    Path tmp = dir.resolve("model.safetensors.tmp");
-    RandomQwen2.writeSafetensors(tmp, merged, new ObjectMapper());
-    Files.move(tmp, dir.resolve("model.safetensors"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    RandomQwen2.writeSafetensors(dir.resolve("model.safetensors"), merged); // written aside, moved into place
     int tail = Math.min(20, losses.size());
     info.put("status", "done");
     info.put("lora_rank", spec.shape().hidden());

@@ -38,6 +38,19 @@ class BenchTrainCommandTest {
     assertTrue(json.get("step_s").asDouble() >= json.get("forward_backward_s").asDouble());
   }
 
+  /** {@code --json}, as on every bench subcommand: the same object on one line. */
+  @Test
+  void jsonPrintsTheResultOnOneLine() throws Exception {
+    Path model = Path.of(System.getProperty("art4j.fixtures")).resolve("models").resolve("tiny-qwen2");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int status = run(out, err, "--json", "--model", model.toString(), "--batch", "2", "--seq", "12", "--prompt", "4",
+        "--token-budget", "32", "--steps", "1");
+    assertEquals(0, status, err.toString());
+    assertEquals(1, out.toString().strip().lines().count(), out.toString());
+    assertEquals(2 * 8, new ObjectMapper().readTree(out.toString()).get("trained_tokens").asInt());
+  }
+
   @Test
   void badSizesAreRejected() {
     StringWriter err = new StringWriter();

@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.art4j.core.chat.Role;
+import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.examples.math.MathStarter;
+import dev.art4j.mcp.math.MathServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -17,6 +21,7 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code art4j train dataset --file} end to end on a math starter without warm start (random
@@ -66,6 +71,52 @@ class DatasetTrainTest {
         assertEquals(q.startsWith("Compute") ? "10" : "42", String.valueOf(t.metadata().get("answer")),
             "the reference answer (GSM8K's '#### n' read as n) travels with the trajectory");
       }
+    }
+  }
+
+  @Test
+  void anMcpConfigFileSuppliesTheTools() throws Exception {
+    Path file = tmp.resolve("config-tasks.jsonl");
+    Files.writeString(file, """
+        {"question": "How much is 12 plus 30?", "answer": "42"}
+        {"question": "Compute 90 / 9.", "answer": "10"}
+        """);
+    try (MathServer math = MathServer.startHttp(0, false)) {
+      Path config = tmp.resolve("mcp.json");
+      // the URL through a ${VAR:-default} whose variable is unset: the default is used
+      Files.writeString(config, "{\"mcpServers\": {\"math\": {\"type\": \"http\", \"url\": \"${ART4J_TEST_UNSET_URL:-"
+          + math.url() + "}\", \"allow\": [\"add\", \"division\"]}}}");
+      Path run = tmp.resolve("config-run");
+      TrainCommandTest.jsonLines("train", "dataset", "--file", file.toString(), "--mcp-config", config.toString(),
+          "--model", model.toString(), "--run-dir", run.toString(), "--json", "--steps", "1", "--group-size", "2",
+          "--groups", "1", "--eval-every", "0", "--max-tokens", "120", "--torch-threads", "1");
+      for (TrajectoryGroup g : RunStore.open(run).trajectories("train", 1)) {
+        for (Trajectory t : g.trajectories()) {
+          assertEquals(List.of("add", "division"), t.tools().stream().map(ToolSpec::name).toList());
+        }
+      }
+
+      Files.writeString(config, "{\"mcpServers\": {\"math\": {\"url\": \"" + math.url()
+          + "\", \"headers\": {\"Authorization\": \"Bearer ${ART4J_TEST_NO_SUCH_VAR}\"}}}}");
+      StringWriter err = new StringWriter();
+      int code = new CommandLine(new Art4j()).setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(err))
+          .execute("train", "dataset", "--file", file.toString(), "--mcp-config", config.toString(), "--model",
+              model.toString(), "--run-dir", tmp.resolve("bad-run").toString());
+      assertEquals(2, code, err.toString());
+      assertEquals("art4j train dataset: " + config + ": server \"math\", field \"headers.Authorization\": "
+          + "environment variable ART4J_TEST_NO_SUCH_VAR is not set\n", err.toString());
+      assertFalse(Files.exists(tmp.resolve("bad-run")), "nothing written for a bad config");
+
+      // a per-server allow-list naming a tool the server lacks: one line, exit status 2
+      Files.writeString(config, "{\"mcpServers\": {\"math\": {\"url\": \"" + math.url() + "\", \"allow\": [\"devide\"]}}}");
+      StringWriter err2 = new StringWriter();
+      int code2 = new CommandLine(new Art4j()).setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(err2))
+          .execute("train", "dataset", "--file", file.toString(), "--mcp-config", config.toString(), "--model",
+              model.toString(), "--run-dir", tmp.resolve("bad-run").toString());
+      assertEquals(2, code2, err2.toString());
+      assertTrue(err2.toString().startsWith("art4j train dataset: MCP server `math`: allow-list names tools it does not "
+          + "offer: [devide]; it offers: add,"), err2.toString());
+      assertEquals(1, err2.toString().split("\n").length, "one line: " + err2);
     }
   }
 

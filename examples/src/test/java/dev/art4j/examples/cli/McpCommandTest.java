@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.art4j.mcp.math.MathServer;
 import dev.art4j.mcp.scenario.ScenarioSet;
@@ -13,6 +14,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -73,6 +75,33 @@ class McpCommandTest {
   }
 
   @Test
+  void listAndCallTheServersOfAnMcpConfigFile(@TempDir Path dir) throws Exception {
+    Path config = dir.resolve("mcp.json");
+    Files.writeString(config, "{\"mcpServers\": {\"math\": {\"type\": \"http\", \"url\": \"" + math.url()
+        + "\", \"allow\": [\"multiply\", \"division\"]}}}");
+    JsonNode tools = JSON.readTree(run("mcp", "list", "--mcp-config", config.toString()));
+    assertEquals(List.of("multiply", "division"), List.of(tools.get(0).get("name").asText(), tools.get(1).get("name").asText()));
+    assertEquals(2, tools.size());
+    JsonNode ok = JSON.readTree(run("mcp", "call", "--mcp-config", config.toString(), "--tool", "multiply",
+        "--args", "{\"a\": 6, \"b\": 7}"));
+    assertEquals("42", ok.get("text").asText());
+
+    Files.writeString(config, "{\"mcpServers\": {\"math\": {\"url\": \"" + math.url() + "\", \"args\": [\"x\"]}}}");
+    PrintStream saved = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int status;
+    try {
+      status = Art4j.run("mcp", "list", "--mcp-config", config.toString());
+    } finally {
+      System.setErr(saved);
+    }
+    assertEquals(2, status);
+    assertEquals("art4j mcp list: " + config + ": server \"math\", field \"args\": does not apply to a \"http\" server\n",
+        err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
   void scenariosWritesTheSynthesisedSet(@TempDir Path dir) throws Exception {
     List<String> bodies = new CopyOnWriteArrayList<>();
     HttpServer api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -80,9 +109,11 @@ class McpCommandTest {
       bodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
       String content = "{\"scenarios\": [{\"task\": \"What is 15% of 80?\", \"difficulty\": 1},"
           + " {\"task\": \"Average of 4, 8 and 15, squared?\", \"difficulty\": 3}]}";
-      String body = JSON.createObjectNode().put("id", "c1").put("object", "chat.completion").put("created", 1).put("model", "m")
-          .set("choices", JSON.createArrayNode().add(JSON.createObjectNode().put("index", 0).put("finish_reason", "stop")
-              .set("message", JSON.createObjectNode().put("role", "assistant").put("content", content)))).toString();
+      ObjectNode reply = JSON.createObjectNode().put("id", "c1").put("object", "chat.completion").put("created", 1).put("model", "m");
+      reply.set("choices", JSON.createArrayNode().add(JSON.createObjectNode().put("index", 0).put("finish_reason", "stop")
+          .set("message", JSON.createObjectNode().put("role", "assistant").put("content", content))));
+      reply.set("usage", JSON.createObjectNode().put("prompt_tokens", 1200).put("completion_tokens", 300).put("total_tokens", 1500));
+      String body = reply.toString();
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().add("Content-Type", "application/json");
       exchange.sendResponseHeaders(200, bytes.length);
@@ -92,9 +123,20 @@ class McpCommandTest {
     api.start();
     try {
       Path out = dir.resolve("scenarios.json");
-      String printed = run("scenarios", "--http", math.url(), "--allow", "add,percentage,average,power", "--n", "2",
-          "--base-url", "http://127.0.0.1:" + api.getAddress().getPort() + "/v1", "--model", "test-model",
-          "--api-key-env", "ART4J_TEST_NO_SUCH_VAR", "--out", out.toString());
+      PrintStream savedErr = System.err;
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      String printed;
+      try {
+        printed = run("scenarios", "--http", math.url(), "--allow", "add,percentage,average,power", "--n", "2",
+            "--base-url", "http://127.0.0.1:" + api.getAddress().getPort() + "/v1", "--model", "test-model",
+            "--api-key-env", "ART4J_TEST_NO_SUCH_VAR", "--out", out.toString(), "--price-in", "2.5", "--price-out", "10");
+      } finally {
+        System.setErr(savedErr);
+      }
+      // (1200 * 2.5 + 300 * 10) / 1e6 dollars
+      assertTrue(err.toString(StandardCharsets.UTF_8).contains("art4j scenarios: 1 requests, 1200 prompt + 300 completion tokens, $0.006000"),
+          err.toString(StandardCharsets.UTF_8));
       ScenarioSet set = ScenarioSet.read(out);
       assertEquals(2, set.size());
       assertEquals("What is 15% of 80?", set.scenarios().get(0).task());

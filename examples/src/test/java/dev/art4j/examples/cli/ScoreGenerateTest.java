@@ -152,4 +152,23 @@ class ScoreGenerateTest {
     r = run("generate", "--model", model("tiny-qwen2").toString(), "--tokens", "1", "--prompt", "x", "--max-new-tokens", "3");
     assertEquals(2, r.status());
   }
+
+  @Test
+  void anAdapterWhoseConfigDropsModulesIsRefusedUnlessPartial(@TempDir Path tmp) throws Exception {
+    Path dir = model("tiny-qwen2");
+    Path adapter = tmp.resolve("q-only");
+    Files.createDirectories(adapter);
+    Files.copy(dir.resolve("adapter/adapter_model.safetensors"), adapter.resolve("adapter_model.safetensors"));
+    Files.writeString(adapter.resolve("adapter_config.json"), "{\"r\":4,\"lora_alpha\":8,\"target_modules\":[\"q_proj\"]}");
+    Result r = run("score", "--model", dir.toString(), "--adapter", adapter.toString(), "--tokens", "5,17,42");
+    assertEquals(2, r.status(), r.err());
+    assertTrue(r.err().contains("adapter_model.safetensors") && r.err().contains("does not target"), r.err());
+    assertTrue(r.out().isEmpty(), r.out());
+    Result partial = run("score", "--model", dir.toString(), "--adapter", adapter.toString(), "--partial-adapter",
+        "--tokens", "5,17,42");
+    assertEquals(0, partial.status(), partial.err());
+    Result full = run("score", "--model", dir.toString(), "--adapter", dir.resolve("adapter").toString(),
+        "--tokens", "5,17,42");
+    assertFalse(full.json().get("next_token_logprobs").equals(partial.json().get("next_token_logprobs")));
+  }
 }

@@ -69,6 +69,41 @@ class TrainCommandTest {
     assertEquals(List.of(1, 2, 3), RunStore.open(run).checkpointSteps());
   }
 
+  /** Keeps the history lines that {@code keep} accepts, as a kill or a failed write before the others would. */
+  static void dropHistory(Path run, java.util.function.Predicate<JsonNode> drop) throws IOException {
+    Path file = run.resolve("history.jsonl");
+    StringBuilder kept = new StringBuilder();
+    for (String line : Files.readAllLines(file)) {
+      if (!drop.test(JSON.readTree(line))) {
+        kept.append(line).append('\n');
+      }
+    }
+    Files.writeString(file, kept);
+  }
+
+  @Test
+  void aKilledEvaluationAndAStepWithoutItsHistoryAreDoneAgain() throws Exception {
+    Path run = tmp.resolve("killed");
+    train(run, 2);
+    // killed during the final evaluation: step 2 is checkpointed, its val line and the report never written
+    dropHistory(run, l -> l.get("split").asText().equals("val") && l.get("step").asInt() == 2);
+    Files.delete(run.resolve("report.html"));
+    List<JsonNode> again = train(run, 2);
+    assertEquals(List.of("val 2"), kinds(again), "the lost evaluation is run again");
+    assertTrue(again.get(0).get("success_rate").isNumber());
+    assertTrue(Files.exists(run.resolve("report.html")), "the report is written");
+
+    // the loop's history write of step 2 failed after the trainer's checkpoint: step 2 is trained again
+    dropHistory(run, l -> l.get("step").asInt() == 2 && (l.get("split").asText().equals("val")
+        || l.get("metrics").has("rollout_seconds")));
+    List<JsonNode> redone = train(run, 2);
+    assertEquals(List.of("train 2", "val 2"), kinds(redone));
+    RunStore store = RunStore.open(run);
+    assertEquals(List.of(1, 2), store.checkpointSteps());
+    assertEquals(List.of(1, 2), store.history("train").stream().filter(h -> h.metrics().containsKey("rollout_seconds"))
+        .map(HistoryEntry::step).toList(), "no step without its metrics");
+  }
+
   private static List<JsonNode> train(Path run, int steps) throws Exception {
     return jsonLines("train", "tictactoe", "--model", model.toString(), "--run-dir", run.toString(), "--json",
         "--steps", Integer.toString(steps), "--group-size", "2", "--groups", "1", "--val-size", "2",

@@ -84,7 +84,7 @@ class BadInputFaultTest {
     assertBadInput(art4j("train", "math", "--group-size", "abc"), "--group-size", "abc");
     assertBadInput(art4j("train", "math", "--model", fixture("tiny-chat").toString(), "--steps", "-1"), "--steps");
     assertBadInput(art4j("train", "math", "--model", fixture("tiny-chat").toString(), "--group-size", "1"),
-        "--group-size >= 2");
+        "--group-size must be at least 2");
     assertBadInput(art4j("generate", "--model", fixture("tiny-chat").toString(), "--tokens", "1,2",
         "--max-new-tokens", "-3"), "--max-new-tokens must be at least 1");
   }
@@ -193,5 +193,78 @@ class BadInputFaultTest {
     Files.writeString(store.historyFile(), "{\"step\":1,\"split\":\"train\",\"metrics\":{}}\nnot json\n");
     Exception e = assertThrows(Exception.class, store::history);
     assertTrue(e.getMessage().contains("history.jsonl") && e.getMessage().contains("line 2"), e.getMessage());
+  }
+
+  @Test
+  void reportOnARunWithACorruptHistoryLineIsOneLine() throws Exception {
+    Files.writeString(dir.resolve("history.jsonl"),
+        "{\"step\":1,\"split\":\"train\",\"metrics\":{}}\n{\"step\":2,\"split\n{\"step\":3,\"split\":\"train\",\"metrics\":{}}\n");
+    Cli r = art4j("report", dir.toString());
+    assertBadInput(r, dir.resolve("history.jsonl") + " line 2 is not a history entry");
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(!Files.exists(dir.resolve("report.html")));
+  }
+
+  /** Exit 2 (or {@code rc}), one line on stderr that mentions each of {@code mentions}, no stack trace. */
+  static void assertOneLine(Cli r, int rc, String... mentions) {
+    assertEquals(rc, r.rc(), "exit status; stderr: " + r.err());
+    for (String m : mentions) {
+      assertTrue(r.err().contains(m), "stderr should mention '" + m + "': " + r.err());
+    }
+    java.util.List<String> own = r.err().lines().filter(l -> l.startsWith("art4j")).toList();
+    assertEquals(1, own.size(), "one line of our own: " + r.err());
+    assertTrue(!r.err().contains("\tat ") && !r.err().contains("Exception in"), "no stack trace: " + r.err());
+  }
+
+  @Test
+  void cliOutOfRangeNumbersAreRejectedWithoutAStackTraceOrARunFolder() {
+    String tiny = fixture("tiny-qwen2").toString();
+    assertOneLine(art4j("generate", "--model", tiny, "--tokens", "1,2", "--max-new-tokens", "3", "--temperature", "NaN"),
+        2, "--temperature", "NaN");
+    assertOneLine(art4j("generate", "--model", tiny, "--tokens", "1,2", "--max-new-tokens", "2147483647"),
+        2, "--max-new-tokens 2147483647", "max_position_embeddings");
+    assertOneLine(art4j("generate", "--model", tiny, "--tokens", "1,2", "--max-new-tokens", "3", "--top-p", "NaN"), 2, "--top-p");
+    String chat = fixture("tiny-chat").toString();
+    Path run = dir.resolve("run");
+    for (String[] bad : new String[][] {{"--train-size", "0"}, {"--val-size", "0"}, {"--lr", "NaN"}, {"--temperature", "0"},
+        {"--eval-every", "-1"}, {"--lora-rank", "0"}, {"--max-tokens", "0"}, {"--groups", "0"}}) {
+      Cli r = art4j("train", "math", "--model", chat, "--run-dir", run.toString(), "--steps", "1", bad[0], bad[1]);
+      assertOneLine(r, 2, bad[0]);
+      assertTrue(!Files.exists(run), bad[0] + " " + bad[1] + ": a rejected run leaves no run folder");
+    }
+    Cli judge = art4j("train", "math", "--model", chat, "--run-dir", run.toString(), "--ruler", "--judge-base-url",
+        "http://127.0.0.1:9/v1", "--judge-model", "j", "--judge-timeout", "0");
+    assertOneLine(judge, 2, "--judge-timeout");
+    assertTrue(!Files.exists(run), "a rejected judge option leaves no run folder");
+  }
+
+  @Test
+  void cliRuntimeFailuresAreOneLineWithExit1AndTheTraceUnderDebug() {
+    Cli r = art4j("mcp", "list", "--stdio", dir.resolve("no-such-server").toString(), "--timeout", "5");
+    assertOneLine(r, 1, "no-such-server");
+    Cli debug = art4j("mcp", "list", "--stdio", dir.resolve("no-such-server").toString(), "--timeout", "5", "--debug");
+    assertEquals(1, debug.rc());
+    assertTrue(debug.err().contains("\tat "), "--debug prints the stack trace: " + debug.err());
+    assertOneLine(art4j("mcp", "list", "--http", "http://127.0.0.1:9/mcp", "--timeout", "0"), 2, "--timeout");
+  }
+
+  @Test
+  void aBrokenTokenizerStopsOnlyTheCommandsThatNeedIt() throws Exception {
+    Path model = dir.resolve("model");
+    Files.createDirectories(model);
+    for (String f : new String[] {"config.json", "model.safetensors", "tokenizer_config.json"}) {
+      Files.copy(fixture("tiny-chat").resolve(f), model.resolve(f));
+    }
+    // an added token without its content: was a NullPointerException
+    String tokenizer = Files.readString(fixture("tiny-chat").resolve("tokenizer.json"))
+        .replaceFirst("\"content\"\\s*:\\s*\"[^\"]*\"\\s*,", "");
+    Files.writeString(model.resolve("tokenizer.json"), tokenizer);
+    Cli score = art4j("score", "--model", model.toString(), "--tokens", "1,2,3");
+    assertEquals(0, score.rc(), "score needs no tokenizer: " + score.err());
+    assertOneLine(art4j("generate", "--model", model.toString(), "--prompt", "hi", "--max-new-tokens", "2"), 2,
+        "tokenizer.json", "added_tokens[0]");
+    Files.writeString(model.resolve("tokenizer.json"), "{\"model\": {\"vocab\": {\"a\": 0}}, \"added_tokens\": []}");
+    assertOneLine(art4j("generate", "--model", model.toString(), "--prompt", "hi", "--max-new-tokens", "2"), 2,
+        "tokenizer.json");
   }
 }

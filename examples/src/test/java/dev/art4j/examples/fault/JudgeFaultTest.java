@@ -172,4 +172,40 @@ class JudgeFaultTest {
     }
     assertFalse(RunStore.open(run).history("train").isEmpty());
   }
+
+  /**
+   * A judge that fails on every group: the run stops at the first step with exit 1 and says why,
+   * instead of "training" on nothing with exit 0; {@code --judge-retries} sets the attempts.
+   */
+  @Test
+  void aJudgeThatAlwaysFailsStopsTheRunWithItsReason() {
+    for (int i = 0; i < 10; i++) {
+      nextModes.add(Mode.HTTP_500);
+    }
+    Path model = Path.of(System.getProperty("art4j.fixtures", "../art-core/src/test/resources/fixtures"))
+        .resolve("models/tiny-chat");
+    Path run = dir.resolve("run");
+    java.io.PrintStream savedErr = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int rc;
+    try {
+      System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+      rc = Art4j.run("train", "math", "--model", model.toString(), "--steps", "2", "--groups", "2",
+          "--group-size", "2", "--val-size", "1", "--train-size", "20", "--max-tokens", "200", "--json",
+          "--run-dir", run.toString(), "--ruler", "--judge-base-url", server.url("/v1").toString(),
+          "--judge-model", "judge", "--judge-retries", "0", "--judge-timeout", "30");
+    } finally {
+      System.setErr(savedErr);
+    }
+    String stderr = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(1, rc, stderr);
+    assertTrue(stderr.contains("step 1: the judge failed on all 2 groups") && stderr.contains("overloaded"), stderr);
+    assertEquals(2, modeByGroup.size());
+    for (AtomicInteger n : requestsByGroup.values()) {
+      assertEquals(1, n.get(), "--judge-retries 0: one attempt per group");
+    }
+    RunStore store = RunStore.open(run);
+    assertTrue(store.checkpointSteps().isEmpty(), "nothing trained");
+    assertTrue(store.history("train").isEmpty(), "no train line for a step that trained nothing");
+  }
 }

@@ -12,7 +12,7 @@ import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.chat.Toolset;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.mcp.math.MathServer;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.art4j.core.chat.Role;
 import dev.art4j.core.model.Policy;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.mcp.math.MathServer;

@@ -2,12 +2,12 @@ package dev.art4j.examples.math;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.trajectory.Trajectory;
+import dev.art4j.reward.rule.FinalAnswer;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -67,8 +67,8 @@ class MathTaskTest {
 
     Trajectory endsOnCall = Trajectory.ofMessages(List.of(Message.user(p.question()),
         Message.assistant("444", List.of(new ToolCall("c", "multiply", "{\"a\": 37, \"b\": 12}")))));
-    assertEquals(0.0, MathReward.score(endsOnCall, p).reward(), "ended on a tool call: no answer");
-    assertNull(MathReward.finalAnswer(endsOnCall.messages()));
+    assertEquals(0.0, MathReward.of(p).apply(endsOnCall).reward(), "ended on a tool call: no answer");
+    assertTrue(FinalAnswer.of(endsOnCall).isEmpty());
 
     MathProblem neg = new MathProblem("y", Operation.SUBTRACT, 3, 10, "What is 3 minus 10?");
     assertEquals(1.0, score(neg, "subtract", "-7", "The answer is -7.").reward());
@@ -79,6 +79,6 @@ class MathTaskTest {
     Trajectory t = Trajectory.ofMessages(List.of(Message.user(p.question()),
         Message.assistant("", List.of(new ToolCall("c", tool, "{\"a\": " + p.a() + ", \"b\": " + p.b() + "}"))),
         Message.tool("c", tool, result), Message.assistant(answer)));
-    return MathReward.score(t, p);
+    return MathReward.of(p).apply(t);
   }
 }

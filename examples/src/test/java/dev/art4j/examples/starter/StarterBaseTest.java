@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolCall;
-import dev.art4j.core.template.ChatTemplate;
+import dev.art4j.template.ChatTemplate;
 import java.util.Map;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Transformer;
