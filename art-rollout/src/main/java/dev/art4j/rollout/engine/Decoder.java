@@ -138,11 +138,6 @@ final class Decoder implements AutoCloseable {
     return store.dtype();
   }
 
-  /** Bytes of weights the engine copied for itself (its bf16 copy; 0 in fp32). */
-  long copiedWeightBytes() {
-    return store.copiedBytes();
-  }
-
   WorkerPool pool() {
     return pool;
   }
