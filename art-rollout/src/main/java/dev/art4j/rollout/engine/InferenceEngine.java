@@ -150,6 +150,32 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     adapter = compute.snapshot(lora, adapterVersion.incrementAndGet());
   }
 
+  /**
+   * A LoRA adapter frozen for the requests that name it: several can be resident beside the
+   * engine's own adapter (a server choosing one per request by model name). Holds a copy of A
+   * and B, so the {@link Lora} may be closed afterwards.
+   */
+  public static final class Adapter {
+    final AdapterSnapshot snapshot;
+
+    private Adapter(AdapterSnapshot snapshot) {
+      this.snapshot = snapshot;
+    }
+  }
+
+  /** Freezes {@code lora} (of this engine's model) for {@link #submit(int[], SamplingParams, TokenListener, Adapter)}. */
+  public Adapter freeze(Lora lora) {
+    return new Adapter(compute.snapshot(Objects.requireNonNull(lora, "lora"), adapterVersion.incrementAndGet()));
+  }
+
+  /**
+   * {@link #submit(int[], SamplingParams, TokenListener)} with a frozen adapter instead of the
+   * engine's own ({@code adapter} null: the base model).
+   */
+  public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener, Adapter adapter) {
+    return submit(promptIds, params, listener, adapter == null ? null : adapter.snapshot, true);
+  }
+
   /** Which backend computes the steps. */
   public Backend backend() {
     return backend;
@@ -172,6 +198,11 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
    */
   @Override
   public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener) {
+    return submit(promptIds, params, listener, null, false);
+  }
+
+  private CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, TokenListener listener,
+      AdapterSnapshot chosen, boolean explicit) {
     CompletableFuture<Completion> future = new CompletableFuture<>();
     try {
       Objects.requireNonNull(params, "params");
@@ -194,7 +225,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       if (closed) {
         throw new IllegalStateException("the inference engine is closed");
       }
-      Sequence s = new Sequence(prompt, params, adapter, rng, future, positions);
+      Sequence s = new Sequence(prompt, params, explicit ? chosen : adapter, rng, future, positions);
       s.listener = listener;
       incoming.add(s);
       if (closed && incoming.remove(s)) { // lost the race with close(): nobody will run it

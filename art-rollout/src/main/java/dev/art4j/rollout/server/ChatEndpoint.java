@@ -29,14 +29,14 @@ final class ChatEndpoint {
 
   void handle(Exchange ex, JsonNode body) throws Exception {
     ChatRequest req = ChatRequest.parse(body, server.defaults, server.maxN, server.vocab);
-    server.checkModel(req.common().model());
+    Target target = server.target(req.common().model());
     server.metrics.requests.incrementAndGet();
     boolean explicitMax = SamplingFields.present(body.get("max_tokens")) || SamplingFields.present(body.get("max_completion_tokens"));
     LinkedBlockingQueue<Heard> heard = new LinkedBlockingQueue<>();
     boolean listen = req.common().stream() || req.topLogprobs() > 0;
     ChatCompletions.Pending pending;
     try {
-      pending = server.completions.start(req.messages(), req.tools(), req.sampling(), req.toolChoice(), req.n(),
+      pending = target.chats().start(req.messages(), req.tools(), req.sampling(), req.toolChoice(), req.n(),
           listen ? i -> (index, token, lp, ids, lps) -> heard.add(new Heard(i, token, lp, ids, lps)) : null);
     } catch (IllegalArgumentException e) {
       throw new BadRequestException(e.getMessage(), "messages");
@@ -52,13 +52,20 @@ final class ChatEndpoint {
     String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
     long created = System.currentTimeMillis() / 1000;
     if (req.common().stream()) {
-      stream(ex, req, pending, heard, id, created);
+      stream(ex, req, pending, heard, id, created, target.name());
       return;
     }
-    List<ChatCompletions.Choice> choices = pending.finish();
+    List<ChatCompletions.Choice> choices;
+    try {
+      ex.awaitWatching(pending::isDone);
+    } catch (Exception e) {
+      pending.abandon();
+      throw e;
+    }
+    choices = pending.finish();
     List<List<Heard>> tops = split(heard, req.n());
     ObjectNode out = Exchange.JSON.createObjectNode();
-    out.put("id", id).put("object", "chat.completion").put("created", created).put("model", server.modelName);
+    out.put("id", id).put("object", "chat.completion").put("created", created).put("model", target.name());
     ArrayNode arr = out.putArray("choices");
     List<Trajectory> trajectories = new ArrayList<>();
     int completionTokens = 0;
@@ -91,7 +98,7 @@ final class ChatEndpoint {
   }
 
   private void stream(Exchange ex, ChatRequest req, ChatCompletions.Pending pending, LinkedBlockingQueue<Heard> heard, String id,
-      long created) throws Exception {
+      long created, String model) throws Exception {
     int n = req.n();
     boolean usage = req.common().includeUsage();
     boolean skip = req.common().skipSpecialTokens();
@@ -99,7 +106,7 @@ final class ChatEndpoint {
     TextDelta[] deltas = new TextDelta[n];
     StringBuilder[] sent = new StringBuilder[n];
     for (int i = 0; i < n; i++) {
-      // '<' may open a tool call or reasoning that the final parse takes out of the content
+      // a marker may open a tool call or reasoning that the final parse takes out of the content
       deltas[i] = new TextDelta(ids -> decode(ids, skip), stops, true);
       sent[i] = new StringBuilder();
     }
@@ -107,12 +114,13 @@ final class ChatEndpoint {
       ex.startEvents();
       for (int i = 0; i < n; i++) {
         ObjectNode delta = Exchange.JSON.createObjectNode().put("role", "assistant").put("content", "");
-        ex.event(chunk(id, created, i, delta, null, null, usage));
+        ex.event(chunk(model, id, created, i, delta, null, null, usage));
       }
       List<Heard> batch = new ArrayList<>();
       while (true) {
         Heard h = heard.poll(20, TimeUnit.MILLISECONDS);
         if (h == null) {
+          ex.keepAlive();
           if (pending.isDone() && heard.isEmpty()) {
             break;
           }
@@ -128,7 +136,7 @@ final class ChatEndpoint {
           for (Heard x : batch) {
             if (x.choice() == i) {
               any = true;
-              text.append(deltas[i].advance(x.token()));
+              text.append(deltas[i].advance(endsTurn(x.token(), req) ? null : x.token()));
               if (lps != null) {
                 lps.add(entry(x.token(), x.logprob(), x, req.common().returnTokensAsTokenIds()));
               }
@@ -137,9 +145,10 @@ final class ChatEndpoint {
           if (any && (text.length() > 0 || lps != null)) {
             sent[i].append(text);
             ObjectNode delta = Exchange.JSON.createObjectNode().put("content", text.toString());
-            ex.event(chunk(id, created, i, delta, lps, null, usage));
+            ex.event(chunk(model, id, created, i, delta, lps, null, usage));
           }
         }
+        ex.keepAlive();
       }
     } catch (Exception e) {
       pending.abandon();
@@ -162,10 +171,10 @@ final class ChatEndpoint {
       String content = content(c, req);
       String rest = content == null ? "" : deltas[i].rest(content, sent[i].toString());
       if (!rest.isEmpty()) {
-        ex.event(chunk(id, created, i, Exchange.JSON.createObjectNode().put("content", rest), null, null, usage));
+        ex.event(chunk(model, id, created, i, Exchange.JSON.createObjectNode().put("content", rest), null, null, usage));
       }
       if (c.message().reasoningContent() != null) {
-        ex.event(chunk(id, created, i, Exchange.JSON.createObjectNode().put("reasoning_content", c.message().reasoningContent()),
+        ex.event(chunk(model, id, created, i, Exchange.JSON.createObjectNode().put("reasoning_content", c.message().reasoningContent()),
             null, null, usage));
       }
       List<ToolCall> calls = c.message().toolCalls();
@@ -174,20 +183,20 @@ final class ChatEndpoint {
         ObjectNode d = Exchange.JSON.createObjectNode();
         ObjectNode tc = d.putArray("tool_calls").addObject().put("index", j).put("id", call.id()).put("type", "function");
         tc.putObject("function").put("name", call.name()).put("arguments", "");
-        ex.event(chunk(id, created, i, d, null, null, usage));
+        ex.event(chunk(model, id, created, i, d, null, null, usage));
         String args = call.argumentsJson();
         for (int from = 0; from < args.length(); from += 16) {
           ObjectNode piece = Exchange.JSON.createObjectNode();
           piece.putArray("tool_calls").addObject().put("index", j).putObject("function")
               .put("arguments", args.substring(from, Math.min(args.length(), from + 16)));
-          ex.event(chunk(id, created, i, piece, null, null, usage));
+          ex.event(chunk(model, id, created, i, piece, null, null, usage));
         }
       }
-      ex.event(chunk(id, created, i, Exchange.JSON.createObjectNode(), null, c.finishReason(), usage));
+      ex.event(chunk(model, id, created, i, Exchange.JSON.createObjectNode(), null, c.finishReason(), usage));
     }
     if (usage) {
       ObjectNode last = Exchange.JSON.createObjectNode();
-      last.put("id", id).put("object", "chat.completion.chunk").put("created", created).put("model", server.modelName);
+      last.put("id", id).put("object", "chat.completion.chunk").put("created", created).put("model", model);
       last.putArray("choices");
       usage(last.putObject("usage"), pending.promptTokens(), completionTokens);
       ex.event(last);
@@ -195,9 +204,10 @@ final class ChatEndpoint {
     ex.done();
   }
 
-  private ObjectNode chunk(String id, long created, int index, ObjectNode delta, ArrayNode logprobs, String finish, boolean usage) {
+  private static ObjectNode chunk(String model, String id, long created, int index, ObjectNode delta, ArrayNode logprobs,
+      String finish, boolean usage) {
     ObjectNode out = Exchange.JSON.createObjectNode();
-    out.put("id", id).put("object", "chat.completion.chunk").put("created", created).put("model", server.modelName);
+    out.put("id", id).put("object", "chat.completion.chunk").put("created", created).put("model", model);
     ObjectNode c = out.putArray("choices").addObject().put("index", index);
     c.set("delta", delta);
     if (logprobs == null) {
@@ -228,12 +238,17 @@ final class ChatEndpoint {
     }
     int[] ids = c.completion().tokens();
     int end = ids.length;
-    if (end > 0 && (ids[end - 1] == server.format.endOfTurnId() || server.format.tokenizer().eosTokenIds().contains(ids[end - 1])
-        || req.sampling().stopTokenIds().contains(ids[end - 1]))) {
+    if (end > 0 && endsTurn(ids[end - 1], req)) {
       end--;
     }
     String text = decode(Arrays.copyOf(ids, end), req.common().skipSpecialTokens());
     return CompletionEndpoint.cutAtStop(text, req.sampling().stopStrings(), req.common().includeStopStr());
+  }
+
+  /** The end-of-turn, end-of-sequence or a stop id: not part of the reply's text. */
+  private boolean endsTurn(int id, ChatRequest req) {
+    return id == server.format.endOfTurnId() || server.format.tokenizer().eosTokenIds().contains(id)
+        || req.sampling().stopTokenIds().contains(id);
   }
 
   private String decode(int[] ids, boolean skip) {

@@ -36,7 +36,7 @@ final class CompletionEndpoint {
     }
     List<int[]> prompts = prompts(body.get("prompt"));
     SamplingFields.Common common = SamplingFields.parse(body, server.defaults, server.maxN, server.vocab);
-    server.checkModel(common.model());
+    Target target = server.target(common.model());
     JsonNode lpNode = body.get("logprobs");
     int logprobs = -1;
     if (SamplingFields.present(lpNode)) {
@@ -78,7 +78,7 @@ final class CompletionEndpoint {
           p = sampling.toBuilder().seed(sampling.seed().getAsLong() + i).build();
         }
         int choice = pi * n + i;
-        futures.add(server.source.submit(prompts.get(pi), p,
+        futures.add(target.source().submit(prompts.get(pi), p,
             (index, token, lp, ids, lps) -> heard.add(new Heard(choice, index, token, lp, ids, lps))));
       }
     }
@@ -86,9 +86,10 @@ final class CompletionEndpoint {
     long created = System.currentTimeMillis() / 1000;
     try {
       if (common.stream()) {
-        stream(ex, common, prompts, futures, heard, id, created, logprobs, echo);
+        stream(ex, common, prompts, futures, heard, id, created, logprobs, echo, target.name());
         return;
       }
+      ex.awaitWatching(() -> futures.stream().allMatch(CompletableFuture::isDone));
       List<Completion> done = new ArrayList<>(total);
       for (CompletableFuture<Completion> f : futures) {
         done.add(await(f));
@@ -101,7 +102,7 @@ final class CompletionEndpoint {
         tops.get(h.choice()).add(h);
       }
       ObjectNode out = Exchange.JSON.createObjectNode();
-      out.put("id", id).put("object", "text_completion").put("created", created).put("model", server.modelName);
+      out.put("id", id).put("object", "text_completion").put("created", created).put("model", target.name());
       ArrayNode arr = out.putArray("choices");
       int promptTokens = 0;
       int completionTokens = 0;
@@ -140,7 +141,7 @@ final class CompletionEndpoint {
   }
 
   private void stream(Exchange ex, SamplingFields.Common common, List<int[]> prompts, List<CompletableFuture<Completion>> futures,
-      LinkedBlockingQueue<Heard> heard, String id, long created, int logprobs, boolean echo) throws Exception {
+      LinkedBlockingQueue<Heard> heard, String id, long created, int logprobs, boolean echo, String model) throws Exception {
     int total = futures.size();
     int n = common.n();
     boolean usage = common.includeUsage();
@@ -156,13 +157,14 @@ final class CompletionEndpoint {
       for (int c = 0; c < total; c++) {
         String p = decode(prompts.get(c / n), common.skipSpecialTokens());
         offset[c] = p.length();
-        ex.event(chunk(id, created, c, p, null, null, usage));
+        ex.event(chunk(model, id, created, c, p, null, null, usage));
       }
     }
     List<Heard> batch = new ArrayList<>();
     while (true) {
       Heard h = heard.poll(20, TimeUnit.MILLISECONDS);
       if (h == null) {
+        ex.keepAlive();
         if (futures.stream().allMatch(CompletableFuture::isDone) && heard.isEmpty()) {
           break;
         }
@@ -183,9 +185,10 @@ final class CompletionEndpoint {
         }
         if (!piece.isEmpty() || lp != null) {
           sent[x.choice()].append(piece);
-          ex.event(chunk(id, created, x.choice(), piece, lp, null, usage));
+          ex.event(chunk(model, id, created, x.choice(), piece, lp, null, usage));
         }
       }
+      ex.keepAlive();
     }
     int promptTokens = 0;
     for (int[] p : prompts) {
@@ -197,7 +200,7 @@ final class CompletionEndpoint {
       completionTokens += comp.tokens().length;
       Text t = text(comp, common, common.sampling());
       String rest = deltas[c].rest(t.text(), sent[c].toString());
-      ObjectNode last = chunk(id, created, c, rest, null, comp.finishReason().wireName(), usage);
+      ObjectNode last = chunk(model, id, created, c, rest, null, comp.finishReason().wireName(), usage);
       stopReason((ObjectNode) last.get("choices").get(0), t);
       ex.event(last);
     }
@@ -206,7 +209,7 @@ final class CompletionEndpoint {
     server.metrics.generationTokens.addAndGet(completionTokens);
     if (usage) {
       ObjectNode u = Exchange.JSON.createObjectNode();
-      u.put("id", id).put("object", "text_completion").put("created", created).put("model", server.modelName);
+      u.put("id", id).put("object", "text_completion").put("created", created).put("model", model);
       u.putArray("choices");
       ChatEndpoint.usage(u.putObject("usage"), promptTokens, completionTokens);
       ex.event(u);
@@ -214,9 +217,10 @@ final class CompletionEndpoint {
     ex.done();
   }
 
-  private ObjectNode chunk(String id, long created, int index, String text, ObjectNode logprobs, String finish, boolean usage) {
+  private static ObjectNode chunk(String model, String id, long created, int index, String text, ObjectNode logprobs, String finish,
+      boolean usage) {
     ObjectNode out = Exchange.JSON.createObjectNode();
-    out.put("id", id).put("object", "text_completion").put("created", created).put("model", server.modelName);
+    out.put("id", id).put("object", "text_completion").put("created", created).put("model", model);
     ObjectNode c = out.putArray("choices").addObject().put("index", index).put("text", text);
     if (logprobs == null) {
       c.putNull("logprobs");
@@ -333,7 +337,6 @@ final class CompletionEndpoint {
     if (!body.isObject()) {
       throw new BadRequestException("the request body must be a JSON object", null);
     }
-    SamplingFields.Common common = null;
     JsonNode model = body.get("model");
     if (SamplingFields.present(model)) {
       server.checkModel(model.asText());
@@ -343,7 +346,6 @@ final class CompletionEndpoint {
       if (!body.get("prompt").isTextual()) {
         throw new BadRequestException("'prompt' must be a string", "prompt");
       }
-      boolean special = !SamplingFields.present(body.get("add_special_tokens")) || body.get("add_special_tokens").asBoolean();
       ids = server.format.tokenizer().encode(body.get("prompt").asText());
     } else if (SamplingFields.present(body.get("messages"))) {
       ChatRequest req = ChatRequest.parse(body, server.defaults, server.maxN, server.vocab);

@@ -37,6 +37,11 @@ final class Exchange {
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
+    if (response.isCommitted()) {
+      // after keep-alive whitespace (see awaitWatching) the status is already 200: the body says the rest
+      response.write(true, ByteBuffer.wrap(bytes), callback);
+      return;
+    }
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
@@ -51,7 +56,7 @@ final class Exchange {
   }
 
   void error(ApiException e) {
-    if (response.isCommitted()) {
+    if (response.isCommitted() && !whitespaceSent) {
       callback.failed(e);
       return;
     }
@@ -90,12 +95,26 @@ final class Exchange {
     write("data: " + JSON.writeValueAsString(data) + "\n\n", false);
   }
 
-  /** Writes {@code data: [DONE]} and ends the response. */
-  void done() throws IOException, InterruptedException {
-    write("data: [DONE]\n\n", true);
+  /**
+   * Writes an SSE comment line, which clients skip, at most every half second when nothing else
+   * was written: a write is how a streaming server learns that its client went away.
+   */
+  void keepAlive() throws IOException, InterruptedException {
+    checkClient();
+    if (System.nanoTime() - lastWrite > 500_000_000L) {
+      write(": keep-alive\n\n", false);
+    }
   }
 
+  /** Writes {@code data: [DONE]} and ends the response (which completes the exchange). */
+  void done() {
+    response.write(true, ByteBuffer.wrap("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8)), callback);
+  }
+
+  private long lastWrite = System.nanoTime();
+
   private void write(String s, boolean last) throws IOException, InterruptedException {
+    lastWrite = System.nanoTime();
     Callback.Completable c = new Callback.Completable();
     response.write(last, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), c);
     try {
@@ -105,6 +124,46 @@ final class Exchange {
     } catch (InterruptedException e) {
       c.cancel(true);
       throw e;
+    }
+  }
+
+  private boolean whitespaceSent;
+
+  /**
+   * Waits until {@code done} while the client waits for a whole (non-streamed) answer. Jetty
+   * learns that a client went away only when it writes to it, so after the first second a space
+   * is written every second (JSON allows leading whitespace; the status, 200, is then sent
+   * early): a client that left fails the write, and its request is cancelled.
+   */
+  void awaitWatching(java.util.function.BooleanSupplier done) throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    while (!done.getAsBoolean()) {
+      Thread.sleep(20);
+      checkClient();
+      long now = System.nanoTime();
+      if (now - start > 1_000_000_000L && now - lastWrite > 1_000_000_000L) {
+        if (!response.isCommitted()) {
+          response.setStatus(200);
+          response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        }
+        whitespaceSent = true;
+        write(" ", false);
+      }
+    }
+  }
+
+  /**
+   * Whether the client is known to be gone: its connection closed, or it shut its sending side
+   * (an HTTP/1.1 client waiting for its answer never does; one that left does).
+   */
+  boolean clientGone() {
+    var endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+    return !endPoint.isOpen() || endPoint.isInputShutdown();
+  }
+
+  private void checkClient() throws IOException {
+    if (clientGone()) {
+      throw new IOException("the client closed its connection");
     }
   }
 

@@ -72,12 +72,16 @@ public final class OpenAiServer implements AutoCloseable {
   private final ServerConnector connector;
   private final ThreadPoolExecutor workers;
   final ServerMetrics metrics = new ServerMetrics();
+  final LoraAdapters adapters;
+  private final Target base;
   final long created = System.currentTimeMillis() / 1000;
 
   private OpenAiServer(Builder b) throws IOException {
     this.format = b.format;
     this.source = b.source;
     this.completions = new ChatCompletions(b.source, b.format, b.capacity);
+    this.adapters = new LoraAdapters(b.source, b.format, b.capacity);
+    this.base = new Target(b.modelName, b.source, completions, null);
     this.defaults = b.sampling;
     this.modelName = b.modelName;
     this.apiKey = b.apiKey;
@@ -153,9 +157,13 @@ public final class OpenAiServer implements AutoCloseable {
     }
   }
 
-  /** The latest state of every conversation kept, with tokens. */
+  /** The latest state of every conversation kept (the base model's, then each adapter's), with tokens. */
   public List<Trajectory> trajectories() {
-    return completions.trajectories();
+    List<Trajectory> out = new java.util.ArrayList<>(completions.trajectories());
+    for (Target t : adapters.all()) {
+      out.addAll(t.chats().trajectories());
+    }
+    return out;
   }
 
   /** {@link #trajectories()}, and forgets them (and the per-completion records). */
@@ -163,7 +171,11 @@ public final class OpenAiServer implements AutoCloseable {
     synchronized (byCompletion) {
       byCompletion.clear();
     }
-    return completions.drainTrajectories();
+    List<Trajectory> out = new java.util.ArrayList<>(completions.drainTrajectories());
+    for (Target t : adapters.all()) {
+      out.addAll(t.chats().drainTrajectories());
+    }
+    return out;
   }
 
   /** Requests being sampled now, and requests waiting for a worker. */
@@ -177,12 +189,18 @@ public final class OpenAiServer implements AutoCloseable {
 
   @Override
   public void close() {
+    // a caller closing because it was interrupted must still get a clean stop
+    boolean interrupted = Thread.interrupted();
     try {
       jetty.stop();
     } catch (Exception e) {
       LOG.warn("stopping the HTTP server failed", e);
+    } finally {
+      workers.shutdownNow();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    workers.shutdownNow();
   }
 
   boolean authorized(String header) {
@@ -196,12 +214,22 @@ public final class OpenAiServer implements AutoCloseable {
     return MessageDigest.isEqual(given, apiKey.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** 404 model_not_found unless {@code model} is absent or the one served. */
-  void checkModel(String model) {
-    if (model != null && !model.equals(modelName)) {
-      throw new ApiException(404, "The model `" + model + "` does not exist (this server has `" + modelName + "`).",
+  /** The base model or the loaded adapter {@code model} names (absent: the base model); 404 model_not_found otherwise. */
+  Target target(String model) {
+    if (model == null || model.equals(modelName)) {
+      return base;
+    }
+    Target t = adapters.get(model);
+    if (t == null) {
+      throw new ApiException(404, "The model `" + model + "` does not exist (this server has `" + modelName + "`"
+          + adapters.all().stream().map(a -> ", `" + a.name() + "`").collect(java.util.stream.Collectors.joining()) + ").",
           "invalid_request_error", "model", "model_not_found");
     }
+    return t;
+  }
+
+  void checkModel(String model) {
+    target(model);
   }
 
   /** Parses a whole body as one JSON value: trailing text after it is a 400. */
@@ -220,6 +248,9 @@ public final class OpenAiServer implements AutoCloseable {
 
   /** Reads the body, then runs {@code work} on a worker: 429 if the queue is full, cancelled if the client goes. */
   void dispatch(Exchange ex, Work work) {
+    Job job = new Job(ex, work);
+    // registered before the body is read: Jetty tells listeners present while it reads the connection
+    ex.request.addFailureListener(job::cancel);
     BodyReader.read(ex.request, maxBodyBytes, body -> {
       JsonNode json;
       try {
@@ -228,10 +259,9 @@ public final class OpenAiServer implements AutoCloseable {
         ex.error(e);
         return;
       }
-      Job job = new Job(ex, json, work);
+      job.body = json;
       // from here on the request may run longer than the idle timeout without any I/O: that is work, not a dead client
       ex.request.addIdleTimeoutListener(t -> false);
-      ex.request.addFailureListener(job::cancel);
       try {
         workers.execute(job);
       } catch (RejectedExecutionException e) {
@@ -256,21 +286,20 @@ public final class OpenAiServer implements AutoCloseable {
   /** One queued request: cancelled (its thread interrupted) when the client goes away. */
   private final class Job implements Runnable {
     private final Exchange ex;
-    private final JsonNode body;
+    private volatile JsonNode body;
     private final Work work;
     private Thread thread;
     private boolean cancelled;
     private boolean finished;
 
-    Job(Exchange ex, JsonNode body, Work work) {
+    Job(Exchange ex, Work work) {
       this.ex = ex;
-      this.body = body;
       this.work = work;
     }
 
     synchronized void cancel(Throwable why) {
-      if (cancelled || finished) {
-        return;
+      if (cancelled || finished || body == null) {
+        return; // a failure while the body is read is the reader's to answer
       }
       cancelled = true;
       metrics.cancelled.incrementAndGet();
@@ -282,7 +311,11 @@ public final class OpenAiServer implements AutoCloseable {
     @Override
     public void run() {
       synchronized (this) {
-        if (cancelled) {
+        if (cancelled || ex.clientGone()) {
+          if (!cancelled) {
+            cancelled = true;
+            metrics.cancelled.incrementAndGet();
+          }
           ex.callback.failed(new IOException("the client went away before its request started"));
           return;
         }
@@ -293,11 +326,13 @@ public final class OpenAiServer implements AutoCloseable {
       } catch (ApiException e) {
         ex.error(e);
       } catch (InterruptedException e) {
+        cancel(e);
         ex.callback.failed(new IOException("the client went away; its request was cancelled"));
       } catch (IllegalArgumentException e) {
         ex.error(new BadRequestException(e.getMessage(), null));
       } catch (Exception e) {
         if (Exchange.isDisconnect(e) || cancelledNow()) {
+          cancel(e);
           ex.callback.failed(e);
         } else {
           Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : null;

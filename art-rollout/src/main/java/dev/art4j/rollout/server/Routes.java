@@ -54,8 +54,24 @@ final class Routes extends Handler.Abstract.NonBlocking {
         case "/v1/models" -> {
           method(method, path, "GET");
           ObjectNode out = Exchange.JSON.createObjectNode().put("object", "list");
-          out.putArray("data").add(model());
+          ArrayNode data = out.putArray("data");
+          data.add(model(server.target(null)));
+          server.adapters.all().forEach(t -> data.add(model(t)));
           ex.json(200, out);
+        }
+        case "/v1/load_lora_adapter" -> {
+          method(method, path, "POST");
+          server.dispatch(ex, (x, body) -> {
+            server.adapters.load(body, server.modelName);
+            x.text(200, "text/plain", "Success: LoRA adapter '" + body.get("lora_name").asText() + "' added successfully.");
+          });
+        }
+        case "/v1/unload_lora_adapter" -> {
+          method(method, path, "POST");
+          server.dispatch(ex, (x, body) -> {
+            server.adapters.unload(body);
+            x.text(200, "text/plain", "Success: LoRA adapter '" + body.get("lora_name").asText() + "' removed successfully.");
+          });
         }
         case "/v1/chat/completions" -> {
           method(method, path, "POST");
@@ -82,8 +98,7 @@ final class Routes extends Handler.Abstract.NonBlocking {
         default -> {
           if (path.startsWith("/v1/models/")) {
             method(method, path, "GET");
-            server.checkModel(path.substring("/v1/models/".length()));
-            ex.json(200, model());
+            ex.json(200, model(server.target(path.substring("/v1/models/".length()))));
           } else if (path.startsWith("/v1/trajectories/")) {
             method(method, path, "GET");
             String id = path.substring("/v1/trajectories/".length());
@@ -106,10 +121,14 @@ final class Routes extends Handler.Abstract.NonBlocking {
     return true;
   }
 
-  private ObjectNode model() {
-    ObjectNode m = Exchange.JSON.createObjectNode().put("id", server.modelName).put("object", "model")
-        .put("created", server.created).put("owned_by", "art4j").put("root", server.modelName);
-    m.putNull("parent");
+  private ObjectNode model(Target t) {
+    ObjectNode m = Exchange.JSON.createObjectNode().put("id", t.name()).put("object", "model")
+        .put("created", server.created).put("owned_by", "art4j");
+    if (t.path() == null) {
+      m.put("root", t.name()).putNull("parent");
+    } else {
+      m.put("root", t.path()).put("parent", server.modelName);
+    }
     if (server.maxContext != Integer.MAX_VALUE) {
       m.put("max_model_len", server.maxContext);
     }

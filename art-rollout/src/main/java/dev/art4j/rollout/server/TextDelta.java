@@ -7,10 +7,10 @@ import java.util.function.Function;
 /**
  * The text of a completion as it grows token by token, for streaming: {@link #advance} returns
  * only text that cannot change as more tokens come, so the pieces sent add up to the final text.
- * Held back: an unfinished UTF-8 character, trailing whitespace (a tokenizer's clean-up can merge
- * it with what follows), a tail that may be the start of a stop string, and with
- * {@code holdMarkup}, everything from the first {@code <} (a tool call or reasoning the final
- * parse takes out of the content).
+ * Held back: an unfinished UTF-8 character, a tail that may be the start of a stop string, and with
+ * {@code holdMarkup}, everything from the first tool-call or reasoning marker (or a reply that
+ * opens with JSON): the final parse takes those out of the content, and they are sent, parsed,
+ * when the reply ends.
  */
 final class TextDelta {
 
@@ -54,12 +54,9 @@ final class TextDelta {
       safe = Math.max(0, safe - Math.max(0, longestStop - 1));
     }
     if (holdMarkup) {
-      int lt = text.indexOf('<');
-      if (lt >= 0) {
-        safe = Math.min(safe, lt);
-      }
+      safe = Math.min(safe, markup(text));
     }
-    while (safe > 0 && (text.charAt(safe - 1) == '\uFFFD' || Character.isWhitespace(text.charAt(safe - 1)))) {
+    while (safe > 0 && text.charAt(safe - 1) == '\uFFFD') {
       safe--;
     }
     if (safe <= sent) {
@@ -69,6 +66,29 @@ final class TextDelta {
     sent = safe;
     return out;
   }
+
+  /**
+   * Where text that the reply parser may take out of the content starts: a tool-call or reasoning
+   * marker (or the start of one at the end of the text), or a reply that opens like a JSON call.
+   */
+  static int markup(String text) {
+    String lead = text.stripLeading();
+    if (lead.startsWith("{") || lead.startsWith("[")) {
+      return text.length() - lead.length();
+    }
+    for (int lt = text.indexOf('<'); lt >= 0; lt = text.indexOf('<', lt + 1)) {
+      String tail = text.substring(lt);
+      for (String m : MARKERS) {
+        if (tail.startsWith(m) || m.startsWith(tail)) {
+          return lt;
+        }
+      }
+    }
+    return text.length();
+  }
+
+  /** Markers of tool calls and reasoning in the replies of the supported chat formats. */
+  private static final List<String> MARKERS = List.of("<tool_call>", "</tool_call>", "<think>", "</think>", "<|python_tag|>");
 
   /** What is left to send once the final content is known ("" if it does not extend what was sent). */
   String rest(String finalText, String sentSoFar) {

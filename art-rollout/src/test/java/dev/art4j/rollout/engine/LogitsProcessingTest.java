@@ -89,6 +89,17 @@ class LogitsProcessingTest {
     assertTrue(distinct(repetition.tokens()) > distinct(plain.tokens()));
   }
 
+  @Test
+  void maxNewTokensUpToIntegerMaxRunsToTheContext() throws Exception {
+    // prompt + maxNewTokens overflowed an int: the request stopped after one token
+    try (InferenceEngine small = InferenceEngine.builder().model(tiny.policy().model()).threads(1).maxContext(24).seed(1).build()) {
+      Completion c = small.submit(PROMPT, SamplingParams.builder().temperature(1).maxNewTokens(Integer.MAX_VALUE).ignoreEos(true)
+          .build()).get(60, TimeUnit.SECONDS);
+      assertEquals(24 - PROMPT.length, c.tokens().length);
+      assertEquals(FinishReason.LENGTH, c.finishReason());
+    }
+  }
+
   static int distinct(int[] ids) {
     Set<Integer> s = new HashSet<>();
     for (int i : ids) {

@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
  * {@code {"url": ..., "model": ...}} on stdout once listening, then serves until interrupted.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /v1/trajectories).")
+    description = "Serve a model over an OpenAI- and vLLM-compatible HTTP API (/v1/chat/completions, /v1/completions, "
+        + "/v1/models, /v1/load_lora_adapter, /tokenize, /health, /metrics, /v1/trajectories; see art-rollout/docs/server.md).")
 public final class ServeCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;

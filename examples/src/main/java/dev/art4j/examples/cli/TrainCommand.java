@@ -12,6 +12,7 @@ import dev.art4j.examples.dataset.DatasetTask;
 import dev.art4j.examples.math.MathStarter;
 import dev.art4j.examples.rl.DatasetRl;
 import dev.art4j.examples.rl.MathRl;
+import dev.art4j.examples.rl.RemoteRollouts;
 import dev.art4j.examples.rl.RlLoop;
 import dev.art4j.examples.rl.RlTask;
 import dev.art4j.examples.rl.TicTacToeRl;
@@ -24,6 +25,7 @@ import dev.art4j.rollout.agent.ChatFormat;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,6 +126,23 @@ final class TrainCommand {
     @ArgGroup(exclusive = false, heading = "RULER (an LLM judge replaces the rule-based reward):%n")
     Judge judge;
 
+    @Option(names = "--rollout-servers", split = ",", paramLabel = "URL",
+        description = "Roll out on these vLLM (or art4j serve) servers instead of in-process; each step's adapter is "
+            + "hot-loaded on them (vLLM: VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, --enable-lora).")
+    List<URI> rolloutServers;
+
+    @Option(names = "--server-checkpoint-root", paramLabel = "DIR",
+        description = "The run folder as the rollout servers see it (default: the same path as here).")
+    String serverCheckpointRoot;
+
+    @Option(names = "--max-steps-off-policy", defaultValue = "0", paramLabel = "K",
+        description = "With --rollout-servers: rollouts of the next K steps run while a step trains (default ${DEFAULT-VALUE}: on-policy).")
+    int maxStepsOffPolicy;
+
+    @Option(names = "--raw-logprobs", description = "The rollout servers return temperature-1 log-probs "
+        + "(vLLM without --logprobs-mode processed_logprobs).")
+    boolean rawLogprobs;
+
     /** Every numeric option in its range, before anything is built or written (exit 2 otherwise). */
     void validate(CommandLine cmd) {
       check(cmd, steps == null || steps >= 1, "--steps must be at least 1, got " + steps);
@@ -139,6 +158,9 @@ final class TrainCommand {
           "--temperature must be in (0, 100] (training needs sampling), got " + temperature);
       check(cmd, maxTokens >= 1, "--max-tokens must be at least 1, got " + maxTokens);
       check(cmd, torchThreads == null || torchThreads >= 1, "--torch-threads must be at least 1, got " + torchThreads);
+      check(cmd, rolloutServers != null || (maxStepsOffPolicy == 0 && serverCheckpointRoot == null && !rawLogprobs),
+          "--max-steps-off-policy, --server-checkpoint-root and --raw-logprobs need --rollout-servers");
+      check(cmd, maxStepsOffPolicy >= 0 && maxStepsOffPolicy <= 64, "--max-steps-off-policy must be in [0, 64], got " + maxStepsOffPolicy);
     }
 
     static void check(CommandLine cmd, boolean ok, String message) {
@@ -256,7 +278,11 @@ final class TrainCommand {
       // off unless OTEL_EXPORTER_OTLP_ENDPOINT (or a traces/metrics endpoint) is set
       try (Policy policy = c.compute.apply(Policy.builder(modelDir)).build(); Telemetry telemetry = Telemetry.fromEnvironment()) {
         ChatFormat format = ChatFormat.load(modelDir);
-        double success = new RlLoop<>(task, o, out).telemetry(telemetry).run(policy, format, store);
+        RlLoop<?> loop = new RlLoop<>(task, o, out).telemetry(telemetry);
+        if (c.rolloutServers != null) {
+          loop.remote(new RemoteRollouts(c.rolloutServers, c.serverCheckpointRoot, c.maxStepsOffPolicy, c.rawLogprobs));
+        }
+        double success = loop.run(policy, format, store);
         if (!c.json) {
           out.printf("%s; report: %s%n", Double.isNaN(success) ? "no held-out evaluation yet"
               : String.format(java.util.Locale.ROOT, "held-out success %.1f%%", 100 * success), store.dir().resolve("report.html"));

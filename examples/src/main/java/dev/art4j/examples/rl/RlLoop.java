@@ -23,7 +23,6 @@ import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.Backend;
 import dev.art4j.rollout.engine.CompletionSource;
-import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import dev.art4j.rollout.gather.Gather;
 import dev.art4j.train.GrpoTrainer;
@@ -32,6 +31,7 @@ import dev.art4j.train.TrainResult;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -39,8 +39,15 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The RL loop every {@code art4j train} example runs: per step, {@code groupsPerStep} training
@@ -93,6 +100,7 @@ public final class RlLoop<S> {
   private final PrintWriter out;
   private final long start = System.nanoTime();
   private Telemetry telemetry = Telemetry.disabled();
+  private RemoteRollouts remote;
 
   public RlLoop(RlTask<S> task, Options options, PrintWriter out) {
     this.task = task;
@@ -109,6 +117,20 @@ public final class RlLoop<S> {
     return this;
   }
 
+  /**
+   * Rolls out on {@code fleet} instead of in-process: each step's checkpoint is loaded on the
+   * servers, and with {@code maxStepsOffPolicy = K > 0} the rollouts of the next K steps run while
+   * a step trains (each trajectory records the adapter step it was sampled from in its metadata,
+   * {@code policy_step}; the history logs the data's {@code staleness} in steps).
+   */
+  public RlLoop<S> remote(RemoteRollouts fleet) {
+    this.remote = fleet;
+    return this;
+  }
+
+  /** One step's rollouts and the adapter step they were sampled from. */
+  private record Gathered(List<TrajectoryGroup> groups, int policyStep, double seconds, Instant start) {}
+
   /** Trains {@code policy} in {@code store}; returns the last held-out success rate. */
   public double run(Policy policy, ChatFormat format, RunStore store) throws InterruptedException {
     TrainConfig config = TrainConfig.builder().learningRate(o.learningRate()).maxGradNorm(1.0).klCoef(o.klCoef())
@@ -116,27 +138,29 @@ public final class RlLoop<S> {
     // a step is committed by this loop's history line, written after the trainer's checkpoint: a
     // checkpoint without it (a kill or failed write in between) is trained again, not skipped
     store.rollBackToCommitted("train", h -> h.metrics().containsKey(COMMIT_METRIC));
+    int ahead = remote == null ? 0 : remote.maxStepsOffPolicy();
+    ExecutorService background = ahead == 0 ? null : Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "rollouts-ahead");
+      t.setDaemon(true);
+      return t;
+    });
+    String modelName = policy.directory().getFileName().toString();
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
-         InferenceEngine engine = InferenceEngine.builder().policy(policy).backend(o.backend()).seed(o.seed())
-             .inferenceDtype(o.inferenceDtype()).build()) {
-      engine.refreshAdapter();
-      CompletionSource source = traced(engine, policy.directory().getFileName().toString());
+         Rollouts rollouts = remote == null ? Rollouts.local(policy, o.backend(), o.inferenceDtype(), o.seed())
+             : Rollouts.remote(remote, store, store.dir().getFileName().toString(), trainer.step())) {
       if (telemetry.enabled()) {
         task.decorateTools(t -> telemetry.traced(t, name -> t instanceof McpToolset m ? m.server(name).orElse(null) : null));
       }
-      AgentLoop sampler = AgentLoop.builder(source, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
-          .sampling(SamplingParams.builder().temperature(o.temperature()).maxNewTokens(task.maxNewTokens()).build())
-          .build();
-      AgentLoop greedy = AgentLoop.builder(source, format).maxTurns(task.maxTurns()).maxTokens(o.maxTokens())
-          .sampling(SamplingParams.greedy(task.maxNewTokens())).build();
+      Supplier<AgentLoop> greedy = () -> AgentLoop.builder(traced(rollouts.source(), modelName), format)
+          .maxTurns(task.maxTurns()).maxTokens(o.maxTokens()).sampling(SamplingParams.greedy(task.maxNewTokens())).build();
 
       int first = trainer.step() + 1;
       // an evaluation killed before its line was written is run again, like a step
       double valSuccess = lastValSuccess(store, trainer.step());
       boolean evaluated = store.history("val").stream().anyMatch(h -> h.step() == trainer.step());
       if (evalDue(trainer.step()) && !evaluated) {
-        valSuccess = evaluate(greedy, store, trainer.step());
+        valSuccess = evaluate(greedy.get(), store, trainer.step());
       }
       if (first > o.steps()) {
         if (!o.json()) {
@@ -167,33 +191,35 @@ public final class RlLoop<S> {
         }
       };
       double judgeCostTotal = lastValue(store, "costs/judge_total");
+      Map<Integer, Future<Gathered>> launched = new HashMap<>();
       for (int step = first; step <= o.steps(); step++) {
         TokenUsage judgeBefore = o.ruler() == null ? null : o.ruler().usage();
-        List<S> batch = new ArrayList<>(o.groupsPerStep());
-        for (int i = 0; i < o.groupsPerStep(); i++) {
-          batch.add(order.get(((step - 1) * o.groupsPerStep() + i) % order.size()));
+        // rollouts of steps step..step+K are under way (K = 0: only this one, on this thread)
+        for (int s = step; s <= Math.min(step + ahead, o.steps()); s++) {
+          if (!launched.containsKey(s)) {
+            Callable<Gathered> g = gather(s, order, rollouts, format, judge, modelName);
+            launched.put(s, background == null ? CompletableFuture.completedFuture(call(g)) : background.submit(g));
+          }
         }
-        long r0 = System.nanoTime();
-        Instant stepStart = Instant.now();
-        int stepNow = step;
-        // seeded by step and place, so that a run (and a resumed run) samples the same rollouts
-        // whatever order the concurrent rollouts reach the engine in
-        List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) ->
-                traced("train", stepNow, batch.indexOf(s), () -> task.rollout(sampler.withSeed(seed), s)))
-            .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
-            .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
+        Gathered gathered;
+        try {
+          gathered = launched.remove(step).get();
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+        List<TrajectoryGroup> groups = gathered.groups();
+        Instant stepStart = gathered.start();
         if (o.ruler() != null) {
           // a judge that fails on everything would otherwise "train" step after step on nothing
           if (groups.isEmpty() && judgeFailure.get() != null) {
-            throw new IllegalStateException("step " + step + ": the judge failed on all " + batch.size()
+            throw new IllegalStateException("step " + step + ": the judge failed on all " + o.groupsPerStep()
                 + " groups, stopping (nothing trained at this step; a rerun resumes here). Last failure: "
                 + judgeFailure.get());
           }
           judgeFailure.set(null);
         }
-        double rolloutSeconds = (System.nanoTime() - r0) / 1e9;
+        double rolloutSeconds = gathered.seconds();
         TrainResult result = trainer.train(groups);
-        engine.refreshAdapter();
 
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("reward_mean", mean(groups, t -> t.reward()));
@@ -216,6 +242,11 @@ public final class RlLoop<S> {
         }
         m.put("rollout_seconds", rolloutSeconds);
         m.put("train_seconds", result.metric("seconds"));
+        if (remote != null) {
+          // the data of step s is on-policy when sampled from adapter s - 1
+          m.put("staleness", (double) (step - 1 - gathered.policyStep()));
+          m.putAll(rollouts.metrics());
+        }
         m.put("seconds", seconds());
         HistoryEntry line = new HistoryEntry(step, "train", m, result.skipped() ? result.note() : null,
             Instant.now().toString());
@@ -227,12 +258,56 @@ public final class RlLoop<S> {
           telemetry.record(new HistoryEntry(step, "train", all, null, null));
         }
         printTrain(step, m, result);
+        // after the step is committed: a fleet that cannot load the new adapter stops the run here
+        rollouts.trained(step);
         if (evalDue(step)) {
-          valSuccess = evaluate(greedy, store, step);
+          valSuccess = evaluate(greedy.get(), store, step);
         }
       }
       ReportWriter.write(store.dir());
       return valSuccess;
+    } finally {
+      if (background != null) {
+        background.shutdownNow();
+      }
+    }
+  }
+
+  /** Step {@code step}'s rollouts, on the adapter current when this is called. */
+  private Callable<Gathered> gather(int step, List<S> order, Rollouts rollouts, ChatFormat format,
+      Function<TrajectoryGroup, Optional<TrajectoryGroup>> judge, String modelName) {
+    List<S> batch = new ArrayList<>(o.groupsPerStep());
+    for (int i = 0; i < o.groupsPerStep(); i++) {
+      batch.add(order.get(((step - 1) * o.groupsPerStep() + i) % order.size()));
+    }
+    int policyStep = rollouts.step;
+    AgentLoop sampler = AgentLoop.builder(traced(rollouts.source(), modelName), format).maxTurns(task.maxTurns())
+        .maxTokens(o.maxTokens())
+        .sampling(SamplingParams.builder().temperature(o.temperature()).maxNewTokens(task.maxNewTokens()).build())
+        .build();
+    return () -> {
+      long r0 = System.nanoTime();
+      Instant start = Instant.now();
+      // seeded by step and place, so that a run (and a resumed run) samples the same rollouts
+      // whatever order the concurrent rollouts reach the engine in
+      List<TrajectoryGroup> groups = Gather.builder(batch, (S s, long seed) ->
+              traced("train", step, batch.indexOf(s), () -> task.rollout(sampler.withSeed(seed), s)))
+          .seed(gatherSeed(o.seed(), step)).groupSize(o.groupSize()).concurrency(o.groupSize() * o.groupsPerStep())
+          .maxExceptionFraction(0.25).afterEach(judge).progress(null).taskName(task.name()).build().run();
+      if (remote != null) {
+        groups = groups.stream().map(g -> g.map(t -> t.withMetadata("policy_step", policyStep))).toList();
+      }
+      return new Gathered(groups, policyStep, (System.nanoTime() - r0) / 1e9, start);
+    };
+  }
+
+  private static <T> T call(Callable<T> c) throws InterruptedException {
+    try {
+      return c.call();
+    } catch (InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 
@@ -354,7 +429,7 @@ public final class RlLoop<S> {
   }
 
   /** The engine, with a {@code chat <model>} span per call when telemetry is on. */
-  private CompletionSource traced(InferenceEngine engine, String model) {
+  private CompletionSource traced(CompletionSource engine, String model) {
     if (!telemetry.enabled()) {
       return engine;
     }
