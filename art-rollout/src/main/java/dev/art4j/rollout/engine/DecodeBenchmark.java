@@ -25,7 +25,7 @@ import java.util.concurrent.Executors;
  * 151936, tied embeddings) built in memory in fp32, decoded by the {@link InferenceEngine}.
  *
  * <p>The ceiling: a decode step reads every weight once, so at batch 1
- * {@code ceiling_tok_s = bandwidth / weight bytes}, with the bandwidth measured in the same run
+ * {@code ceiling_tok_s = bandwidth / weight bytes} (as the engine holds them: 2 per weight in bf16), with the bandwidth measured in the same run
  * by a parallel sum over a 1 GB array. Reported figures:
  * {@code bandwidth_gb_s, weights_gb, ceiling_tok_s, decode_tok_s_b1, decode_tok_s_b8}
  * (aggregate over 8 sequences), {@code prefill_tok_s} (one 512-token prompt), {@code peak_rss_mb}
@@ -57,17 +57,19 @@ public final class DecodeBenchmark {
    * @return figures by name, in a stable order
    */
   public static Map<String, Object> run(ModelConfig config, int newTokens, int rounds) throws Exception {
-    return run(config, newTokens, rounds, Device.cpu(), DataType.FLOAT32, null);
+    return run(config, newTokens, rounds, Device.cpu(), DataType.FLOAT32, null, InferenceDtype.AUTO);
   }
 
   /**
    * {@link #run(ModelConfig, int, int)} with the model on {@code device} in {@code dtype}, decoded
    * by {@code backend} (null: chosen by device and dtype). When that is the tensor backend on a
    * CPU fp32 model, the Java backend's batch-8 figure is measured in the same rounds
-   * ({@code java_decode_tok_s_b8}, {@code tensor_over_java_b8}).
+   * ({@code java_decode_tok_s_b8}, {@code tensor_over_java_b8}). {@code inferenceDtype} is how the
+   * Java backend holds the weights ({@link InferenceDtype#AUTO} is fp32 here: random fp32 weights);
+   * the ceiling counts the bytes per weight it reads ({@code ceiling_tok_s_fp32} for comparison).
    */
   public static Map<String, Object> run(ModelConfig config, int newTokens, int rounds, Device device, DataType dtype,
-      Backend backend) throws Exception {
+      Backend backend, InferenceDtype inferenceDtype) throws Exception {
     Map<String, Object> out = new LinkedHashMap<>();
     int threads = Runtime.getRuntime().availableProcessors();
     out.put("threads", threads);
@@ -77,63 +79,84 @@ public final class DecodeBenchmark {
     for (int i = 0; i < probe.length; i++) {
       probe[i] = i & 7;
     }
-    double weightBytes = weightBytes(config);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try (NDManager manager = NDManager.newBaseManager(device);
-        Transformer model = Transformer.random(config, 42, manager, dtype);
-        InferenceEngine engine = InferenceEngine.builder().model(model).backend(backend).maxBatchSize(8)
-            .kvTokenBudget(KV_TOKENS).seed(1).build()) {
-      out.put("device", device.toString());
-      out.put("dtype", dtype.toString().toLowerCase(java.util.Locale.ROOT));
-      out.put("backend", engine.backend().name().toLowerCase(java.util.Locale.ROOT));
-      InferenceEngine java = engine.backend() == Backend.TENSOR && Backend.of(model) == Backend.JAVA
-          ? InferenceEngine.builder().model(model).backend(Backend.JAVA).maxBatchSize(8).kvTokenBudget(KV_TOKENS).seed(1).build()
-          : null;
+        Transformer model = Transformer.random(config, 42, manager, dtype)) {
+      InferenceEngine engine = InferenceEngine.builder().model(model).backend(backend).inferenceDtype(inferenceDtype)
+          .maxBatchSize(8).kvTokenBudget(KV_TOKENS).seed(1).build();
       SamplingParams params = SamplingParams.builder().maxNewTokens(newTokens).ignoreEos(true).seed(7).build();
-      // warm-up: JIT-compiles the probe and the kernels at both batch shapes
-      parallelSum(probe, threads, pool);
-      decode(engine, 1, 8, params.toBuilder().maxNewTokens(8).build(), 0);
-      decode(engine, 8, 8, params.toBuilder().maxNewTokens(8).build(), 0);
-      if (java != null) {
-        decode(java, 8, 8, params.toBuilder().maxNewTokens(8).build(), 0);
-      }
-      double javaB8 = 0;
-
-      double bandwidth = 0;
-      double b1 = 0;
-      double b8 = 0;
-      Profile p1 = new Profile();
-      Profile p8 = new Profile();
-      for (int round = 0; round < rounds; round++) {
-        for (int pass = 0; pass < 3; pass++) {
-          bandwidth = Math.max(bandwidth, parallelSum(probe, threads, pool));
-        }
-        engine.resetProfile();
-        b1 = Math.max(b1, decode(engine, 1, 16, params, 1000 * round));
-        p1.addAll(engine.profileSnapshot());
-        engine.resetProfile();
-        b8 = Math.max(b8, decode(engine, 8, 16, params, 1000 * round + 100));
-        p8.addAll(engine.profileSnapshot());
+      // one engine at a time (closed before the LoRA one): a bf16 engine holds its own copy of the weights
+      try {
+        out.put("device", device.toString());
+        out.put("dtype", dtype.toString().toLowerCase(java.util.Locale.ROOT));
+        out.put("backend", engine.backend().name().toLowerCase(java.util.Locale.ROOT));
+        int bytesPerWeight = engine.backend() == Backend.JAVA ? engine.inferenceDtype().bytes()
+            : dtype == DataType.FLOAT32 ? 4 : 2;
+        out.put("inference_dtype", engine.backend() == Backend.JAVA ? engine.inferenceDtype().toString()
+            : dtype.toString().toLowerCase(java.util.Locale.ROOT));
+        double weightBytes = weightBytes(config) / 4 * bytesPerWeight;
+        InferenceEngine java = engine.backend() == Backend.TENSOR && Backend.of(model) == Backend.JAVA
+            ? InferenceEngine.builder().model(model).backend(Backend.JAVA).maxBatchSize(8).kvTokenBudget(KV_TOKENS).seed(1).build()
+            : null;
+        // warm-up: JIT-compiles the probe and the kernels at both batch shapes
+        parallelSum(probe, threads, pool);
+        decode(engine, 1, 8, params.toBuilder().maxNewTokens(8).build(), 0);
+        decode(engine, 8, 8, params.toBuilder().maxNewTokens(8).build(), 0);
         if (java != null) {
-          javaB8 = Math.max(javaB8, decode(java, 8, 16, params, 1000 * round + 100));
+          decode(java, 8, 8, params.toBuilder().maxNewTokens(8).build(), 0);
         }
+        double javaB8 = 0;
+
+        double bandwidth = 0;
+        double b1 = 0;
+        double b8 = 0;
+        Profile p1 = new Profile();
+        Profile p8 = new Profile();
+        for (int round = 0; round < rounds; round++) {
+          for (int pass = 0; pass < 3; pass++) {
+            bandwidth = Math.max(bandwidth, parallelSum(probe, threads, pool));
+          }
+          engine.resetProfile();
+          b1 = Math.max(b1, decode(engine, 1, 16, params, 1000 * round));
+          p1.addAll(engine.profileSnapshot());
+          engine.resetProfile();
+          b8 = Math.max(b8, decode(engine, 8, 16, params, 1000 * round + 100));
+          p8.addAll(engine.profileSnapshot());
+          if (java != null) {
+            javaB8 = Math.max(javaB8, decode(java, 8, 16, params, 1000 * round + 100));
+          }
+        }
+        if (java != null) {
+          java.close();
+          out.put("java_decode_tok_s_b8", round(javaB8));
+          out.put("tensor_over_java_b8", round(b8 / javaB8));
+        }
+        double ceiling = bandwidth * 1e9 / weightBytes;
+        out.put("bandwidth_gb_s", round(bandwidth));
+        out.put("weights_gb", round(weightBytes / 1e9));
+        out.put("ceiling_tok_s", round(ceiling));
+        out.put("ceiling_tok_s_fp32", round(bandwidth * 1e9 / weightBytes(config)));
+        out.put("decode_tok_s_b1", round(b1));
+        out.put("b1_over_ceiling", round(b1 / ceiling));
+        out.put("decode_tok_s_b8", round(b8));
+        out.put("b8_over_b1", round(b8 / b1));
+        // prefill: the best of two 512-token prompts (different ones: the prefix cache would skip a repeat)
+        double prefill = 0;
+        for (int i = 0; i < 2; i++) {
+          int[] prompt = prompt(512, 3 + i, config.vocabSize());
+          Completion c = engine.submit(prompt, SamplingParams.builder().maxNewTokens(1).seed(1).build()).get();
+          prefill = Math.max(prefill, 512 / (c.prefillMillis() / 1000));
+        }
+        out.put("prefill_tok_s", round(prefill));
+        out.put("decode_step_ms_b1", breakdown(p1));
+        out.put("decode_step_ms_b8", breakdown(p8));
+      } finally {
+        engine.close();
       }
-      if (java != null) {
-        java.close();
-        out.put("java_decode_tok_s_b8", round(javaB8));
-        out.put("tensor_over_java_b8", round(b8 / javaB8));
-      }
-      double ceiling = bandwidth * 1e9 / weightBytes;
-      out.put("bandwidth_gb_s", round(bandwidth));
-      out.put("weights_gb", round(weightBytes / 1e9));
-      out.put("ceiling_tok_s", round(ceiling));
-      out.put("decode_tok_s_b1", round(b1));
-      out.put("b1_over_ceiling", round(b1 / ceiling));
-      out.put("decode_tok_s_b8", round(b8));
-      out.put("b8_over_b1", round(b8 / b1));
 
       try (Lora lora = Lora.create(config, new LoraConfig(16, 32, 0), 5, manager);
-          InferenceEngine adapted = InferenceEngine.builder().model(model).adapter(lora).backend(backend).maxBatchSize(8)
+          InferenceEngine adapted = InferenceEngine.builder().model(model).adapter(lora).backend(backend)
+              .inferenceDtype(inferenceDtype).maxBatchSize(8)
               .kvTokenBudget(KV_TOKENS).seed(1).build()) {
         decode(adapted, 8, 8, params.toBuilder().maxNewTokens(4).build(), 0);
         double lora8 = 0;
@@ -142,13 +165,7 @@ public final class DecodeBenchmark {
         }
         out.put("decode_tok_s_b8_lora_r16", round(lora8));
       }
-
-      int[] prompt = prompt(512, 3, config.vocabSize());
-      Completion c = engine.submit(prompt, SamplingParams.builder().maxNewTokens(1).seed(1).build()).get();
-      out.put("prefill_tok_s", round(512 / (c.prefillMillis() / 1000)));
       out.put("peak_rss_mb", peakRssMb());
-      out.put("decode_step_ms_b1", breakdown(p1));
-      out.put("decode_step_ms_b8", breakdown(p8));
     } finally {
       pool.shutdown();
     }
@@ -192,7 +209,7 @@ public final class DecodeBenchmark {
     return p;
   }
 
-  /** Bytes of weights one decode step reads (the tied embedding/head counted once). */
+  /** Bytes of fp32 weights one decode step reads (the tied embedding/head counted once). */
   static double weightBytes(ModelConfig c) {
     long d = c.hiddenSize();
     long q = (long) c.numAttentionHeads() * c.headDim();

@@ -4,10 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.TransformerWeights;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,8 +11,10 @@ import java.util.List;
  * The engine's own forward pass over the model's weights, in plain Java: for a decode step the
  * work is reading every weight once, and libtorch's matrix-vector product on this class of CPU
  * reads at half the memory bandwidth, while a DJL op costs ~11 us of overhead, hundreds of times
- * per step. It reads the weights in place (a direct view of each NDArray's memory, no copy) and
- * computes exactly what the core {@code Transformer} computes (tests compare the two).
+ * per step. In {@link InferenceDtype#FP32} it reads the weights in place (a view of each NDArray's
+ * memory, no copy) and computes exactly what the core {@code Transformer} computes (tests compare
+ * the two); in {@link InferenceDtype#BF16} it reads its own bfloat16 copy of the projections and
+ * the LM head ({@link WeightStore}), half the bytes per step, with fp32 arithmetic.
  *
  * <p>One call runs a flat list of rows: any number of sequences, each contributing one token
  * (decode) or a chunk of its prompt (prefill), at their own positions against their own blocks
@@ -31,8 +29,20 @@ import java.util.List;
  */
 final class Decoder implements AutoCloseable {
 
-  /** A (out, in) fp32 weight matrix read in place, with its optional bias. */
-  record Linear(MemorySegment w, int out, int in, float[] bias) {}
+  /** An (out, in) weight matrix with its optional bias. */
+  record Linear(WeightMatrix w, float[] bias) {
+    int out() {
+      return w.rows();
+    }
+
+    int in() {
+      return w.cols();
+    }
+
+    boolean bf16() {
+      return w.dtype() == InferenceDtype.BF16;
+    }
+  }
 
   /** One decoder layer's weights; qNorm/kNorm null unless the model has them. */
   record Layer(float[] attnNorm, Linear q, Linear k, Linear v, Linear o, float[] qNorm, float[] kNorm,
@@ -46,7 +56,8 @@ final class Decoder implements AutoCloseable {
 
   final ModelConfig config;
   private final List<Layer> layers;
-  private final MemorySegment embedding;
+  private final WeightStore store;
+  private final WeightMatrix embedding;
   private final float[] norm;
   private final Linear head;
   private final Kernels k = Kernels.best();
@@ -64,11 +75,19 @@ final class Decoder implements AutoCloseable {
   // activations, grown to the largest step seen
   private int capacity;
   private float[] x, h, q, kk, vv, att, gate, up, tmp;
+  /** An input in the column order of the bf16 kernel ({@link Kernels#bf16Layout}). */
+  private float[] laid;
   private double[] cos, sin;
   private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[256]);
 
-  Decoder(ModelConfig config, TransformerWeights w, int threads) {
+  Decoder(ModelConfig config, TransformerWeights w, int threads, InferenceDtype dtype) {
     this.config = config;
+    List<NDArray> matrices = new ArrayList<>();
+    matrices.add(w.lmHead());
+    for (TransformerWeights.Layer l : w.layers()) {
+      matrices.addAll(List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()));
+    }
+    this.store = new WeightStore(dtype, matrices);
     this.dim = config.hiddenSize();
     this.heads = config.numAttentionHeads();
     this.kvHeads = config.numKeyValueHeads();
@@ -76,7 +95,7 @@ final class Decoder implements AutoCloseable {
     this.ffn = config.intermediateSize();
     this.vocab = config.vocabSize();
     this.eps = (float) config.rmsNormEps();
-    this.embedding = buffer(w.embedding(), "embedding");
+    this.embedding = store.lookupTable(w.embedding(), "embedding");
     this.norm = floats(w.norm());
     this.head = linear(w.lmHead(), null, "lm_head");
     List<Layer> ls = new ArrayList<>();
@@ -106,32 +125,17 @@ final class Decoder implements AutoCloseable {
     this.pool = new WorkerPool(threads, "art4j-decode");
   }
 
-  private static MemorySegment buffer(NDArray a, String name) {
-    if (a.getDevice().isGpu()) {
-      throw new IllegalArgumentException(name + ": the engine decodes on the CPU, this weight is on " + a.getDevice());
-    }
-    if (a.getDataType() != DataType.FLOAT32) {
-      throw new IllegalArgumentException(name + ": the engine reads fp32 weights, got " + a.getDataType());
-    }
-    // a direct view of the tensor's memory when it is contiguous (no copy): the engine must not
-    // outlive the policy that owns these arrays
-    ByteBuffer b = a.toByteBuffer(true).order(ByteOrder.nativeOrder());
-    if ((long) b.capacity() != a.size() * Float.BYTES) {
-      throw new IllegalStateException(name + ": unexpected buffer size " + b.capacity());
-    }
-    return MemorySegment.ofBuffer(b);
-  }
-
-  private static Linear linear(NDArray w, NDArray bias, String name) {
-    long[] s = w.getShape().getShape();
-    if (s.length != 2) {
-      throw new IllegalArgumentException(name + ": expected a 2-d weight, got " + w.getShape());
-    }
-    return new Linear(buffer(w, name), (int) s[0], (int) s[1], bias == null ? null : floats(bias));
-  }
-
   private static float[] floats(NDArray a) {
     return a.toType(DataType.FLOAT32, false).toFloatArray();
+  }
+
+  private Linear linear(NDArray w, NDArray bias, String name) {
+    return new Linear(store.matrix(w, name), bias == null ? null : floats(bias));
+  }
+
+  /** The dtype of the projection and head weights. */
+  InferenceDtype dtype() {
+    return store.dtype();
   }
 
   WorkerPool pool() {
@@ -163,7 +167,7 @@ final class Decoder implements AutoCloseable {
     for (int r = 0; r < n; r++) {
       int id = token[r];
       for (int i = 0; i < dim; i++) {
-        x[r * dim + i] = embedding.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) id * dim + i);
+        x[r * dim + i] = embedding.get((long) id * dim + i);
       }
       int half = headDim / 2;
       for (int i = 0; i < half; i++) {
@@ -275,9 +279,12 @@ final class Decoder implements AutoCloseable {
       start[j + 1] = start[j] + (ls[j].out() + CHUNK - 1) / CHUNK;
     }
     long work = 0;
+    boolean bf16 = false;
     for (Linear l : ls) {
       work += (long) l.out() * l.in() * n;
+      bf16 |= l.bf16();
     }
+    final float[] xb = bf16 ? layout(in, n, ls[0].in()) : null;
     pool.run(start[ls.length], work, task -> {
       int j = 0;
       while (task >= start[j + 1]) {
@@ -286,7 +293,7 @@ final class Decoder implements AutoCloseable {
       Linear l = ls[j];
       int r0 = (task - start[j]) * CHUNK;
       int r1 = Math.min(l.out(), r0 + CHUNK);
-      k.matmul(l.w(), l.in(), in, l.in(), n, outs[j], l.out(), r0, r1);
+      matmul(l, in, xb, n, outs[j], r0, r1);
       if (l.bias() != null) {
         for (int b = 0; b < n; b++) {
           for (int r = r0; r < r1; r++) {
@@ -297,15 +304,31 @@ final class Decoder implements AutoCloseable {
     });
   }
 
+  /** Rows r0..r1 of {@code y = x W^T} for n inputs; {@code xb} is x in the bf16 layout where W is bf16. */
+  private void matmul(Linear l, float[] x, float[] xb, int n, float[] y, int r0, int r1) {
+    if (l.bf16()) {
+      k.matmulBf16(l.w().data(), l.in(), xb, l.in(), n, y, l.out(), r0, r1);
+    } else {
+      k.matmul(l.w().data(), l.in(), x, l.in(), n, y, l.out(), r0, r1);
+    }
+  }
+
+  /** {@code in}'s n rows of width {@code width} in the bf16 kernel's column order (once per input, not per task). */
+  private float[] layout(float[] in, int n, int width) {
+    k.bf16Layout(in, width, n, width, laid);
+    return laid;
+  }
+
   /** gate = silu(h Wg^T) * (h Wu^T), chunk by chunk so the activation runs in parallel too. */
   private void gateUp(int n, Layer l, AdapterSnapshot[] adapter, int layer) {
     int chunks = (ffn + CHUNK - 1) / CHUNK;
     if (adapter == null) {
+      float[] hb = l.gate().bf16() || l.up().bf16() ? layout(h, n, dim) : null;
       pool.run(chunks, 2L * ffn * dim * n, task -> {
         int r0 = task * CHUNK;
         int r1 = Math.min(ffn, r0 + CHUNK);
-        k.matmul(l.gate().w(), dim, h, dim, n, gate, ffn, r0, r1);
-        k.matmul(l.up().w(), dim, h, dim, n, up, ffn, r0, r1);
+        matmul(l.gate(), h, hb, n, gate, r0, r1);
+        matmul(l.up(), h, hb, n, up, r0, r1);
         for (int b = 0; b < n; b++) {
           addBias(l.gate().bias(), gate, b * ffn, r0, r1);
           addBias(l.up().bias(), up, b * ffn, r0, r1);
@@ -447,10 +470,12 @@ final class Decoder implements AutoCloseable {
     up = new float[capacity * ffn];
     cos = new double[capacity * headDim / 2];
     sin = new double[capacity * headDim / 2];
+    laid = new float[capacity * Math.max(Math.max(dim, qDim), ffn)];
   }
 
   @Override
   public void close() {
     pool.close();
+    store.close();
   }
 }

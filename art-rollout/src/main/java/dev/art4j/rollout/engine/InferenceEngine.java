@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * weights read in place on the CPU, or {@link Backend#TENSOR}, DJL NDArray operations on the
  * weights' device and dtype (the GPU path) with the KV cache in preallocated device tensors and
  * sampling on the device. The scheduling above is the same for both. The model (and adapter)
- * must stay open while the engine runs.
+ * must stay open while the engine runs. The Java backend holds the weights as
+ * {@link Builder#inferenceDtype} says: fp32 read in place, or its own bfloat16 copy.
  */
 public final class InferenceEngine implements CompletionSource, AutoCloseable {
 
@@ -95,7 +96,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     this.backend = b.backend != null ? b.backend : Backend.of(model);
     int threads = b.threads > 0 ? b.threads : Runtime.getRuntime().availableProcessors();
     this.eos = new HashSet<>(b.eosTokenIds != null ? b.eosTokenIds : config.eosTokenIds());
-    this.compute = backend == Backend.JAVA ? new JavaCompute(config, model.weights(), threads, eos)
+    this.compute = backend == Backend.JAVA ? new JavaCompute(config, model.weights(), threads, eos, b.inferenceDtype)
         : new TensorDecoder(model, KvPool.blocksFor(b.kvTokenBudget),
             b.hostSampling != null ? b.hostSampling : DeviceSampler::needsHost, eos);
     this.kv = compute.newKvPool(KvPool.blocksFor(b.kvTokenBudget));
@@ -118,6 +119,14 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
   /** A builder; {@link Builder#model} is required. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * How the Java backend holds the base weights: {@code BF16} or {@code FP32} ({@code AUTO}
+   * resolved). The tensor backend reads the model's own tensors: {@code FP32} here.
+   */
+  public InferenceDtype inferenceDtype() {
+    return compute instanceof JavaCompute j ? j.dtype() : InferenceDtype.FP32;
   }
 
   /** The architecture of the model this engine samples from. */
@@ -648,6 +657,7 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     private int threads;
     private long seed = System.nanoTime();
     private boolean prefixCache = true;
+    private InferenceDtype inferenceDtype = InferenceDtype.AUTO;
 
     private Builder() {}
 
@@ -668,7 +678,15 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
       return this;
     }
 
-    /** The base model (required unless {@link #policy}); its fp32 weights are read in place, never copied. */
+    /**
+     * How the engine holds the base weights (default {@link InferenceDtype#AUTO}: bfloat16 where
+     * the weights are bf16 values already, else fp32). {@link InferenceDtype#BF16}: its own
+     * bfloat16 copy, half the bytes per decode step; {@link InferenceDtype#FP32}: the model's fp32
+     * weights read in place, no copy.
+     */
+    public Builder inferenceDtype(InferenceDtype v) { inferenceDtype = Objects.requireNonNull(v, "inferenceDtype"); return this; }
+
+    /** The base model (required unless {@link #policy}); see {@link #inferenceDtype} for how its weights are read. */
     public Builder model(Transformer v) { model = v; return this; }
 
     /** The LoRA adapter to apply (null = base model); see {@link #refreshAdapter()}. */

@@ -8,7 +8,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The Java backend: the {@link Decoder}'s fp32 kernels over weights read in place on the CPU,
+ * The Java backend: the {@link Decoder}'s kernels on the CPU over weights read in place (fp32) or
+ * its own bfloat16 copy ({@link InferenceDtype}),
  * the {@link KvPool}'s heap slabs, and the {@link Sampler} on each output row, rows spread over
  * the decoder's threads (after the request's logit processing, {@link HostSampling}).
  */
@@ -20,14 +21,19 @@ final class JavaCompute implements StepCompute {
   private final Set<Integer> eos;
   private float[] logits = new float[0];
 
-  JavaCompute(ModelConfig config, TransformerWeights weights, int threads, Set<Integer> eos) {
+  JavaCompute(ModelConfig config, TransformerWeights weights, int threads, Set<Integer> eos, InferenceDtype dtype) {
     this.config = config;
     this.eos = eos;
-    this.decoder = new Decoder(config, weights, threads);
+    this.decoder = new Decoder(config, weights, threads, dtype);
     this.samplers = new Sampler[decoder.threads()];
     for (int i = 0; i < samplers.length; i++) {
       samplers[i] = new Sampler();
     }
+  }
+
+  /** How the decoder holds the weights (resolved: BF16 or FP32). */
+  InferenceDtype dtype() {
+    return decoder.dtype();
   }
 
   @Override

@@ -20,6 +20,18 @@ interface Kernels {
    */
   void matmul(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1);
 
+  /**
+   * {@link #matmul} for a bfloat16 {@code W} (little-endian 16-bit words; each widened to fp32,
+   * products accumulated in fp32), with the input rows in the order {@link #bf16Layout} gives.
+   */
+  void matmulBf16(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1);
+
+  /**
+   * Copies {@code n} input rows of width {@code cols} (row stride {@code xStride}, in {@code x}
+   * and {@code out} alike) into the column order {@link #matmulBf16} reads them in.
+   */
+  void bf16Layout(float[] x, int xStride, int n, int cols, float[] out);
+
   /** {@code sum_i a[ao + i] * b[bo + i]} for {@code i < len}. */
   float dot(float[] a, int ao, float[] b, int bo, int len);
 
@@ -48,11 +60,14 @@ interface Kernels {
     int rows = 16;
     // native, like the weights: a heap segment here would teach the JIT a second shape
     MemorySegment w = java.lang.foreign.Arena.ofAuto().allocate((long) rows * cols * 4, 64);
-    float[] x = new float[8 * cols];
-    float[] y = new float[8 * rows];
+    float[] x = new float[16 * cols];
+    float[] y = new float[16 * rows];
+    float[] xb = new float[16 * cols];
     for (int i = 0; i < 20_000; i++) {
-      int n = 1 + (i & 7);
-      matmul(w, cols, x, cols, n, y, rows, 0, rows);
+      int n = 1 + (i & 15);
+      matmul(w, cols, x, cols, Math.min(n, 8), y, rows, 0, rows);
+      matmulBf16(w, cols, xb, cols, n, y, rows, 0, rows);
+      bf16Layout(x, cols, 1, cols, xb);
       dot(x, 0, x, cols, cols);
       axpy(0.5f, x, 0, y, 0, rows);
       swiglu(x, y, 0, rows);

@@ -196,6 +196,264 @@ final class VectorKernels implements Kernels {
     y[y3 + 3] = tail(sumLanes(a33), w, w3, x, x3, upper, cols);
   }
 
+  // ---------------------------------------------------------------- bfloat16 weights
+
+  private static final VectorSpecies<Integer> I = S.withLanes(int.class);
+  /** Weights per block: one int vector holds 2L bfloat16 values. */
+  private static final int B = 2 * L;
+
+  /*
+   * An int vector of 2L bfloat16 weights: lane j holds weight 2j in its low half and 2j+1 in its
+   * high half (little-endian words). Shifting left by 16 gives weights 2j as fp32, masking the
+   * low half gives weights 2j+1: two instructions widen 2L weights, no lane shuffles. The input
+   * is laid out to match ({@link #bf16Layout}). The loads and widenings are written out in each
+   * tile rather than in helper methods: a helper C2 does not inline returns its vector boxed on
+   * the heap, which made the kernel ten times slower.
+   */
+
+  @Override
+  public void bf16Layout(float[] x, int xStride, int n, int cols, float[] out) {
+    int upper = cols - cols % B;
+    for (int b = 0; b < n; b++) {
+      int o = b * xStride;
+      for (int k = 0; k < upper; k += B) {
+        for (int j = 0; j < L; j++) {
+          out[o + k + j] = x[o + k + 2 * j];
+          out[o + k + L + j] = x[o + k + 2 * j + 1];
+        }
+      }
+      System.arraycopy(x, o + upper, out, o + upper, cols - upper);
+    }
+  }
+
+  /**
+   * Per (weight row, input row): one fp32 accumulator vector, {@code acc = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() * x_even + acc},
+   * then {@code acc = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats() * x_odd + acc}, block after block; then {@link #sumLanes} and the
+   * tail in column order. Every tile below does exactly this, so a row's result does not depend
+   * on the tile that computed it (batch invariance). Batches of 8 or more rows (prefill) walk
+   * the input rows in the outer loop: four input rows stay in L1 while the weight rows of the
+   * range stream from L2, each weight loaded from memory once per call.
+   */
+  @Override
+  public void matmulBf16(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
+    int upper = cols - cols % B;
+    long rowBytes = cols * 2L;
+    int quads = r0 + (r1 - r0) / 4 * 4;
+    if (n == 1) {
+      int r = r0;
+      for (; r + 8 <= r1; r += 8) {
+        gemv8Bf16(w, r * rowBytes, rowBytes, x, y, r, upper, cols);
+      }
+      for (; r + 4 <= r1; r += 4) {
+        tile4x1Bf16(w, r * rowBytes, rowBytes, x, 0, y, r, upper, cols);
+      }
+    } else if (n >= 8) {
+      int b = 0;
+      for (; b + 4 <= n; b += 4) {
+        for (int r = r0; r < quads; r += 4) {
+          tile4x4Bf16(w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
+        }
+      }
+      for (; b < n; b++) {
+        for (int r = r0; r < quads; r += 4) {
+          tile4x1Bf16(w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
+        }
+      }
+    } else {
+      for (int r = r0; r < quads; r += 4) {
+        int b = 0;
+        for (; b + 4 <= n; b += 4) {
+          tile4x4Bf16(w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
+        }
+        for (; b < n; b++) {
+          tile4x1Bf16(w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
+        }
+      }
+    }
+    for (int r = quads; r < r1; r++) {
+      long w0 = r * rowBytes;
+      for (int b = 0; b < n; b++) {
+        int x0 = b * xStride;
+        FloatVector a = FloatVector.zero(S);
+        for (int i = 0; i < upper; i += B) {
+          IntVector v = IntVector.fromMemorySegment(I, w, w0 + 2L * i, ByteOrder.LITTLE_ENDIAN);
+          a = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, x0 + i), a);
+          a = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, x0 + i + L), a);
+        }
+        y[b * yStride + r] = tailBf16(sumLanes(a), w, w0, x, x0, upper, cols);
+      }
+    }
+  }
+
+  /** Eight bf16 weight rows (from byte offset w0) times one input row, into y[r..r+8). */
+  private static void gemv8Bf16(MemorySegment w, long w0, long rowBytes, float[] x, float[] y, int r, int upper, int cols) {
+    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+    FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += B) {
+      FloatVector ce = FloatVector.fromArray(S, x, i);
+      FloatVector co = FloatVector.fromArray(S, x, i + L);
+      long o = w0 + 2L * i;
+      IntVector v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
+      a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a0);
+      a0 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a0);
+      v = IntVector.fromMemorySegment(I, w, o + rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a1);
+      a1 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a1);
+      v = IntVector.fromMemorySegment(I, w, o + 2 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a2 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a2);
+      a2 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a2);
+      v = IntVector.fromMemorySegment(I, w, o + 3 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a3 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a3);
+      a3 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a3);
+      v = IntVector.fromMemorySegment(I, w, o + 4 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a4 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a4);
+      a4 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a4);
+      v = IntVector.fromMemorySegment(I, w, o + 5 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a5 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a5);
+      a5 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a5);
+      v = IntVector.fromMemorySegment(I, w, o + 6 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a6 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a6);
+      a6 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a6);
+      v = IntVector.fromMemorySegment(I, w, o + 7 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a7 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a7);
+      a7 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a7);
+    }
+    y[r] = tailBf16(sumLanes(a0), w, w0, x, 0, upper, cols);
+    y[r + 1] = tailBf16(sumLanes(a1), w, w0 + rowBytes, x, 0, upper, cols);
+    y[r + 2] = tailBf16(sumLanes(a2), w, w0 + 2 * rowBytes, x, 0, upper, cols);
+    y[r + 3] = tailBf16(sumLanes(a3), w, w0 + 3 * rowBytes, x, 0, upper, cols);
+    y[r + 4] = tailBf16(sumLanes(a4), w, w0 + 4 * rowBytes, x, 0, upper, cols);
+    y[r + 5] = tailBf16(sumLanes(a5), w, w0 + 5 * rowBytes, x, 0, upper, cols);
+    y[r + 6] = tailBf16(sumLanes(a6), w, w0 + 6 * rowBytes, x, 0, upper, cols);
+    y[r + 7] = tailBf16(sumLanes(a7), w, w0 + 7 * rowBytes, x, 0, upper, cols);
+  }
+
+  /** Four bf16 weight rows times one input row (from x0), into y[y0..y0+4). */
+  private static void tile4x1Bf16(MemorySegment w, long w0, long rowBytes, float[] x, int x0, float[] y, int y0,
+      int upper, int cols) {
+    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += B) {
+      FloatVector ce = FloatVector.fromArray(S, x, x0 + i);
+      FloatVector co = FloatVector.fromArray(S, x, x0 + i + L);
+      long o = w0 + 2L * i;
+      IntVector v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
+      a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a0);
+      a0 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a0);
+      v = IntVector.fromMemorySegment(I, w, o + rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a1);
+      a1 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a1);
+      v = IntVector.fromMemorySegment(I, w, o + 2 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a2 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a2);
+      a2 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a2);
+      v = IntVector.fromMemorySegment(I, w, o + 3 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      a3 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a3);
+      a3 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a3);
+    }
+    y[y0] = tailBf16(sumLanes(a0), w, w0, x, x0, upper, cols);
+    y[y0 + 1] = tailBf16(sumLanes(a1), w, w0 + rowBytes, x, x0, upper, cols);
+    y[y0 + 2] = tailBf16(sumLanes(a2), w, w0 + 2 * rowBytes, x, x0, upper, cols);
+    y[y0 + 3] = tailBf16(sumLanes(a3), w, w0 + 3 * rowBytes, x, x0, upper, cols);
+  }
+
+  /** Four bf16 weight rows times four input rows (from x0), into y from y0: each weight widened once for four rows. */
+  private static void tile4x4Bf16(MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride, float[] y,
+      int y0, int yStride, int upper, int cols) {
+    int x1 = x0 + xStride;
+    int x2 = x1 + xStride;
+    int x3 = x2 + xStride;
+    FloatVector a00 = FloatVector.zero(S), a01 = FloatVector.zero(S), a02 = FloatVector.zero(S), a03 = FloatVector.zero(S);
+    FloatVector a10 = FloatVector.zero(S), a11 = FloatVector.zero(S), a12 = FloatVector.zero(S), a13 = FloatVector.zero(S);
+    FloatVector a20 = FloatVector.zero(S), a21 = FloatVector.zero(S), a22 = FloatVector.zero(S), a23 = FloatVector.zero(S);
+    FloatVector a30 = FloatVector.zero(S), a31 = FloatVector.zero(S), a32 = FloatVector.zero(S), a33 = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += B) {
+      long o = w0 + 2L * i;
+      // even halves first for all four weight rows, then odd halves: each accumulator still sees
+      // even(block k) before odd(block k), the order every tile keeps
+      FloatVector c0 = FloatVector.fromArray(S, x, x0 + i);
+      FloatVector c1 = FloatVector.fromArray(S, x, x1 + i);
+      FloatVector c2 = FloatVector.fromArray(S, x, x2 + i);
+      FloatVector c3 = FloatVector.fromArray(S, x, x3 + i);
+      IntVector v0 = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
+      IntVector v1 = IntVector.fromMemorySegment(I, w, o + rowBytes, ByteOrder.LITTLE_ENDIAN);
+      IntVector v2 = IntVector.fromMemorySegment(I, w, o + 2 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      IntVector v3 = IntVector.fromMemorySegment(I, w, o + 3 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      FloatVector e = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a00 = e.fma(c0, a00);
+      a01 = e.fma(c1, a01);
+      a02 = e.fma(c2, a02);
+      a03 = e.fma(c3, a03);
+      e = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a10 = e.fma(c0, a10);
+      a11 = e.fma(c1, a11);
+      a12 = e.fma(c2, a12);
+      a13 = e.fma(c3, a13);
+      e = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a20 = e.fma(c0, a20);
+      a21 = e.fma(c1, a21);
+      a22 = e.fma(c2, a22);
+      a23 = e.fma(c3, a23);
+      e = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a30 = e.fma(c0, a30);
+      a31 = e.fma(c1, a31);
+      a32 = e.fma(c2, a32);
+      a33 = e.fma(c3, a33);
+      c0 = FloatVector.fromArray(S, x, x0 + i + L);
+      c1 = FloatVector.fromArray(S, x, x1 + i + L);
+      c2 = FloatVector.fromArray(S, x, x2 + i + L);
+      c3 = FloatVector.fromArray(S, x, x3 + i + L);
+      e = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a00 = e.fma(c0, a00);
+      a01 = e.fma(c1, a01);
+      a02 = e.fma(c2, a02);
+      a03 = e.fma(c3, a03);
+      e = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a10 = e.fma(c0, a10);
+      a11 = e.fma(c1, a11);
+      a12 = e.fma(c2, a12);
+      a13 = e.fma(c3, a13);
+      e = v2.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a20 = e.fma(c0, a20);
+      a21 = e.fma(c1, a21);
+      a22 = e.fma(c2, a22);
+      a23 = e.fma(c3, a23);
+      e = v3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a30 = e.fma(c0, a30);
+      a31 = e.fma(c1, a31);
+      a32 = e.fma(c2, a32);
+      a33 = e.fma(c3, a33);
+    }
+    int y1 = y0 + yStride;
+    int y2 = y1 + yStride;
+    int y3 = y2 + yStride;
+    long w1 = w0 + rowBytes;
+    long w2 = w1 + rowBytes;
+    long w3 = w2 + rowBytes;
+    y[y0] = tailBf16(sumLanes(a00), w, w0, x, x0, upper, cols);
+    y[y1] = tailBf16(sumLanes(a01), w, w0, x, x1, upper, cols);
+    y[y2] = tailBf16(sumLanes(a02), w, w0, x, x2, upper, cols);
+    y[y3] = tailBf16(sumLanes(a03), w, w0, x, x3, upper, cols);
+    y[y0 + 1] = tailBf16(sumLanes(a10), w, w1, x, x0, upper, cols);
+    y[y1 + 1] = tailBf16(sumLanes(a11), w, w1, x, x1, upper, cols);
+    y[y2 + 1] = tailBf16(sumLanes(a12), w, w1, x, x2, upper, cols);
+    y[y3 + 1] = tailBf16(sumLanes(a13), w, w1, x, x3, upper, cols);
+    y[y0 + 2] = tailBf16(sumLanes(a20), w, w2, x, x0, upper, cols);
+    y[y1 + 2] = tailBf16(sumLanes(a21), w, w2, x, x1, upper, cols);
+    y[y2 + 2] = tailBf16(sumLanes(a22), w, w2, x, x2, upper, cols);
+    y[y3 + 2] = tailBf16(sumLanes(a23), w, w2, x, x3, upper, cols);
+    y[y0 + 3] = tailBf16(sumLanes(a30), w, w3, x, x0, upper, cols);
+    y[y1 + 3] = tailBf16(sumLanes(a31), w, w3, x, x1, upper, cols);
+    y[y2 + 3] = tailBf16(sumLanes(a32), w, w3, x, x2, upper, cols);
+    y[y3 + 3] = tailBf16(sumLanes(a33), w, w3, x, x3, upper, cols);
+  }
+
+  /** Adds the bf16 columns past the last full block (in column order; the layout leaves them in place). */
+  private static float tailBf16(float s, MemorySegment w, long wo, float[] x, int xo, int upper, int cols) {
+    for (int i = upper; i < cols; i++) {
+      s += WeightMatrix.widen(w.get(WeightMatrix.BF16, wo + 2L * i)) * x[xo + i];
+    }
+    return s;
+  }
+
   /** Lane i swapped with lane i ^ k (k a power of two below L), for {@link #sumLanes}. */
   private static final VectorShuffle<Float> X1 = swap(1), X2 = swap(2), X4 = swap(4), X8 = swap(8);
 

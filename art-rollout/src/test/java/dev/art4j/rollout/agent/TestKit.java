@@ -14,6 +14,7 @@ import dev.art4j.template.ChatTemplate;
 import dev.art4j.rollout.engine.Completion;
 import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.FinishReason;
+import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import java.io.IOException;
@@ -58,7 +59,9 @@ public final class TestKit {
       Policy policy = Policy.load(tinyChat());
       ChatFormat format = ChatFormat.of(ChatTemplate.fromTokenizerConfig(tinyChat().resolve("tokenizer_config.json")),
           policy.tokenizer().orElseThrow());
-      InferenceEngine engine = InferenceEngine.builder().model(policy.model()).detokenizer(format.tokenizer()::decode)
+      // fp32: the agent tests compare the log-probs a loop records with the core model's (to 1e-3)
+      InferenceEngine engine = InferenceEngine.builder().model(policy.model()).inferenceDtype(InferenceDtype.FP32)
+          .detokenizer(format.tokenizer()::decode)
           .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(engineSeed).build();
       return new TinyChat(policy, format, engine);
     }

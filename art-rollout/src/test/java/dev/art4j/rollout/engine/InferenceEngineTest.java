@@ -78,7 +78,7 @@ class InferenceEngineTest {
         for (int i = 0; i < 8; i++) {
           expected[i] = Reference.greedy(model, adapter, prompts[i], news[i], manager);
         }
-        try (InferenceEngine engine = InferenceEngine.builder().model(model).adapter(adapter).maxStepTokens(24)
+        try (InferenceEngine engine = InferenceEngine.builder().model(model).inferenceDtype(InferenceDtype.FP32).adapter(adapter).maxStepTokens(24)
             .prefixCache(false).build()) {
           // alone, one after another
           for (int i = 0; i < 8; i++) {
@@ -126,7 +126,7 @@ class InferenceEngineTest {
   void logprobsEqualLogSoftmaxOfAPlainForward(Path dir) throws Exception {
     try (Transformer model = Transformer.load(dir, manager);
         Lora lora = adapterOf(dir, model);
-        InferenceEngine engine = InferenceEngine.builder().model(model).adapter(lora).build()) {
+        InferenceEngine engine = InferenceEngine.builder().model(model).inferenceDtype(InferenceDtype.FP32).adapter(lora).build()) {
       int[] prompt = randomPrompt(new SplittableRandom(3), 11, model.config().vocabSize());
       for (double temperature : new double[] {1.0, 0.7}) {
         SamplingParams p = SamplingParams.builder().temperature(temperature).maxNewTokens(20).ignoreEos(true).seed(5).build();
@@ -162,7 +162,7 @@ class InferenceEngineTest {
       }
     }
     try (Transformer model = Transformer.load(dir, manager);
-        InferenceEngine engine = InferenceEngine.builder().model(model).seed(11).kvTokenBudget(256).build()) {
+        InferenceEngine engine = InferenceEngine.builder().model(model).inferenceDtype(InferenceDtype.FP32).seed(11).kvTokenBudget(256).build()) {
       float[] lp = Reference.logSoftmax(model, null, prompt, 1.0, manager)[prompt.length - 1];
       List<CompletableFuture<Completion>> fs = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -247,7 +247,7 @@ class InferenceEngineTest {
   void topKAndTopPNeverLeaveTheNucleus() throws Exception {
     Path dir = Reference.model("tiny-qwen3");
     try (Transformer model = Transformer.load(dir, manager);
-        InferenceEngine engine = InferenceEngine.builder().model(model).build()) {
+        InferenceEngine engine = InferenceEngine.builder().model(model).inferenceDtype(InferenceDtype.FP32).build()) {
       int[] prompt = {3, 9, 27, 81};
       SamplingParams[] cases = {
         SamplingParams.builder().topK(3).maxNewTokens(15).ignoreEos(true).build(),
@@ -418,7 +418,7 @@ class InferenceEngineTest {
   void anEngineOverAPolicyFollowsItsAdapter() throws Exception {
     Path dir = Reference.model("tiny-qwen2");
     try (Policy policy = Policy.builder(dir).adapter(dir.resolve("adapter")).build();
-        InferenceEngine engine = InferenceEngine.builder().policy(policy).build()) {
+        InferenceEngine engine = InferenceEngine.builder().policy(policy).inferenceDtype(InferenceDtype.FP32).build()) {
       int[] prompt = {9, 8, 7, 6};
       SamplingParams p = SamplingParams.greedy(8).toBuilder().ignoreEos(true).build();
       int[] withAdapter = Reference.greedy(policy.model(), policy.adapter(), prompt, 8, manager);
@@ -438,7 +438,7 @@ class InferenceEngineTest {
     Path dir = Reference.model("tiny-qwen2");
     try (Transformer model = Transformer.load(dir, manager);
         Lora lora = Lora.load(dir.resolve("adapter"), model.config(), manager);
-        InferenceEngine engine = InferenceEngine.builder().model(model).adapter(lora).build()) {
+        InferenceEngine engine = InferenceEngine.builder().model(model).inferenceDtype(InferenceDtype.FP32).adapter(lora).build()) {
       int[] prompt = {7, 7, 7, 100, 3};
       SamplingParams p = SamplingParams.greedy(10).toBuilder().ignoreEos(true).build();
       assertArrayEquals(Reference.greedy(model, lora, prompt, 10, manager), get(engine.submit(prompt, p)).tokens());

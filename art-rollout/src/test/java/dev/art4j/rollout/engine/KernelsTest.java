@@ -61,6 +61,74 @@ class KernelsTest {
   }
 
   @Test
+  void bf16MatmulMatchesForEveryTileAndTailAndIsBatchInvariant() {
+    SplittableRandom r = new SplittableRandom(4);
+    for (int rows : new int[] {1, 3, 4, 7, 8, 13, 21}) {
+      for (int cols : new int[] {1, 15, 31, 32, 33, 64, 96, 100}) {
+        for (int n : new int[] {1, 2, 3, 4, 5, 7, 8, 9, 12, 13}) {
+          MemorySegment w = java.lang.foreign.Arena.ofAuto().allocate((long) rows * cols * 2);
+          float[] wide = new float[rows * cols];
+          for (int i = 0; i < rows * cols; i++) {
+            short b = WeightMatrix.narrow((float) r.nextGaussian());
+            w.setAtIndex(WeightMatrix.BF16, i, b);
+            wide[i] = WeightMatrix.widen(b);
+          }
+          int xStride = cols + 3;
+          float[] x = new float[n * xStride];
+          for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+          }
+          float[] xv = new float[x.length];
+          float[] xs = new float[x.length];
+          vector.bf16Layout(x, xStride, n, cols, xv);
+          scalar.bf16Layout(x, xStride, n, cols, xs);
+          int yStride = rows + 2;
+          float[] got = new float[n * yStride];
+          float[] want = new float[n * yStride];
+          int mid = rows / 2;
+          vector.matmulBf16(w, cols, xv, xStride, n, got, yStride, 0, mid);
+          vector.matmulBf16(w, cols, xv, xStride, n, got, yStride, mid, rows);
+          scalar.matmulBf16(w, cols, xs, xStride, n, want, yStride, 0, rows);
+          for (int b = 0; b < n; b++) {
+            for (int j = 0; j < rows; j++) {
+              double exact = 0;
+              for (int i = 0; i < cols; i++) {
+                exact += (double) wide[j * cols + i] * x[b * xStride + i];
+              }
+              String at = rows + "x" + cols + " n=" + n + " row " + b + " out " + j;
+              assertEquals(exact, want[b * yStride + j], 1e-4 * Math.sqrt(cols), "scalar " + at);
+              assertEquals(exact, got[b * yStride + j], 1e-4 * Math.sqrt(cols), "vector " + at);
+            }
+          }
+          // every input row gives the same bits alone as in any batch
+          for (int b = 0; b < n; b++) {
+            float[] one = new float[xStride];
+            System.arraycopy(xv, b * xStride, one, 0, xStride);
+            float[] alone = new float[yStride];
+            vector.matmulBf16(w, cols, one, xStride, 1, alone, yStride, 0, rows);
+            for (int j = 0; j < rows; j++) {
+              assertEquals(alone[j], got[b * yStride + j], 0f, rows + "x" + cols + " row " + b + " alone vs in a batch of " + n);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void bf16RoundsToNearestEven() {
+    assertEquals((short) 0x3F80, WeightMatrix.narrow(1f));
+    // 1 + 2^-8 lies halfway between two bf16 values: ties go to the even one (1.0)
+    assertEquals((short) 0x3F80, WeightMatrix.narrow(Float.intBitsToFloat(0x3F808000)));
+    // 1 + 3 * 2^-8 lies halfway too: up to the even one
+    assertEquals((short) 0x3F82, WeightMatrix.narrow(Float.intBitsToFloat(0x3F818000)));
+    assertEquals((short) 0x3F81, WeightMatrix.narrow(Float.intBitsToFloat(0x3F808001)));
+    assertEquals(-2.5f, WeightMatrix.widen(WeightMatrix.narrow(-2.5f)));
+    assertTrue(Float.isNaN(WeightMatrix.widen(WeightMatrix.narrow(Float.NaN))));
+    assertEquals(Float.POSITIVE_INFINITY, WeightMatrix.widen(WeightMatrix.narrow(Float.POSITIVE_INFINITY)));
+  }
+
+  @Test
   void elementwiseKernelsMatch() {
     SplittableRandom r = new SplittableRandom(2);
     for (int len : new int[] {1, 15, 16, 33, 100}) {

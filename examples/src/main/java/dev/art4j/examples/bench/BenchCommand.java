@@ -1,7 +1,9 @@
 package dev.art4j.examples.bench;
 
 import dev.art4j.examples.cli.ComputeOptions;
+import dev.art4j.examples.cli.InferenceDtypeConverter;
 import dev.art4j.rollout.engine.DecodeBenchmark;
+import dev.art4j.rollout.engine.InferenceDtype;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -35,6 +37,10 @@ public final class BenchCommand {
         description = "Tokens decoded per sequence in each timed run (default ${DEFAULT-VALUE}).")
     int newTokens;
 
+    @Option(names = "--inference-dtype", defaultValue = "bf16", paramLabel = "auto|bf16|fp32",
+        converter = InferenceDtypeConverter.class, description = InferenceDtypeConverter.HELP)
+    InferenceDtype inferenceDtype;
+
     @Option(names = "--rounds", defaultValue = "5", paramLabel = "R",
         description = "Rounds of bandwidth probe + batch-1 + batch-8 decode; figures are the best round (default ${DEFAULT-VALUE}).")
     int rounds;
@@ -51,7 +57,7 @@ public final class BenchCommand {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
       Map<String, Object> result = DecodeBenchmark.run(DecodeBenchmark.qwen25HalfB(), newTokens, rounds,
-          compute.device(), compute.dataType(), compute.backend());
+          compute.device(), compute.dataType(), compute.backend(), inferenceDtype);
       output.print(spec.commandLine(), result);
       return 0;
     }

@@ -17,6 +17,8 @@ import dev.art4j.examples.starter.Starter;
 import dev.art4j.mcp.toolset.McpToolset;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.examples.cli.InferenceDtypeConverter;
+import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import dev.art4j.rollout.gather.Gather;
@@ -50,6 +52,10 @@ public final class BenchLoopCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
   @Mixin JsonOutput output = new JsonOutput();
+
+  @Option(names = "--inference-dtype", defaultValue = "auto", paramLabel = "auto|bf16|fp32",
+      converter = InferenceDtypeConverter.class, description = InferenceDtypeConverter.HELP)
+  InferenceDtype inferenceDtype;
 
   @Option(names = "--steps", defaultValue = "20", description = "RL steps (default ${DEFAULT-VALUE}).")
   int steps;
@@ -103,7 +109,7 @@ public final class BenchLoopCommand implements Callable<Integer> {
              .config(TrainConfig.builder().learningRate(learningRate).maxGradNorm(1.0).seed(seed).build())
              .runStore(RunStore.open(runDir)).checkpointEvery(0)
              .lora(new LoraConfig(8, 16, 0.0), seed).build();
-         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(seed).build()) {
+         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(seed).inferenceDtype(inferenceDtype).build()) {
       engine.refreshAdapter();
       ChatFormat format = ChatFormat.load(modelDir);
       AgentLoop agent = AgentLoop.builder(engine, format).maxTurns(3).maxTokens(1024)

@@ -7,6 +7,8 @@ import dev.art4j.core.model.Policy;
 import dev.art4j.examples.math.MathStarter;
 import dev.art4j.examples.starter.Starter;
 import dev.art4j.rollout.engine.Completion;
+import dev.art4j.examples.cli.InferenceDtypeConverter;
+import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import java.lang.management.GarbageCollectorMXBean;
@@ -38,6 +40,10 @@ public final class BenchSoakCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
   @Mixin JsonOutput output = new JsonOutput();
+
+  @Option(names = "--inference-dtype", defaultValue = "auto", paramLabel = "auto|bf16|fp32",
+      converter = InferenceDtypeConverter.class, description = InferenceDtypeConverter.HELP)
+  InferenceDtype inferenceDtype;
 
   @Option(names = "--requests", defaultValue = "10000", description = "Requests (default ${DEFAULT-VALUE}).")
   int requests;
@@ -71,7 +77,7 @@ public final class BenchSoakCommand implements Callable<Integer> {
     double kvCacheMb;
     long gcCount0;
     try (Policy policy = Policy.load(dir);
-         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(1).build()) {
+         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(1).inferenceDtype(inferenceDtype).build()) {
       int vocab = policy.config().vocabSize();
       Semaphore inFlight = new Semaphore(concurrency);
       SplittableRandom random = new SplittableRandom(11);

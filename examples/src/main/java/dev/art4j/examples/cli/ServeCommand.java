@@ -5,6 +5,7 @@ import dev.art4j.core.model.Policy;
 import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.engine.SamplingParams;
 import dev.art4j.rollout.server.OpenAiServer;
@@ -32,6 +33,10 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
   @Mixin CheckpointOptions checkpoint = new CheckpointOptions();
+
+  @Option(names = "--inference-dtype", defaultValue = "auto", paramLabel = "auto|bf16|fp32",
+      converter = InferenceDtypeConverter.class, description = InferenceDtypeConverter.HELP)
+  InferenceDtype inferenceDtype;
 
   @Option(names = "--port", defaultValue = "8000", paramLabel = "P", description = "Port (default ${DEFAULT-VALUE}; 0 = any free port).")
   int port;
@@ -73,6 +78,7 @@ public final class ServeCommand implements Callable<Integer> {
       String model = name != null ? name : checkpoint.model.toAbsolutePath().normalize().getFileName().toString();
       try (InferenceEngine engine = InferenceEngine.builder().model(policy.model()).adapter(policy.adapter())
               .backend(checkpoint.compute.backend())
+              .inferenceDtype(inferenceDtype)
               .detokenizer(tokenizer::decode).eosTokenIds(tokenizer.eosTokenIds()).build();
           OpenAiServer server = OpenAiServer.builder(engine, format).host(host).port(port).apiKey(apiKey).modelName(model)
               .sampling(SamplingParams.builder().maxNewTokens(maxNewTokens).build()).start()) {

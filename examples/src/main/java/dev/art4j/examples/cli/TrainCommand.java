@@ -1,5 +1,7 @@
 package dev.art4j.examples.cli;
 
+import dev.art4j.rollout.engine.InferenceDtype;
+
 import dev.art4j.core.hub.HubClient;
 import dev.art4j.core.hub.RepoType;
 import dev.art4j.core.model.Policy;
@@ -114,6 +116,10 @@ final class TrainCommand {
     @Option(names = "--torch-threads", description = "PyTorch intra-op threads (default: 1 for the tiny starter, "
         + "whose ops are too small to split; PyTorch's own default for --model).")
     Integer torchThreads;
+
+    @Option(names = "--inference-dtype", defaultValue = "auto", paramLabel = "auto|bf16|fp32",
+        converter = InferenceDtypeConverter.class, description = InferenceDtypeConverter.HELP)
+    InferenceDtype inferenceDtype;
 
     @Mixin ComputeOptions compute = new ComputeOptions();
 
@@ -255,7 +261,8 @@ final class TrainCommand {
           c.evalEvery != null ? c.evalEvery : d.evalEvery(), c.json,
           c.learningRate != null ? c.learningRate : d.learningRate(), c.loraRank,
           c.temperature != null ? c.temperature : d.temperature(), c.maxTokens,
-          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef(), backend);
+          c.judge == null ? null : c.judge.build(), c.klCoef != null ? c.klCoef : d.klCoef(), backend,
+          c.inferenceDtype);
       if (o.steps() < 1 || o.groupSize() < 2 || o.groupsPerStep() < 1) {
         throw new BadInput("need --steps >= 1, --group-size >= 2 and --groups >= 1");
       }

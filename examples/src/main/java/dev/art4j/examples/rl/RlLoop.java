@@ -20,6 +20,7 @@ import dev.art4j.reward.ruler.Ruler;
 import dev.art4j.reward.ruler.RulerException;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.Backend;
 import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.SamplingParams;
@@ -84,10 +85,11 @@ public final class RlLoop<S> {
    * @param maxTokens     most tokens in one conversation
    * @param ruler         an LLM judge that replaces the rule-based reward, or null
    * @param klCoef        weight of the KL penalty to the model without the adapter (0 = off)
+   * @param inferenceDtype how the engine holds the base weights
    */
   public record Options(int steps, int groupSize, int groupsPerStep, long seed, int evalEvery, boolean json,
       double learningRate, int loraRank, double temperature, int maxTokens, Ruler ruler, double klCoef,
-      Backend backend) {}
+      Backend backend, InferenceDtype inferenceDtype) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
   /** A metric only this loop's train line has: its presence commits the step. */
@@ -145,7 +147,7 @@ public final class RlLoop<S> {
     String modelName = policy.directory().getFileName().toString();
     try (GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).runStore(store)
              .lora(new LoraConfig(o.loraRank(), 2.0 * o.loraRank(), 0.0), o.seed()).build();
-         Rollouts rollouts = remote == null ? Rollouts.local(policy, o.backend(), o.seed())
+         Rollouts rollouts = remote == null ? Rollouts.local(policy, o.backend(), o.inferenceDtype(), o.seed())
              : Rollouts.remote(remote, store, store.dir().getFileName().toString(), trainer.step())) {
       if (telemetry.enabled()) {
         task.decorateTools(t -> telemetry.traced(t, name -> t instanceof McpToolset m ? m.server(name).orElse(null) : null));

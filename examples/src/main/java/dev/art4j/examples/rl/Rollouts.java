@@ -4,6 +4,7 @@ import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.rollout.engine.Backend;
 import dev.art4j.rollout.engine.CompletionSource;
+import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.remote.AdapterSync;
 import dev.art4j.rollout.remote.RemoteEngine;
@@ -33,8 +34,8 @@ abstract class Rollouts implements AutoCloseable {
     return Map.of();
   }
 
-  static Rollouts local(Policy policy, Backend backend, long seed) {
-    return new Local(InferenceEngine.builder().policy(policy).backend(backend).seed(seed).build());
+  static Rollouts local(Policy policy, Backend backend, InferenceDtype inferenceDtype, long seed) {
+    return new Local(InferenceEngine.builder().policy(policy).backend(backend).inferenceDtype(inferenceDtype).seed(seed).build());
   }
 
   /** Connects to the fleet and puts the run's adapter at {@code resumedStep} on it (0: the base model). */
