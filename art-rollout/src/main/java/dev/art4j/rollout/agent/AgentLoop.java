@@ -1,16 +1,16 @@
 package dev.art4j.rollout.agent;
 
 import dev.art4j.core.chat.Message;
+import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolResult;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.chat.Toolset;
-import dev.art4j.core.chat.Role;
 import dev.art4j.core.trajectory.ToolErrors;
 import dev.art4j.core.trajectory.Trajectory;
-import dev.art4j.rollout.engine.Completion;
-import dev.art4j.rollout.engine.CompletionSource;
-import dev.art4j.rollout.engine.FinishReason;
-import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.CompletionSource;
+import dev.art4j.rollout.completion.FinishReason;
+import dev.art4j.rollout.completion.SamplingParams;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

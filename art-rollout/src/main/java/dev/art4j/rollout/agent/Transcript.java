@@ -5,7 +5,7 @@ import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.Turn;
-import dev.art4j.rollout.engine.Completion;
+import dev.art4j.rollout.completion.Completion;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -7,6 +7,8 @@ import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Transformer;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.SamplingParams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +17,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The decode benchmark behind {@code art4j bench decode}: a random-weight model of exactly

@@ -1,5 +1,6 @@
 package dev.art4j.rollout.engine;
 
+import dev.art4j.rollout.completion.SamplingParams;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

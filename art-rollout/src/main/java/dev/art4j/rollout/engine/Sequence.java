@@ -1,5 +1,8 @@
 package dev.art4j.rollout.engine;
 
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.SamplingParams;
+import dev.art4j.rollout.completion.TokenListener;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;

@@ -18,6 +18,7 @@ import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Transformer;
 import dev.art4j.core.model.TransformerWeights;
+import dev.art4j.rollout.completion.SamplingParams;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.art4j.rollout.engine.Completion;
-import dev.art4j.rollout.engine.FinishReason;
-import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.FinishReason;
+import dev.art4j.rollout.completion.SamplingParams;
 import java.util.Map;
 
 /**

@@ -2,9 +2,9 @@ package dev.art4j.rollout.remote;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.art4j.rollout.engine.Completion;
-import dev.art4j.rollout.engine.CompletionSource;
-import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.CompletionSource;
+import dev.art4j.rollout.completion.SamplingParams;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;

@@ -6,7 +6,7 @@ import dev.art4j.core.chat.Role;
 import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.rollout.agent.ToolChoice;
-import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.completion.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,7 +1,7 @@
 package dev.art4j.rollout.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.completion.SamplingParams;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;

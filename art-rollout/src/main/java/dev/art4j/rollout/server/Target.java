@@ -1,7 +1,7 @@
 package dev.art4j.rollout.server;
 
 import dev.art4j.rollout.agent.ChatCompletions;
-import dev.art4j.rollout.engine.CompletionSource;
+import dev.art4j.rollout.completion.CompletionSource;
 
 /**
  * What a request's {@code model} names: the base model or a loaded LoRA adapter, with the source

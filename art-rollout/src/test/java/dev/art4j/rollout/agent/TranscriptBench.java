@@ -2,8 +2,8 @@ package dev.art4j.rollout.agent;
 
 import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolSpec;
-import dev.art4j.rollout.engine.Completion;
-import dev.art4j.rollout.engine.FinishReason;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.FinishReason;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

@@ -1,15 +1,16 @@
 package dev.art4j.rollout.engine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.art4j.core.model.Policy;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.SamplingParams;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Logit processing and top log-probs are the same on both backends: the tensor backend sends such

@@ -1,10 +1,10 @@
 package dev.art4j.rollout.engine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.art4j.rollout.agent.TestKit;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.FinishReason;
+import dev.art4j.rollout.completion.SamplingParams;
+import dev.art4j.rollout.completion.TokenListener;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,6 +14,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Top log-probs, logit bias, penalties and min_tokens through the real engine on the tiny-chat fixture. */
 class LogitsProcessingTest {

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.art4j.rollout.agent.TestKit;
-import dev.art4j.rollout.engine.Completion;
-import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.SamplingParams;
 import dev.art4j.rollout.server.OpenAiServer;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.art4j.rollout.agent.TestKit;
-import dev.art4j.rollout.engine.Completion;
-import dev.art4j.rollout.engine.FinishReason;
-import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.FinishReason;
+import dev.art4j.rollout.completion.SamplingParams;
 import dev.art4j.rollout.server.OpenAiServer;
 import java.net.URI;
 import java.util.List;

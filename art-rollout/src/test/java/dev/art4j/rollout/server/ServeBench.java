@@ -1,8 +1,8 @@
 package dev.art4j.rollout.server;
 
 import dev.art4j.rollout.agent.TestKit;
-import dev.art4j.rollout.engine.Completion;
-import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.SamplingParams;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -8,6 +8,7 @@ import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
+import dev.art4j.examples.cli.InferenceDtypeConverter;
 import dev.art4j.examples.math.MathProblem;
 import dev.art4j.examples.math.MathProblems;
 import dev.art4j.examples.math.MathReward;
@@ -17,10 +18,9 @@ import dev.art4j.examples.starter.Starter;
 import dev.art4j.mcp.toolset.McpToolset;
 import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
-import dev.art4j.examples.cli.InferenceDtypeConverter;
+import dev.art4j.rollout.completion.SamplingParams;
 import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
-import dev.art4j.rollout.engine.SamplingParams;
 import dev.art4j.rollout.gather.Gather;
 import dev.art4j.train.GrpoTrainer;
 import dev.art4j.train.TrainConfig;
@@ -30,12 +30,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code art4j bench loop}: the math example's RL loop ({@code art4j train math} on its embedded

@@ -5,20 +5,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.core.model.CheckpointException;
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.tokenizer.Tokenizer;
-import dev.art4j.rollout.engine.Completion;
+import dev.art4j.rollout.completion.Completion;
+import dev.art4j.rollout.completion.SamplingParams;
 import dev.art4j.rollout.engine.InferenceEngine;
-import dev.art4j.rollout.engine.SamplingParams;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code art4j generate}: samples a continuation with the {@link InferenceEngine} (the same decode

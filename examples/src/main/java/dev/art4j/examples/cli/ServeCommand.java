@@ -2,25 +2,25 @@ package dev.art4j.examples.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.model.Policy;
-import dev.art4j.template.ChatTemplate;
 import dev.art4j.core.tokenizer.Tokenizer;
 import dev.art4j.rollout.agent.ChatFormat;
+import dev.art4j.rollout.completion.SamplingParams;
 import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
-import dev.art4j.rollout.engine.SamplingParams;
 import dev.art4j.rollout.server.OpenAiServer;
+import dev.art4j.template.ChatTemplate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code art4j serve}: the model (and adapter) behind an OpenAI-compatible API. Prints

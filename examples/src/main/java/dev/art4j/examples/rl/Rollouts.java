@@ -2,8 +2,8 @@ package dev.art4j.examples.rl;
 
 import dev.art4j.core.model.Policy;
 import dev.art4j.core.run.RunStore;
+import dev.art4j.rollout.completion.CompletionSource;
 import dev.art4j.rollout.engine.Backend;
-import dev.art4j.rollout.engine.CompletionSource;
 import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.remote.AdapterSync;

@@ -14,7 +14,7 @@ import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.core.trajectory.TrajectoryGroup;
 import dev.art4j.examples.cli.Art4j;
 import dev.art4j.mcp.toolset.McpToolset;
-import dev.art4j.rollout.engine.SamplingParams;
+import dev.art4j.rollout.completion.SamplingParams;
 import dev.art4j.rollout.gather.Gather;
 import dev.art4j.train.GrpoTrainer;
 import dev.art4j.train.TrainResult;

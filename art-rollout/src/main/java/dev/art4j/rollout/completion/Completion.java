@@ -1,4 +1,4 @@
-package dev.art4j.rollout.engine;
+package dev.art4j.rollout.completion;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -50,7 +50,7 @@ public record Completion(
   }
 
   /** The temperature whose log-probs a request with {@code params} returns. */
-  static float logprobTemperature(SamplingParams params) {
+  public static float logprobTemperature(SamplingParams params) {
     return params.temperature() == 0 ? 1f : (float) params.temperature();
   }
 

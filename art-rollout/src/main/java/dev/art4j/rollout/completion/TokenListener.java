@@ -1,4 +1,4 @@
-package dev.art4j.rollout.engine;
+package dev.art4j.rollout.completion;
 
 /**
  * Hears each token of a request as the engine samples it, for streaming: called on the engine's

@@ -1,4 +1,4 @@
-package dev.art4j.rollout.engine;
+package dev.art4j.rollout.completion;
 
 /** Why a completion ended. */
 public enum FinishReason {

@@ -1,4 +1,4 @@
-package dev.art4j.rollout.engine;
+package dev.art4j.rollout.completion;
 
 import java.util.List;
 import java.util.Map;
