@@ -60,7 +60,7 @@ final class Decoder implements AutoCloseable {
   private final WeightMatrix embedding;
   private final float[] norm;
   private final Linear head;
-  private final Kernels k = Kernels.best();
+  private final Kernels kernels = Kernels.best();
   private final WorkerPool pool;
   private final double[] invFreq;
   private final int dim;
@@ -74,7 +74,15 @@ final class Decoder implements AutoCloseable {
 
   // activations, grown to the largest step seen
   private int capacity;
-  private float[] x, h, q, kk, vv, att, gate, up, tmp;
+  private float[] x;      // (n, dim) the residual stream
+  private float[] h;      // (n, max(dim, qDim)) a normed copy of x, the input of the projections
+  private float[] q;      // (n, heads, headDim) queries
+  private float[] keys;   // (n, kvHeads, headDim) the step's new keys, copied into the KV blocks
+  private float[] values; // (n, kvHeads, headDim) the step's new values, likewise
+  private float[] att;    // (n, heads, headDim) attention output, the input of o_proj
+  private float[] gate;   // (n, ffn) gate_proj output, then SwiGLU(gate, up), the input of down_proj
+  private float[] up;     // (n, ffn) up_proj output
+  private float[] tmp;    // (n, max(dim, qDim)) a projection's output before it is added to x
   /** An input in the column order of the bf16 kernel ({@link Kernels#bf16Layout}). */
   private float[] laid;
   private double[] cos, sin;
@@ -181,84 +189,10 @@ final class Decoder implements AutoCloseable {
     for (AdapterSnapshot a : adapter) {
       anyAdapter |= a != null;
     }
-    final boolean lora = anyAdapter;
-    int qDim = heads * headDim;
-    int kvDim = kvHeads * headDim;
-    for (int li = 0; li < layers.size(); li++) {
-      Layer l = layers.get(li);
-      final int layer = li;
-      long t = System.nanoTime();
-      rmsnorm(x, h, n, dim, l.attnNorm());
-      t = profile.add(Profile.Op.NORM, t);
-      matmuls(n, h, new Linear[] {l.q(), l.k(), l.v()}, new float[][] {q, kk, vv});
-      t = profile.add(Profile.Op.MATMUL_QKV, t);
-      if (lora) {
-        pool.run(n, (long) n * loraWork(adapter, dim), r -> {
-          float[] s = scratch(Math.max(256, dim));
-          AdapterSnapshot a = adapter[r];
-          if (a != null) {
-            a.apply(k, layer, Q, h, dim, dim, q, qDim, qDim, r, s);
-            a.apply(k, layer, K, h, dim, dim, kk, kvDim, kvDim, r, s);
-            a.apply(k, layer, V, h, dim, dim, vv, kvDim, kvDim, r, s);
-          }
-        });
-        t = profile.add(Profile.Op.LORA, t);
-      }
-      for (int r = 0; r < n; r++) {
-        if (l.qNorm() != null) {
-          for (int hh = 0; hh < heads; hh++) {
-            rmsnormRow(q, (r * heads + hh) * headDim, headDim, l.qNorm());
-          }
-          for (int hh = 0; hh < kvHeads; hh++) {
-            rmsnormRow(kk, (r * kvHeads + hh) * headDim, headDim, l.kNorm());
-          }
-        }
-        for (int hh = 0; hh < heads; hh++) {
-          rope(q, (r * heads + hh) * headDim, r);
-        }
-        for (int hh = 0; hh < kvHeads; hh++) {
-          rope(kk, (r * kvHeads + hh) * headDim, r);
-          int id = blocks[r][pos[r] / KvPool.BLOCK];
-          float[] blk = kv.block(id);
-          int slot = pos[r] % KvPool.BLOCK;
-          System.arraycopy(kk, (r * kvHeads + hh) * headDim, blk, kv.offset(id, layer, 0, hh, slot), headDim);
-          System.arraycopy(vv, (r * kvHeads + hh) * headDim, blk, kv.offset(id, layer, 1, hh, slot), headDim);
-        }
-      }
-      t = profile.add(Profile.Op.ROPE_CACHE, t);
-      pool.run(n * kvHeads, attentionWork(n, pos), task -> attend(task / kvHeads, task % kvHeads, layer, pos, blocks, kv));
-      t = profile.add(Profile.Op.ATTENTION, t);
-      matmuls(n, att, new Linear[] {l.o()}, new float[][] {tmp});
-      t = profile.add(Profile.Op.MATMUL_O, t);
-      if (lora) {
-        pool.run(n, (long) n * loraWork(adapter, dim), r -> {
-          if (adapter[r] != null) {
-            adapter[r].apply(k, layer, O, att, qDim, qDim, tmp, dim, dim, r, scratch(256));
-          }
-        });
-        t = profile.add(Profile.Op.LORA, t);
-      }
-      for (int i = 0; i < n * dim; i++) {
-        x[i] += tmp[i];
-      }
-      rmsnorm(x, h, n, dim, l.mlpNorm());
-      t = profile.add(Profile.Op.NORM, t);
-      gateUp(n, l, lora ? adapter : null, layer);
-      t = profile.add(Profile.Op.MATMUL_GATE_UP, t);
-      matmuls(n, gate, new Linear[] {l.down()}, new float[][] {tmp});
-      t = profile.add(Profile.Op.MATMUL_DOWN, t);
-      if (lora) {
-        pool.run(n, (long) n * loraWork(adapter, ffn), r -> {
-          if (adapter[r] != null) {
-            adapter[r].apply(k, layer, DOWN, gate, ffn, ffn, tmp, dim, dim, r, scratch(256));
-          }
-        });
-        t = profile.add(Profile.Op.LORA, t);
-      }
-      for (int i = 0; i < n * dim; i++) {
-        x[i] += tmp[i];
-      }
-      profile.add(Profile.Op.NORM, t);
+    AdapterSnapshot[] lora = anyAdapter ? adapter : null;
+    for (int layer = 0; layer < layers.size(); layer++) {
+      attention(n, layers.get(layer), layer, lora, pos, blocks, kv);
+      mlp(n, layers.get(layer), layer, lora);
     }
     long t = System.nanoTime();
     // final norm of the wanted rows only, packed into h
@@ -270,6 +204,104 @@ final class Decoder implements AutoCloseable {
     matmuls(nOut, h, new Linear[] {head}, new float[][] {logits});
     profile.add(Profile.Op.LM_HEAD, t);
     profile.steps++;
+  }
+
+  /**
+   * The attention half of a layer: {@code x += o_proj(attention)} of {@code h = rmsnorm(x)}, the
+   * step's keys and values written into the cache first.
+   *
+   * @param adapter per row its adapter snapshot, or null when no row has one
+   */
+  private void attention(int n, Layer l, int layer, AdapterSnapshot[] adapter, int[] pos, int[][] blocks, KvPool kv) {
+    int qDim = heads * headDim;
+    int kvDim = kvHeads * headDim;
+    long t = System.nanoTime();
+    rmsnorm(x, h, n, dim, l.attnNorm());
+    t = profile.add(Profile.Op.NORM, t);
+    matmuls(n, h, new Linear[] {l.q(), l.k(), l.v()}, new float[][] {q, keys, values});
+    t = profile.add(Profile.Op.MATMUL_QKV, t);
+    if (adapter != null) {
+      addLora(n, adapter, layer, h, dim, new int[] {Q, K, V}, new float[][] {q, keys, values}, new int[] {qDim, kvDim, kvDim});
+      t = profile.add(Profile.Op.LORA, t);
+    }
+    for (int r = 0; r < n; r++) {
+      if (l.qNorm() != null) {
+        for (int hh = 0; hh < heads; hh++) {
+          rmsnormRow(q, (r * heads + hh) * headDim, headDim, l.qNorm());
+        }
+        for (int hh = 0; hh < kvHeads; hh++) {
+          rmsnormRow(keys, (r * kvHeads + hh) * headDim, headDim, l.kNorm());
+        }
+      }
+      for (int hh = 0; hh < heads; hh++) {
+        rope(q, (r * heads + hh) * headDim, r);
+      }
+      for (int hh = 0; hh < kvHeads; hh++) {
+        rope(keys, (r * kvHeads + hh) * headDim, r);
+        int id = blocks[r][pos[r] / KvPool.BLOCK];
+        float[] blk = kv.block(id);
+        int slot = pos[r] % KvPool.BLOCK;
+        System.arraycopy(keys, (r * kvHeads + hh) * headDim, blk, kv.offset(id, layer, 0, hh, slot), headDim);
+        System.arraycopy(values, (r * kvHeads + hh) * headDim, blk, kv.offset(id, layer, 1, hh, slot), headDim);
+      }
+    }
+    t = profile.add(Profile.Op.ROPE_CACHE, t);
+    pool.run(n * kvHeads, attentionWork(n, pos), task -> attend(task / kvHeads, task % kvHeads, layer, pos, blocks, kv));
+    t = profile.add(Profile.Op.ATTENTION, t);
+    matmuls(n, att, new Linear[] {l.o()}, new float[][] {tmp});
+    t = profile.add(Profile.Op.MATMUL_O, t);
+    if (adapter != null) {
+      addLora(n, adapter, layer, att, qDim, new int[] {O}, new float[][] {tmp}, new int[] {dim});
+      t = profile.add(Profile.Op.LORA, t);
+    }
+    for (int i = 0; i < n * dim; i++) {
+      x[i] += tmp[i];
+    }
+    profile.add(Profile.Op.NORM, t);
+  }
+
+  /**
+   * The MLP half of a layer: {@code x += down_proj(silu(gate_proj(h)) * up_proj(h))} with
+   * {@code h = rmsnorm(x)}.
+   */
+  private void mlp(int n, Layer l, int layer, AdapterSnapshot[] adapter) {
+    long t = System.nanoTime();
+    rmsnorm(x, h, n, dim, l.mlpNorm());
+    t = profile.add(Profile.Op.NORM, t);
+    gateUp(n, l, adapter, layer);
+    t = profile.add(Profile.Op.MATMUL_GATE_UP, t);
+    matmuls(n, gate, new Linear[] {l.down()}, new float[][] {tmp});
+    t = profile.add(Profile.Op.MATMUL_DOWN, t);
+    if (adapter != null) {
+      addLora(n, adapter, layer, gate, ffn, new int[] {DOWN}, new float[][] {tmp}, new int[] {dim});
+      t = profile.add(Profile.Op.LORA, t);
+    }
+    for (int i = 0; i < n * dim; i++) {
+      x[i] += tmp[i];
+    }
+    profile.add(Profile.Op.NORM, t);
+  }
+
+  /** {@link #addLoraRow} for every row that has an adapter, rows in parallel. */
+  private void addLora(int n, AdapterSnapshot[] adapter, int layer, float[] in, int inDim, int[] projections,
+      float[][] outs, int[] outDims) {
+    pool.run(n, (long) n * loraWork(adapter, inDim), r -> {
+      if (adapter[r] != null) {
+        addLoraRow(adapter[r], layer, in, inDim, projections, outs, outDims, r);
+      }
+    });
+  }
+
+  /**
+   * The one LoRA application: for each projection {@code j}, row {@code r} of {@code outs[j]} gains
+   * {@code scale * (in_r A_j^T) B_j^T}, the adapter unmerged from the base weights.
+   */
+  private void addLoraRow(AdapterSnapshot a, int layer, float[] in, int inDim, int[] projections, float[][] outs,
+      int[] outDims, int r) {
+    float[] s = scratch(Math.max(256, inDim));
+    for (int j = 0; j < projections.length; j++) {
+      a.apply(kernels, layer, projections[j], in, inDim, inDim, outs[j], outDims[j], outDims[j], r, s);
+    }
   }
 
   /** y_j = h W_j^T + b_j for every linear j of one input, all in one parallel loop. */
@@ -307,15 +339,15 @@ final class Decoder implements AutoCloseable {
   /** Rows r0..r1 of {@code y = x W^T} for n inputs; {@code xb} is x in the bf16 layout where W is bf16. */
   private void matmul(Linear l, float[] x, float[] xb, int n, float[] y, int r0, int r1) {
     if (l.bf16()) {
-      k.matmulBf16(l.w().data(), l.in(), xb, l.in(), n, y, l.out(), r0, r1);
+      kernels.matmulBf16(l.w().data(), l.in(), xb, l.in(), n, y, l.out(), r0, r1);
     } else {
-      k.matmul(l.w().data(), l.in(), x, l.in(), n, y, l.out(), r0, r1);
+      kernels.matmul(l.w().data(), l.in(), x, l.in(), n, y, l.out(), r0, r1);
     }
   }
 
   /** {@code in}'s n rows of width {@code width} in the bf16 kernel's column order (once per input, not per task). */
   private float[] layout(float[] in, int n, int width) {
-    k.bf16Layout(in, width, n, width, laid);
+    kernels.bf16Layout(in, width, n, width, laid);
     return laid;
   }
 
@@ -332,7 +364,7 @@ final class Decoder implements AutoCloseable {
         for (int b = 0; b < n; b++) {
           addBias(l.gate().bias(), gate, b * ffn, r0, r1);
           addBias(l.up().bias(), up, b * ffn, r0, r1);
-          k.swiglu(gate, up, b * ffn + r0, r1 - r0);
+          kernels.swiglu(gate, up, b * ffn + r0, r1 - r0);
         }
       });
       return;
@@ -340,11 +372,9 @@ final class Decoder implements AutoCloseable {
     matmuls(n, h, new Linear[] {l.gate(), l.up()}, new float[][] {gate, up});
     pool.run(n, (long) n * loraWork(adapter, ffn), r -> {
       if (adapter[r] != null) {
-        float[] s = scratch(256);
-        adapter[r].apply(k, layer, GATE, h, dim, dim, gate, ffn, ffn, r, s);
-        adapter[r].apply(k, layer, UP, h, dim, dim, up, ffn, ffn, r, s);
+        addLoraRow(adapter[r], layer, h, dim, new int[] {GATE, UP}, new float[][] {gate, up}, new int[] {ffn, ffn}, r);
       }
-      k.swiglu(gate, up, r * ffn, ffn);
+      kernels.swiglu(gate, up, r * ffn, ffn);
     });
   }
 
@@ -386,7 +416,7 @@ final class Decoder implements AutoCloseable {
       float max = Float.NEGATIVE_INFINITY;
       for (int t = 0; t < len; t++) {
         int id = table[t / KvPool.BLOCK];
-        float v = k.dot(q, qo, kv.block(id), kv.offset(id, layer, 0, g, t % KvPool.BLOCK), headDim) * scale;
+        float v = kernels.dot(q, qo, kv.block(id), kv.offset(id, layer, 0, g, t % KvPool.BLOCK), headDim) * scale;
         s[t] = v;
         max = Math.max(max, v);
       }
@@ -400,7 +430,7 @@ final class Decoder implements AutoCloseable {
       java.util.Arrays.fill(att, qo, qo + headDim, 0f);
       for (int t = 0; t < len; t++) {
         int id = table[t / KvPool.BLOCK];
-        k.axpy(s[t] * inv, kv.block(id), kv.offset(id, layer, 1, g, t % KvPool.BLOCK), att, qo, headDim);
+        kernels.axpy(s[t] * inv, kv.block(id), kv.offset(id, layer, 1, g, t % KvPool.BLOCK), att, qo, headDim);
       }
     }
   }
@@ -464,8 +494,8 @@ final class Decoder implements AutoCloseable {
     tmp = new float[capacity * Math.max(dim, qDim)];
     q = new float[capacity * qDim];
     att = new float[capacity * qDim];
-    kk = new float[capacity * kvDim];
-    vv = new float[capacity * kvDim];
+    keys = new float[capacity * kvDim];
+    values = new float[capacity * kvDim];
     gate = new float[capacity * ffn];
     up = new float[capacity * ffn];
     cos = new double[capacity * headDim / 2];
