@@ -597,6 +597,19 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
     return completed.get();
   }
 
+  /**
+   * What the engine has done since it started (read-only, cumulative; see {@link EngineStats}).
+   * The per-operation times are read without stopping the scheduler, so take them while no
+   * request runs for exact figures.
+   */
+  public EngineStats stats() {
+    Profile p = compute.profile().copy();
+    Map<String, Double> millis = new java.util.LinkedHashMap<>();
+    p.millisPerStep().forEach((op, perStep) -> millis.put(op.name().toLowerCase(java.util.Locale.ROOT), perStep * p.steps));
+    return new EngineStats(backend, inferenceDtype(), Kernels.best().getClass().getSimpleName(), p.steps, millis,
+        completed.get(), kvUsage());
+  }
+
   /** Milliseconds per decoder step by kind of operation, averaged since the last reset. */
   Map<Profile.Op, Double> profile() {
     return compute.profile().millisPerStep();

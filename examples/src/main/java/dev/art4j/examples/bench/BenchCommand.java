@@ -2,7 +2,6 @@ package dev.art4j.examples.bench;
 
 import dev.art4j.examples.cli.ComputeOptions;
 import dev.art4j.examples.cli.InferenceDtypeConverter;
-import dev.art4j.rollout.engine.DecodeBenchmark;
 import dev.art4j.rollout.engine.InferenceDtype;
 import java.util.Map;
 import java.util.concurrent.Callable;

@@ -1,4 +1,4 @@
-package dev.art4j.rollout.engine;
+package dev.art4j.examples.bench;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -9,6 +9,13 @@ import dev.art4j.core.model.ModelConfig;
 import dev.art4j.core.model.Transformer;
 import dev.art4j.rollout.completion.Completion;
 import dev.art4j.rollout.completion.SamplingParams;
+import dev.art4j.rollout.engine.Backend;
+import dev.art4j.rollout.engine.EngineStats;
+import dev.art4j.rollout.engine.InferenceDtype;
+import dev.art4j.rollout.engine.InferenceEngine;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +82,6 @@ public final class DecodeBenchmark {
     Map<String, Object> out = new LinkedHashMap<>();
     int threads = Runtime.getRuntime().availableProcessors();
     out.put("threads", threads);
-    out.put("kernels", Kernels.best().getClass().getSimpleName());
     out.put("rounds", rounds);
     float[] probe = new float[1 << 28]; // 1 GB
     for (int i = 0; i < probe.length; i++) {
@@ -92,6 +98,7 @@ public final class DecodeBenchmark {
         out.put("device", device.toString());
         out.put("dtype", dtype.toString().toLowerCase(java.util.Locale.ROOT));
         out.put("backend", engine.backend().name().toLowerCase(java.util.Locale.ROOT));
+        out.put("kernels", engine.stats().kernels());
         int bytesPerWeight = engine.backend() == Backend.JAVA ? engine.inferenceDtype().bytes()
             : dtype == DataType.FLOAT32 ? 4 : 2;
         out.put("inference_dtype", engine.backend() == Backend.JAVA ? engine.inferenceDtype().toString()
@@ -112,18 +119,18 @@ public final class DecodeBenchmark {
         double bandwidth = 0;
         double b1 = 0;
         double b8 = 0;
-        Profile p1 = new Profile();
-        Profile p8 = new Profile();
+        Phase p1 = new Phase();
+        Phase p8 = new Phase();
         for (int round = 0; round < rounds; round++) {
           for (int pass = 0; pass < 3; pass++) {
             bandwidth = Math.max(bandwidth, parallelSum(probe, threads, pool));
           }
-          engine.resetProfile();
+          EngineStats before = engine.stats();
           b1 = Math.max(b1, decode(engine, 1, 16, params, 1000 * round));
-          p1.addAll(engine.profileSnapshot());
-          engine.resetProfile();
+          EngineStats between = engine.stats();
           b8 = Math.max(b8, decode(engine, 8, 16, params, 1000 * round + 100));
-          p8.addAll(engine.profileSnapshot());
+          p1.add(before, between);
+          p8.add(between, engine.stats());
           if (java != null) {
             javaB8 = Math.max(javaB8, decode(java, 8, 16, params, 1000 * round + 100));
           }
@@ -191,16 +198,30 @@ public final class DecodeBenchmark {
     return tokens / (millis / 1000);
   }
 
-  private static Map<String, Object> breakdown(Profile profile) {
+  /** The operations' times of one kind of decode step, summed over the rounds: engine stats differences. */
+  private static final class Phase {
+    private final Map<String, Double> millis = new LinkedHashMap<>();
+    private long steps;
+
+    void add(EngineStats from, EngineStats to) {
+      to.millisByOp().forEach((op, ms) -> millis.merge(op, ms - from.millis(op), Double::sum));
+      steps += to.steps() - from.steps();
+    }
+  }
+
+  /** Milliseconds per step of each kind of operation, and their total. */
+  private static Map<String, Object> breakdown(Phase phase) {
     Map<String, Object> m = new LinkedHashMap<>();
     double total = 0;
-    for (Map.Entry<Profile.Op, Double> e : profile.millisPerStep().entrySet()) {
-      m.put(e.getKey().name().toLowerCase(java.util.Locale.ROOT), round(e.getValue()));
-      total += e.getValue();
+    for (Map.Entry<String, Double> e : phase.millis.entrySet()) {
+      double perStep = phase.steps == 0 ? 0 : e.getValue() / phase.steps;
+      m.put(e.getKey(), round(perStep));
+      total += perStep;
     }
     m.put("total", round(total));
     return m;
   }
+
 
   private static int[] prompt(int length, long seed, int vocab) {
     java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
@@ -223,21 +244,36 @@ public final class DecodeBenchmark {
     return 4.0 * (c.numHiddenLayers() * perLayer + head + embedding + d);
   }
 
+  private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
   /** GB/s of one parallel sum over {@code a}, split evenly over {@code threads}. */
   static double parallelSum(float[] a, int threads, ExecutorService pool) throws Exception {
-    Kernels k = Kernels.best();
     long t0 = System.nanoTime();
     List<Future<Float>> parts = new ArrayList<>();
     int slice = a.length / threads;
     for (int t = 0; t < threads; t++) {
       int from = t * slice;
       int to = t == threads - 1 ? a.length : from + slice;
-      parts.add(pool.submit(() -> k.sum(a, from, to - from)));
+      parts.add(pool.submit(() -> sum(a, from, to)));
     }
     for (Future<Float> f : parts) {
       f.get();
     }
     return a.length * 4.0 / (System.nanoTime() - t0);
+  }
+
+  /** A Vector-API sum of {@code a[from, to)}: it reads memory as fast as the decode kernels do. */
+  private static float sum(float[] a, int from, int to) {
+    FloatVector acc = FloatVector.zero(SPECIES);
+    int i = from;
+    for (int end = from + SPECIES.loopBound(to - from); i < end; i += SPECIES.length()) {
+      acc = acc.add(FloatVector.fromArray(SPECIES, a, i));
+    }
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < to; i++) {
+      s += a[i];
+    }
+    return s;
   }
 
   /** Peak resident set size of this process ({@code VmHWM}), or -1 where /proc is absent. */
