@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -538,11 +539,14 @@ class InferenceEngineTest {
     }
   }
 
-  @Test
-  void aCancelledRequestGivesBackItsRoom() throws Exception {
+  /** On either backend: a cancelled request frees its KV blocks for the request that waited. */
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void aCancelledRequestGivesBackItsRoom(Backend backend) throws Exception {
     Path dir = Reference.model("tiny-qwen2");
     try (Transformer model = Transformer.load(dir, manager);
-        InferenceEngine engine = InferenceEngine.builder().model(model).kvTokenBudget(4096).prefixCache(false).build()) {
+        InferenceEngine engine = InferenceEngine.builder().model(model).backend(backend).kvTokenBudget(4096)
+            .prefixCache(false).build()) {
       CompletableFuture<Completion> hog = engine.submit(new int[] {1, 2, 3},
           SamplingParams.builder().maxNewTokens(4000).ignoreEos(true).build());
       CompletableFuture<Completion> next = engine.submit(new int[] {4, 5, 6},

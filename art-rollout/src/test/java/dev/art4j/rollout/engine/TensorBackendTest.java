@@ -276,28 +276,6 @@ class TensorBackendTest {
   }
 
   @Test
-  void aCancelledRequestGivesBackItsRoom() throws Exception {
-    Path dir = Reference.model("tiny-qwen2");
-    try (Transformer model = Transformer.load(dir, manager);
-        InferenceEngine engine = InferenceEngine.builder().model(model).backend(Backend.TENSOR).kvTokenBudget(4096)
-            .prefixCache(false).build()) {
-      CompletableFuture<Completion> hog = engine.submit(new int[] {1, 2, 3},
-          SamplingParams.builder().maxNewTokens(4000).ignoreEos(true).build());
-      CompletableFuture<Completion> next = engine.submit(new int[] {4, 5, 6},
-          SamplingParams.builder().maxNewTokens(100).ignoreEos(true).build());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (engine.kvBlocksInUse() == 0) {
-        assertTrue(System.nanoTime() < deadline, "the long request was never admitted");
-        Thread.sleep(1);
-      }
-      assertFalse(next.isDone(), "the budget holds one request at a time");
-      assertTrue(hog.cancel(false), "the long request was still running");
-      assertEquals(100, get(next).tokens().length);
-      assertEquals(0, engine.kvBlocksInUse());
-    }
-  }
-
-  @Test
   void newRequestsUseTheAdapterAfterRefresh() throws Exception {
     Path dir = Reference.model("tiny-qwen2");
     try (Policy policy = Policy.load(dir)) {
