@@ -241,8 +241,12 @@ final class Decoder implements AutoCloseable {
         int id = blocks[r][pos[r] / KvPool.BLOCK];
         float[] blk = kv.block(id);
         int slot = pos[r] % KvPool.BLOCK;
-        System.arraycopy(keys, (r * kvHeads + hh) * headDim, blk, kv.offset(id, layer, 0, hh, slot), headDim);
-        System.arraycopy(values, (r * kvHeads + hh) * headDim, blk, kv.offset(id, layer, 1, hh, slot), headDim);
+        int ko = kv.index(id, layer, 0, hh, slot, 0);
+        int ki = (r * kvHeads + hh) * headDim;
+        for (int d = 0; d < headDim; d++) { // the key tile is transposed: component d of each slot together
+          blk[ko + d * KvPool.BLOCK] = keys[ki + d];
+        }
+        System.arraycopy(values, ki, blk, kv.index(id, layer, 1, hh, slot, 0), headDim);
       }
     }
     t = profile.add(Profile.Op.ROPE_CACHE, t);
@@ -408,32 +412,41 @@ final class Decoder implements AutoCloseable {
   private void attend(int r, int g, int layer, int[] pos, int[][] blocks, KvPool kv) {
     int group = heads / kvHeads;
     int len = pos[r] + 1;
-    float[] s = scratch(len);
-    float scale = (float) (1.0 / Math.sqrt(headDim));
+    int nb = KvPool.blocksFor(len);
+    AttendScratch s = attendScratch.get().fit(nb, group * nb * KvPool.BLOCK);
     int[] table = blocks[r];
-    for (int hh = g * group; hh < (g + 1) * group; hh++) {
-      int qo = (r * heads + hh) * headDim;
-      float max = Float.NEGATIVE_INFINITY;
-      for (int t = 0; t < len; t++) {
-        int id = table[t / KvPool.BLOCK];
-        float v = kernels.dot(q, qo, kv.block(id), kv.offset(id, layer, 0, g, t % KvPool.BLOCK), headDim) * scale;
-        s[t] = v;
-        max = Math.max(max, v);
+    for (int b = 0; b < nb; b++) {
+      int id = table[b];
+      s.blk[b] = kv.block(id);
+      s.ko[b] = kv.tile(id, layer, 0, g);
+      s.vo[b] = kv.tile(id, layer, 1, g);
+    }
+    int qo = (r * heads + g * group) * headDim;
+    kernels.attention(q, qo, group, headDim, len, (float) (1.0 / Math.sqrt(headDim)), s.blk, s.ko, s.vo, att, s.scores);
+  }
+
+  /** A thread's block table and scores for {@link #attend}, grown to the longest sequence seen. */
+  private static final class AttendScratch {
+    float[][] blk = new float[0][];
+    int[] ko = new int[0];
+    int[] vo = new int[0];
+    float[] scores = new float[0];
+
+    AttendScratch fit(int blocks, int scoreFloats) {
+      if (blk.length < blocks) {
+        int n = Math.max(blocks, 2 * blk.length);
+        blk = new float[n][];
+        ko = new int[n];
+        vo = new int[n];
       }
-      float sum = 0;
-      for (int t = 0; t < len; t++) {
-        float e = (float) Math.exp(s[t] - max);
-        s[t] = e;
-        sum += e;
+      if (scores.length < scoreFloats) {
+        scores = new float[Math.max(scoreFloats, 2 * scores.length)];
       }
-      float inv = 1f / sum;
-      java.util.Arrays.fill(att, qo, qo + headDim, 0f);
-      for (int t = 0; t < len; t++) {
-        int id = table[t / KvPool.BLOCK];
-        kernels.axpy(s[t] * inv, kv.block(id), kv.offset(id, layer, 1, g, t % KvPool.BLOCK), att, qo, headDim);
-      }
+      return this;
     }
   }
+
+  private final ThreadLocal<AttendScratch> attendScratch = ThreadLocal.withInitial(AttendScratch::new);
 
   private float[] scratch(int len) {
     float[] s = scratch.get();

@@ -38,6 +38,27 @@ interface Kernels {
   /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < len}. */
   void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len);
 
+  /**
+   * Causal attention of {@code heads} query heads that share one key/value head, over positions
+   * {@code 0..len-1} of a sequence's cache. For head h, with its query at {@code q[qo + h*headDim]}
+   * and its output at {@code out[qo + h*headDim]}:
+   *
+   * <pre>
+   *   s_t = (q_h . k_t) * scale           one fp32 fused multiply-add chain, d ascending
+   *   p_t = e^(s_t - max s) / sum_t e^(s_t - max s)
+   *   out_h = sum_t p_t v_t               t ascending
+   * </pre>
+   *
+   * Position t lies in block {@code b = t / KvPool.BLOCK}, slot {@code t % BLOCK}: component d of
+   * its key at {@code blk[b][ko[b] + d*BLOCK + slot]} (a transposed key tile), of its value at
+   * {@code blk[b][vo[b] + slot*headDim + d]}. A head's result depends on its query, {@code len} and
+   * the cache only, never on the other heads or rows of the step (batch invariance).
+   *
+   * @param scores scratch of at least {@code heads * roundUp(len, BLOCK)} floats
+   */
+  void attention(float[] q, int qo, int heads, int headDim, int len, float scale, float[][] blk, int[] ko, int[] vo,
+      float[] out, float[] scores);
+
   /** {@code gate[o + i] = silu(gate[o + i]) * up[o + i]}, {@code silu(z) = z / (1 + e^-z)}. */
   void swiglu(float[] gate, float[] up, int o, int len);
 
@@ -63,6 +84,14 @@ interface Kernels {
     float[] x = new float[16 * cols];
     float[] y = new float[16 * rows];
     float[] xb = new float[16 * cols];
+    // attention: 7 heads of width 64 over two blocks of keys and values
+    float[] q = new float[7 * cols];
+    float[] out = new float[7 * cols];
+    float[] scores = new float[7 * 2 * KvPool.BLOCK];
+    float[] cache = new float[4 * KvPool.BLOCK * cols];
+    float[][] blk = {cache, cache};
+    int[] ko = {0, 2 * KvPool.BLOCK * cols};
+    int[] vo = {KvPool.BLOCK * cols, 3 * KvPool.BLOCK * cols};
     for (int i = 0; i < 20_000; i++) {
       int n = 1 + (i & 15);
       matmul(w, cols, x, cols, Math.min(n, 8), y, rows, 0, rows);
@@ -73,6 +102,9 @@ interface Kernels {
       swiglu(x, y, 0, rows);
       expShifted(x, 0, cols, 0f, 1f, y);
       sum(x, 0, cols);
+      if (i % 4 == 0) {
+        attention(q, 0, 1 + (i / 4) % 7, cols, 1 + (i / 4) % (2 * KvPool.BLOCK), 0.125f, blk, ko, vo, out, scores);
+      }
     }
   }
 

@@ -5,8 +5,11 @@ import java.util.List;
 
 /**
  * The key/value cache, in blocks of {@link #BLOCK} positions (paged, as in vLLM). A block holds
- * the keys and values of all layers for its positions, laid out
- * {@code [layer][k|v][kvHead][slot][headDim]}. A sequence owns a list of blocks; sequences that
+ * the keys and values of all layers for its positions, in tiles of {@code BLOCK * headDim} floats
+ * laid out {@code [layer][k|v][kvHead]}: a value tile is {@code [slot][headDim]}, a key tile is
+ * transposed, {@code [headDim][slot]}, so that one vector load of a key tile holds component d of
+ * {@code BLOCK} consecutive keys and the attention kernel scores a whole block per fused multiply-add
+ * chain ({@link Kernels#attention}). A sequence owns a list of blocks; sequences that
  * share a prompt share its full blocks (reference-counted), so a group's prompt is stored once.
  *
  * <p>At most {@code capacity} blocks ever exist: blocks are carved on first use and recycled
@@ -104,9 +107,14 @@ final class KvPool {
     return slabs.get(id / slabBlocks);
   }
 
-  /** Offset of {@code (layer, kv, head, slot)} of block {@code id} in {@link #block}; kv 0 = keys, 1 = values. */
-  int offset(int id, int layer, int kv, int head, int slot) {
-    return (id % slabBlocks) * blockFloats + (((layer * 2 + kv) * kvHeads + head) * BLOCK + slot) * headDim;
+  /** Offset in {@link #block} of block {@code id}'s {@code (layer, kv, head)} tile; kv 0 = keys, 1 = values. */
+  int tile(int id, int layer, int kv, int head) {
+    return (id % slabBlocks) * blockFloats + ((layer * 2 + kv) * kvHeads + head) * BLOCK * headDim;
+  }
+
+  /** Offset in {@link #block} of component {@code d} of the key (kv 0) or value (kv 1) at {@code slot}. */
+  int index(int id, int layer, int kv, int head, int slot, int d) {
+    return tile(id, layer, kv, head) + (kv == 0 ? d * BLOCK + slot : slot * headDim + d);
   }
 
   /** A fresh block with one reference; the caller checked the budget. */
@@ -148,10 +156,17 @@ final class KvPool {
     int fresh = allocate();
     float[] src = block(id);
     float[] dst = block(fresh);
-    int from = offset(id, 0, 0, 0, 0);
-    int to = offset(fresh, 0, 0, 0, 0);
-    for (int off = 0; off < blockFloats; off += BLOCK * headDim) {
-      System.arraycopy(src, from + off, dst, to + off, slots * headDim);
+    int from = tile(id, 0, 0, 0);
+    int to = tile(fresh, 0, 0, 0);
+    int tileFloats = BLOCK * headDim;
+    for (int off = 0; off < blockFloats; off += tileFloats) {
+      if ((off / tileFloats / kvHeads) % 2 == 0) { // a key tile: the first slots of every component
+        for (int d = 0; d < headDim; d++) {
+          System.arraycopy(src, from + off + d * BLOCK, dst, to + off + d * BLOCK, slots);
+        }
+      } else {
+        System.arraycopy(src, from + off, dst, to + off, slots * headDim);
+      }
     }
     return fresh;
   }

@@ -69,6 +69,47 @@ final class ScalarKernels implements Kernels {
   }
 
   @Override
+  public void attention(float[] q, int qo, int heads, int headDim, int len, float scale, float[][] blk, int[] ko,
+      int[] vo, float[] out, float[] scores) {
+    attentionScalar(q, qo, heads, headDim, len, scale, blk, ko, vo, out, scores);
+  }
+
+  /** {@link Kernels#attention} in plain loops (also the Vector API kernels' fallback for exotic vector widths). */
+  static void attentionScalar(float[] q, int qo, int heads, int headDim, int len, float scale, float[][] blk, int[] ko,
+      int[] vo, float[] out, float[] scores) {
+    int bs = KvPool.BLOCK;
+    for (int h = 0; h < heads; h++) {
+      int qh = qo + h * headDim;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int t = 0; t < len; t++) {
+        float[] k = blk[t / bs];
+        int ko0 = ko[t / bs] + t % bs;
+        float s = 0;
+        for (int d = 0; d < headDim; d++) {
+          s = Math.fma(k[ko0 + d * bs], q[qh + d], s);
+        }
+        scores[t] = s * scale;
+        max = Math.max(max, scores[t]);
+      }
+      float sum = 0;
+      for (int t = 0; t < len; t++) {
+        scores[t] = (float) Math.exp(scores[t] - max);
+        sum += scores[t];
+      }
+      float inv = 1f / sum;
+      java.util.Arrays.fill(out, qh, qh + headDim, 0f);
+      for (int t = 0; t < len; t++) {
+        float p = scores[t] * inv;
+        float[] v = blk[t / bs];
+        int vo0 = vo[t / bs] + (t % bs) * headDim;
+        for (int d = 0; d < headDim; d++) {
+          out[qh + d] = Math.fma(v[vo0 + d], p, out[qh + d]);
+        }
+      }
+    }
+  }
+
+  @Override
   public double expShifted(float[] z, int off, int len, float max, float scale, float[] out) {
     double sum = 0;
     for (int i = 0; i < len; i++) {

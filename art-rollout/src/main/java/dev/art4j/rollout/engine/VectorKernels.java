@@ -554,6 +554,121 @@ final class VectorKernels implements Kernels {
     }
   }
 
+  /**
+   * Scores a whole key block per fused multiply-add chain: lane j of {@code k_d * q_d + acc}, over
+   * the transposed key tile, is the score of slot j, and up to four heads share each key load.
+   * The softmax runs on vectors ({@link #exp}, lane-wise sums then {@link #sumLanes}: a fixed
+   * order for a given {@code len}), and the weighted sum of values is a chain of
+   * {@code v_t * p_t + acc} over t, four heads per value load.
+   */
+  @Override
+  public void attention(float[] q, int qo, int heads, int headDim, int len, float scale, float[][] blk, int[] ko,
+      int[] vo, float[] out, float[] scores) {
+    int bs = KvPool.BLOCK;
+    if (L > bs || bs % L != 0) {
+      ScalarKernels.attentionScalar(q, qo, heads, headDim, len, scale, blk, ko, vo, out, scores);
+      return;
+    }
+    int blocks = (len + bs - 1) / bs;
+    int span = blocks * bs;
+    // scores, block by block, then the padding past len masked out
+    for (int b = 0; b < blocks; b++) {
+      float[] k = blk[b];
+      for (int c = 0; c < bs; c += L) {
+        int k0 = ko[b] + c;
+        int h = 0;
+        for (; h + 4 <= heads; h += 4) {
+          int q0 = qo + h * headDim;
+          int q1 = q0 + headDim;
+          int q2 = q1 + headDim;
+          int q3 = q2 + headDim;
+          FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+          for (int d = 0; d < headDim; d++) {
+            FloatVector kd = FloatVector.fromArray(S, k, k0 + d * bs);
+            a0 = kd.fma(FloatVector.broadcast(S, q[q0 + d]), a0);
+            a1 = kd.fma(FloatVector.broadcast(S, q[q1 + d]), a1);
+            a2 = kd.fma(FloatVector.broadcast(S, q[q2 + d]), a2);
+            a3 = kd.fma(FloatVector.broadcast(S, q[q3 + d]), a3);
+          }
+          int at = h * span + b * bs + c;
+          a0.mul(scale).intoArray(scores, at);
+          a1.mul(scale).intoArray(scores, at + span);
+          a2.mul(scale).intoArray(scores, at + 2 * span);
+          a3.mul(scale).intoArray(scores, at + 3 * span);
+        }
+        for (; h < heads; h++) {
+          int q0 = qo + h * headDim;
+          FloatVector a0 = FloatVector.zero(S);
+          for (int d = 0; d < headDim; d++) {
+            a0 = FloatVector.fromArray(S, k, k0 + d * bs).fma(FloatVector.broadcast(S, q[q0 + d]), a0);
+          }
+          a0.mul(scale).intoArray(scores, h * span + b * bs + c);
+        }
+      }
+    }
+    for (int h = 0; h < heads; h++) {
+      int base = h * span;
+      java.util.Arrays.fill(scores, base + len, base + span, Float.NEGATIVE_INFINITY);
+      FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+      for (int i = 0; i < span; i += L) {
+        m = m.max(FloatVector.fromArray(S, scores, base + i));
+      }
+      float max = m.reduceLanes(VectorOperators.MAX); // exact in any order
+      FloatVector sum = FloatVector.zero(S);
+      for (int i = 0; i < span; i += L) {
+        FloatVector e = exp(FloatVector.fromArray(S, scores, base + i).sub(max));
+        e.intoArray(scores, base + i);
+        sum = sum.add(e);
+      }
+      float inv = 1f / sumLanes(sum);
+      for (int i = 0; i < span; i += L) {
+        FloatVector.fromArray(S, scores, base + i).mul(inv).intoArray(scores, base + i);
+      }
+    }
+    // out_h = sum_t p_t v_t
+    int upper = S.loopBound(headDim);
+    int h = 0;
+    for (; h + 4 <= heads; h += 4) {
+      int p0 = h * span;
+      int o0 = qo + h * headDim;
+      for (int d = 0; d < upper; d += L) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        for (int t = 0; t < len; t++) {
+          FloatVector v = FloatVector.fromArray(S, blk[t / bs], vo[t / bs] + (t % bs) * headDim + d);
+          a0 = v.fma(FloatVector.broadcast(S, scores[p0 + t]), a0);
+          a1 = v.fma(FloatVector.broadcast(S, scores[p0 + span + t]), a1);
+          a2 = v.fma(FloatVector.broadcast(S, scores[p0 + 2 * span + t]), a2);
+          a3 = v.fma(FloatVector.broadcast(S, scores[p0 + 3 * span + t]), a3);
+        }
+        a0.intoArray(out, o0 + d);
+        a1.intoArray(out, o0 + headDim + d);
+        a2.intoArray(out, o0 + 2 * headDim + d);
+        a3.intoArray(out, o0 + 3 * headDim + d);
+      }
+    }
+    for (; h < heads; h++) {
+      int p0 = h * span;
+      int o0 = qo + h * headDim;
+      for (int d = 0; d < upper; d += L) {
+        FloatVector a0 = FloatVector.zero(S);
+        for (int t = 0; t < len; t++) {
+          a0 = FloatVector.fromArray(S, blk[t / bs], vo[t / bs] + (t % bs) * headDim + d).fma(FloatVector.broadcast(S, scores[p0 + t]), a0);
+        }
+        a0.intoArray(out, o0 + d);
+      }
+    }
+    // components past the last full vector: the same chain, one lane at a time
+    for (h = 0; h < heads; h++) {
+      for (int d = upper; d < headDim; d++) {
+        float a = 0;
+        for (int t = 0; t < len; t++) {
+          a = Math.fma(blk[t / bs][vo[t / bs] + (t % bs) * headDim + d], scores[h * span + t], a);
+        }
+        out[qo + h * headDim + d] = a;
+      }
+    }
+  }
+
   @Override
   public void swiglu(float[] gate, float[] up, int o, int len) {
     int upper = S.loopBound(len);

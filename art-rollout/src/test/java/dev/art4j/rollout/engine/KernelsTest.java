@@ -189,6 +189,85 @@ class KernelsTest {
     }
   }
 
+  /**
+   * Causal attention over a paged cache (keys transposed per block), against softmax(q K^T) V in
+   * doubles: every head count (tiles of four and the rest), head widths with and without a
+   * vector tail, lengths inside, at and past block boundaries; and a head's output does not
+   * depend on the other heads computed with it.
+   */
+  @Test
+  void attentionMatchesSoftmaxOverThePagedCacheAndEachHeadStandsAlone() {
+    SplittableRandom r = new SplittableRandom(5);
+    int bs = KvPool.BLOCK;
+    for (int headDim : new int[] {4, 16, 20, 64}) {
+      for (int heads : new int[] {1, 3, 4, 7}) {
+        for (int len : new int[] {1, 5, 16, 17, 40}) {
+          int blocks = KvPool.blocksFor(len);
+          // blocks scattered in one slab, in reverse order, keys and values in separate tiles
+          float[] slab = new float[(2 * blocks + 1) * bs * headDim];
+          float[][] blk = new float[blocks][];
+          int[] ko = new int[blocks];
+          int[] vo = new int[blocks];
+          double[][] k = new double[len][headDim];
+          double[][] v = new double[len][headDim];
+          for (int b = 0; b < blocks; b++) {
+            blk[b] = slab;
+            ko[b] = (2 * (blocks - 1 - b) + 1) * bs * headDim;
+            vo[b] = (2 * (blocks - 1 - b)) * bs * headDim;
+          }
+          for (int i = 0; i < slab.length; i++) {
+            slab[i] = (float) r.nextGaussian(); // padding slots too: they must not count
+          }
+          for (int t = 0; t < len; t++) {
+            for (int d = 0; d < headDim; d++) {
+              k[t][d] = slab[ko[t / bs] + d * bs + t % bs];
+              v[t][d] = slab[vo[t / bs] + (t % bs) * headDim + d];
+            }
+          }
+          int qo = 3;
+          float[] q = new float[qo + heads * headDim];
+          for (int i = 0; i < q.length; i++) {
+            q[i] = (float) r.nextGaussian();
+          }
+          float scale = (float) (1 / Math.sqrt(headDim));
+          float[] scores = new float[heads * blocks * bs];
+          float[] got = new float[q.length];
+          float[] want = new float[q.length];
+          vector.attention(q, qo, heads, headDim, len, scale, blk, ko, vo, got, scores);
+          scalar.attention(q, qo, heads, headDim, len, scale, blk, ko, vo, want, scores);
+          for (int h = 0; h < heads; h++) {
+            double[] s = new double[len];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int t = 0; t < len; t++) {
+              for (int d = 0; d < headDim; d++) {
+                s[t] += q[qo + h * headDim + d] * k[t][d] * scale;
+              }
+              max = Math.max(max, s[t]);
+            }
+            double sum = 0;
+            for (int t = 0; t < len; t++) {
+              s[t] = Math.exp(s[t] - max);
+              sum += s[t];
+            }
+            float[] alone = new float[qo + heads * headDim];
+            vector.attention(q, qo + h * headDim, 1, headDim, len, scale, blk, ko, vo, alone, scores);
+            for (int d = 0; d < headDim; d++) {
+              double exact = 0;
+              for (int t = 0; t < len; t++) {
+                exact += s[t] / sum * v[t][d];
+              }
+              int at = qo + h * headDim + d;
+              String what = "headDim " + headDim + " heads " + heads + " len " + len + " head " + h + " d " + d;
+              assertEquals(exact, got[at], 1e-5 * Math.sqrt(len * headDim), "vector " + what);
+              assertEquals(exact, want[at], 1e-5 * Math.sqrt(len * headDim), "scalar " + what);
+              assertEquals(got[at], alone[at], "alone vs in a tile of heads, " + what);
+            }
+          }
+        }
+      }
+    }
+  }
+
   private static void assertArraysClose(float[] want, float[] got, double tol) {
     for (int i = 0; i < want.length; i++) {
       assertEquals(want[i], got[i], tol * Math.max(1, Math.abs(want[i])), "index " + i);

@@ -34,9 +34,9 @@ class KvPoolTest {
     assertThrows(IllegalStateException.class, kv::allocate);
     assertEquals(3, kv.slabCount());
     assertEquals(8 * BLOCK_BYTES, kv.bytes(), "the last slab holds only the blocks left in the budget");
-    forEachFloat((id, l, k, h, s, d) -> kv.block(ids[id])[kv.offset(ids[id], l, k, h, s) + d] = tag(id, l, k, h, s, d));
+    forEachFloat((id, l, k, h, s, d) -> kv.block(ids[id])[kv.index(ids[id], l, k, h, s, d)] = tag(id, l, k, h, s, d));
     forEachFloat((id, l, k, h, s, d) ->
-        assertEquals(tag(id, l, k, h, s, d), kv.block(ids[id])[kv.offset(ids[id], l, k, h, s) + d],
+        assertEquals(tag(id, l, k, h, s, d), kv.block(ids[id])[kv.index(ids[id], l, k, h, s, d)],
             "block " + id + " layer " + l + " kv " + k + " head " + h + " slot " + s + " dim " + d));
     assertSame(kv.block(ids[0]), kv.block(ids[2]));
     assertTrue(kv.block(ids[2]) != kv.block(ids[3]), "block 3 starts the second slab");
@@ -70,11 +70,11 @@ class KvPoolTest {
     int src = kv.allocate();
     kv.allocate();
     kv.allocate();
-    forEachFloat(1, (id, l, k, h, s, d) -> kv.block(src)[kv.offset(src, l, k, h, s) + d] = tag(src, l, k, h, s, d));
+    forEachFloat(1, (id, l, k, h, s, d) -> kv.block(src)[kv.index(src, l, k, h, s, d)] = tag(src, l, k, h, s, d));
     int copy = kv.copyPrefix(src, 5);
     assertTrue(kv.block(copy) != kv.block(src), "the copy lies in the second slab");
     forEachFloat(1, (id, l, k, h, s, d) -> assertEquals(s < 5 ? tag(src, l, k, h, s, d) : 0f,
-        kv.block(copy)[kv.offset(copy, l, k, h, s) + d], "layer " + l + " kv " + k + " head " + h + " slot " + s));
+        kv.block(copy)[kv.index(copy, l, k, h, s, d)], "layer " + l + " kv " + k + " head " + h + " slot " + s));
   }
 
   @Test

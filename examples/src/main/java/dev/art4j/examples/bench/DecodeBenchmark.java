@@ -16,7 +16,12 @@ import dev.art4j.rollout.engine.InferenceEngine;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import ai.djl.ndarray.NDArray;
+import dev.art4j.core.model.TransformerWeights;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,10 +40,11 @@ import java.util.concurrent.Future;
  *
  * <p>The ceiling: a decode step reads every weight once, so at batch 1
  * {@code ceiling_tok_s = bandwidth / weight bytes} (as the engine holds them: 2 per weight in bf16), with the bandwidth measured in the same run
- * by a parallel sum over a 1 GB array. Reported figures:
+ * by a parallel sum over the model's own fp32 weights (1.98 GB at this shape, more than any cache,
+ * and already resident: the probe adds nothing to the peak resident set). Reported figures:
  * {@code bandwidth_gb_s, weights_gb, ceiling_tok_s, decode_tok_s_b1, decode_tok_s_b8}
- * (aggregate over 8 sequences), {@code prefill_tok_s} (one 512-token prompt), {@code peak_rss_mb}
- * ({@code VmHWM}, the probe's 1 GB included), {@code decode_tok_s_b8_lora_r16} (batch 8 with a rank-16 adapter on all seven
+ * (aggregate over 8 sequences), {@code prefill_tok_s} (one 512-token prompt) with {@code prefill_ms} (its time per kind of operation), {@code peak_rss_mb}
+ * ({@code VmHWM}) beside {@code fp32_weights_mb} and {@code peak_rss_over_fp32_weights}, {@code decode_tok_s_b8_lora_r16} (batch 8 with a rank-16 adapter on all seven
  * projections) and the time per kind of operation of one decode step at batch 1 and 8.
  */
 public final class DecodeBenchmark {
@@ -83,13 +89,10 @@ public final class DecodeBenchmark {
     int threads = Runtime.getRuntime().availableProcessors();
     out.put("threads", threads);
     out.put("rounds", rounds);
-    float[] probe = new float[1 << 28]; // 1 GB
-    for (int i = 0; i < probe.length; i++) {
-      probe[i] = i & 7;
-    }
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try (NDManager manager = NDManager.newBaseManager(device);
         Transformer model = Transformer.random(config, 42, manager, dtype)) {
+      List<MemorySegment> probe = probe(model);
       InferenceEngine engine = InferenceEngine.builder().model(model).backend(backend).inferenceDtype(inferenceDtype)
           .maxBatchSize(8).kvTokenBudget(KV_TOKENS).seed(1).build();
       SamplingParams params = SamplingParams.builder().maxNewTokens(newTokens).ignoreEos(true).seed(7).build();
@@ -151,12 +154,16 @@ public final class DecodeBenchmark {
         out.put("b8_over_b1", round(b8 / b1));
         // prefill: the best of two 512-token prompts (different ones: the prefix cache would skip a repeat)
         double prefill = 0;
+        Phase pp = new Phase();
         for (int i = 0; i < 2; i++) {
           int[] prompt = prompt(512, 3 + i, config.vocabSize());
+          EngineStats before = engine.stats();
           Completion c = engine.submit(prompt, SamplingParams.builder().maxNewTokens(1).seed(1).build()).get();
+          pp.add(before, engine.stats());
           prefill = Math.max(prefill, 512 / (c.prefillMillis() / 1000));
         }
         out.put("prefill_tok_s", round(prefill));
+        out.put("prefill_ms", perPrompt(pp, 2));
         out.put("decode_step_ms_b1", breakdown(p1));
         out.put("decode_step_ms_b8", breakdown(p8));
       } finally {
@@ -174,7 +181,12 @@ public final class DecodeBenchmark {
         }
         out.put("decode_tok_s_b8_lora_r16", round(lora8));
       }
-      out.put("peak_rss_mb", peakRssMb());
+      long peak = peakRssMb();
+      double fp32Mb = weightBytes(config) / 1048576.0;
+      out.put("peak_rss_mb", peak);
+      out.put("fp32_weights_mb", Math.round(fp32Mb));
+      out.put("peak_rss_over_fp32_weights", round(peak / fp32Mb));
+      out.put("rss_target_mb", Math.round(2 * fp32Mb + 1024));
     } finally {
       pool.shutdown();
     }
@@ -207,6 +219,21 @@ public final class DecodeBenchmark {
       to.millisByOp().forEach((op, ms) -> millis.merge(op, ms - from.millis(op), Double::sum));
       steps += to.steps() - from.steps();
     }
+  }
+
+  /** Milliseconds per prompt of each kind of operation over {@code prompts} prompts, and their total. */
+  private static Map<String, Object> perPrompt(Phase phase, int prompts) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    double total = 0;
+    for (Map.Entry<String, Double> e : phase.millis.entrySet()) {
+      double each = e.getValue() / prompts;
+      if (each > 0) {
+        m.put(e.getKey(), round(each));
+      }
+      total += each;
+    }
+    m.put("total", round(total));
+    return m;
   }
 
   /** Milliseconds per step of each kind of operation, and their total. */
@@ -246,32 +273,57 @@ public final class DecodeBenchmark {
 
   private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
-  /** GB/s of one parallel sum over {@code a}, split evenly over {@code threads}. */
-  static double parallelSum(float[] a, int threads, ExecutorService pool) throws Exception {
+  /**
+   * The model's 2-d fp32 weights as memory segments: views of the tensors' own (resident) memory,
+   * the probe's input.
+   */
+  private static List<MemorySegment> probe(Transformer model) {
+    List<MemorySegment> out = new ArrayList<>();
+    java.util.IdentityHashMap<NDArray, Boolean> seen = new java.util.IdentityHashMap<>();
+    List<NDArray> all = new ArrayList<>(List.of(model.weights().embedding(), model.weights().lmHead()));
+    for (TransformerWeights.Layer l : model.weights().layers()) {
+      all.addAll(List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()));
+    }
+    for (NDArray a : all) {
+      if (seen.put(a, Boolean.TRUE) == null && a.getDataType() == DataType.FLOAT32 && !a.getDevice().isGpu()) {
+        out.add(MemorySegment.ofBuffer(a.toByteBuffer(true).order(ByteOrder.nativeOrder())));
+      }
+    }
+    return out;
+  }
+
+  /** GB/s of one parallel sum over every segment of {@code probe}, each split evenly over {@code threads}. */
+  static double parallelSum(List<MemorySegment> probe, int threads, ExecutorService pool) throws Exception {
     long t0 = System.nanoTime();
+    long bytes = 0;
     List<Future<Float>> parts = new ArrayList<>();
-    int slice = a.length / threads;
-    for (int t = 0; t < threads; t++) {
-      int from = t * slice;
-      int to = t == threads - 1 ? a.length : from + slice;
-      parts.add(pool.submit(() -> sum(a, from, to)));
+    for (MemorySegment seg : probe) {
+      long floats = seg.byteSize() / 4;
+      long slice = floats / threads / SPECIES.length() * SPECIES.length();
+      for (int t = 0; t < threads; t++) {
+        long from = t * slice;
+        long to = t == threads - 1 ? floats : from + slice;
+        parts.add(pool.submit(() -> sum(seg, from, to)));
+      }
+      bytes += floats * 4;
     }
     for (Future<Float> f : parts) {
       f.get();
     }
-    return a.length * 4.0 / (System.nanoTime() - t0);
+    return bytes / (double) (System.nanoTime() - t0);
   }
 
-  /** A Vector-API sum of {@code a[from, to)}: it reads memory as fast as the decode kernels do. */
-  private static float sum(float[] a, int from, int to) {
+  /** A Vector-API sum of floats {@code [from, to)} of {@code seg}: it reads memory as fast as the decode kernels do. */
+  private static float sum(MemorySegment seg, long from, long to) {
     FloatVector acc = FloatVector.zero(SPECIES);
-    int i = from;
-    for (int end = from + SPECIES.loopBound(to - from); i < end; i += SPECIES.length()) {
-      acc = acc.add(FloatVector.fromArray(SPECIES, a, i));
+    long i = from;
+    int step = SPECIES.length();
+    for (long end = from + (to - from) / step * step; i < end; i += step) {
+      acc = acc.add(FloatVector.fromMemorySegment(SPECIES, seg, 4 * i, ByteOrder.nativeOrder()));
     }
     float s = acc.reduceLanes(VectorOperators.ADD);
     for (; i < to; i++) {
-      s += a[i];
+      s += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
     }
     return s;
   }
