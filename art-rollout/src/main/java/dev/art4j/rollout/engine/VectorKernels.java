@@ -576,12 +576,14 @@ final class VectorKernels implements Kernels {
       float[] k = blk[b];
       for (int c = 0; c < bs; c += L) {
         int k0 = ko[b] + c;
-        int h = 0;
-        for (; h + 4 <= heads; h += 4) {
+        for (int h = 0; h < heads; h += 4) {
+          int h1 = Math.min(h + 1, heads - 1);
+          int h2 = Math.min(h + 2, heads - 1);
+          int h3 = Math.min(h + 3, heads - 1);
           int q0 = qo + h * headDim;
-          int q1 = q0 + headDim;
-          int q2 = q1 + headDim;
-          int q3 = q2 + headDim;
+          int q1 = qo + h1 * headDim;
+          int q2 = qo + h2 * headDim;
+          int q3 = qo + h3 * headDim;
           FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
           for (int d = 0; d < headDim; d++) {
             FloatVector kd = FloatVector.fromArray(S, k, k0 + d * bs);
@@ -590,19 +592,11 @@ final class VectorKernels implements Kernels {
             a2 = kd.fma(FloatVector.broadcast(S, q[q2 + d]), a2);
             a3 = kd.fma(FloatVector.broadcast(S, q[q3 + d]), a3);
           }
-          int at = h * span + b * bs + c;
-          a0.mul(scale).intoArray(scores, at);
-          a1.mul(scale).intoArray(scores, at + span);
-          a2.mul(scale).intoArray(scores, at + 2 * span);
-          a3.mul(scale).intoArray(scores, at + 3 * span);
-        }
-        for (; h < heads; h++) {
-          int q0 = qo + h * headDim;
-          FloatVector a0 = FloatVector.zero(S);
-          for (int d = 0; d < headDim; d++) {
-            a0 = FloatVector.fromArray(S, k, k0 + d * bs).fma(FloatVector.broadcast(S, q[q0 + d]), a0);
-          }
-          a0.mul(scale).intoArray(scores, h * span + b * bs + c);
+          int at = b * bs + c;
+          a0.mul(scale).intoArray(scores, h * span + at);
+          a1.mul(scale).intoArray(scores, h1 * span + at);
+          a2.mul(scale).intoArray(scores, h2 * span + at);
+          a3.mul(scale).intoArray(scores, h3 * span + at);
         }
       }
     }
@@ -625,40 +619,39 @@ final class VectorKernels implements Kernels {
         FloatVector.fromArray(S, scores, base + i).mul(inv).intoArray(scores, base + i);
       }
     }
-    // out_h = sum_t p_t v_t
+    // out_h = sum_t p_t v_t; a tile's missing heads repeat its last one (each head's chain is its own)
     int upper = S.loopBound(headDim);
-    int h = 0;
-    for (; h + 4 <= heads; h += 4) {
+    for (int h = 0; h < heads; h += 4) {
+      int h1 = Math.min(h + 1, heads - 1);
+      int h2 = Math.min(h + 2, heads - 1);
+      int h3 = Math.min(h + 3, heads - 1);
       int p0 = h * span;
-      int o0 = qo + h * headDim;
+      int p1 = h1 * span;
+      int p2 = h2 * span;
+      int p3 = h3 * span;
       for (int d = 0; d < upper; d += L) {
         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-        for (int t = 0; t < len; t++) {
-          FloatVector v = FloatVector.fromArray(S, blk[t / bs], vo[t / bs] + (t % bs) * headDim + d);
-          a0 = v.fma(FloatVector.broadcast(S, scores[p0 + t]), a0);
-          a1 = v.fma(FloatVector.broadcast(S, scores[p0 + span + t]), a1);
-          a2 = v.fma(FloatVector.broadcast(S, scores[p0 + 2 * span + t]), a2);
-          a3 = v.fma(FloatVector.broadcast(S, scores[p0 + 3 * span + t]), a3);
+        for (int b = 0; b < blocks; b++) {
+          float[] vb = blk[b];
+          int v0 = vo[b] + d;
+          int t0 = b * bs;
+          int slots = Math.min(bs, len - t0);
+          for (int j = 0; j < slots; j++) {
+            FloatVector v = FloatVector.fromArray(S, vb, v0 + j * headDim);
+            a0 = v.fma(FloatVector.broadcast(S, scores[p0 + t0 + j]), a0);
+            a1 = v.fma(FloatVector.broadcast(S, scores[p1 + t0 + j]), a1);
+            a2 = v.fma(FloatVector.broadcast(S, scores[p2 + t0 + j]), a2);
+            a3 = v.fma(FloatVector.broadcast(S, scores[p3 + t0 + j]), a3);
+          }
         }
-        a0.intoArray(out, o0 + d);
-        a1.intoArray(out, o0 + headDim + d);
-        a2.intoArray(out, o0 + 2 * headDim + d);
-        a3.intoArray(out, o0 + 3 * headDim + d);
-      }
-    }
-    for (; h < heads; h++) {
-      int p0 = h * span;
-      int o0 = qo + h * headDim;
-      for (int d = 0; d < upper; d += L) {
-        FloatVector a0 = FloatVector.zero(S);
-        for (int t = 0; t < len; t++) {
-          a0 = FloatVector.fromArray(S, blk[t / bs], vo[t / bs] + (t % bs) * headDim + d).fma(FloatVector.broadcast(S, scores[p0 + t]), a0);
-        }
-        a0.intoArray(out, o0 + d);
+        a0.intoArray(out, qo + h * headDim + d);
+        a1.intoArray(out, qo + h1 * headDim + d);
+        a2.intoArray(out, qo + h2 * headDim + d);
+        a3.intoArray(out, qo + h3 * headDim + d);
       }
     }
     // components past the last full vector: the same chain, one lane at a time
-    for (h = 0; h < heads; h++) {
+    for (int h = 0; h < heads; h++) {
       for (int d = upper; d < headDim; d++) {
         float a = 0;
         for (int t = 0; t < len; t++) {
