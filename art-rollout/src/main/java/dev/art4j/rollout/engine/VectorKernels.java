@@ -24,13 +24,14 @@ final class VectorKernels implements Kernels {
 
   @Override
   public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
+    float[] red = RED.get();
     int upper = S.loopBound(cols);
     long rowBytes = cols * 4L;
     int r = r0;
     if (n == 1) {
       // batch 1 is pure streaming: eight weight rows in flight keep more misses outstanding
       for (; r + 8 <= r1; r += 8) {
-        gemv8(w, r * rowBytes, rowBytes, x, y, r, upper, cols);
+        gemv8(red, w, r * rowBytes, rowBytes, x, y, r, upper, cols);
       }
     }
     for (; r + 4 <= r1; r += 4) {
@@ -40,7 +41,7 @@ final class VectorKernels implements Kernels {
       long w3 = w2 + rowBytes;
       int b = 0;
       for (; b + 4 <= n; b += 4) {
-        tile4x4(w, w0, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
+        tile4x4(red, w, w0, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
       }
       for (; b + 2 <= n; b += 2) {
         int x0 = b * xStride;
@@ -68,14 +69,22 @@ final class VectorKernels implements Kernels {
         }
         int y0 = b * yStride + r;
         int y1 = y0 + yStride;
-        y[y0] = tail(sumLanes(a00), w, w0, x, x0, upper, cols);
-        y[y1] = tail(sumLanes(a01), w, w0, x, x1, upper, cols);
-        y[y0 + 1] = tail(sumLanes(a10), w, w1, x, x0, upper, cols);
-        y[y1 + 1] = tail(sumLanes(a11), w, w1, x, x1, upper, cols);
-        y[y0 + 2] = tail(sumLanes(a20), w, w2, x, x0, upper, cols);
-        y[y1 + 2] = tail(sumLanes(a21), w, w2, x, x1, upper, cols);
-        y[y0 + 3] = tail(sumLanes(a30), w, w3, x, x0, upper, cols);
-        y[y1 + 3] = tail(sumLanes(a31), w, w3, x, x1, upper, cols);
+        a00.intoArray(red, 0);
+        y[y0] = tail(lanes(red), w, w0, x, x0, upper, cols);
+        a01.intoArray(red, 0);
+        y[y1] = tail(lanes(red), w, w0, x, x1, upper, cols);
+        a10.intoArray(red, 0);
+        y[y0 + 1] = tail(lanes(red), w, w1, x, x0, upper, cols);
+        a11.intoArray(red, 0);
+        y[y1 + 1] = tail(lanes(red), w, w1, x, x1, upper, cols);
+        a20.intoArray(red, 0);
+        y[y0 + 2] = tail(lanes(red), w, w2, x, x0, upper, cols);
+        a21.intoArray(red, 0);
+        y[y1 + 2] = tail(lanes(red), w, w2, x, x1, upper, cols);
+        a30.intoArray(red, 0);
+        y[y0 + 3] = tail(lanes(red), w, w3, x, x0, upper, cols);
+        a31.intoArray(red, 0);
+        y[y1 + 3] = tail(lanes(red), w, w3, x, x1, upper, cols);
       }
       for (; b < n; b++) {
         int x0 = b * xStride;
@@ -90,10 +99,14 @@ final class VectorKernels implements Kernels {
           a3 = FloatVector.fromMemorySegment(S, w, w3 + o, ORDER).fma(c0, a3);
         }
         int y0 = b * yStride + r;
-        y[y0] = tail(sumLanes(a0), w, w0, x, x0, upper, cols);
-        y[y0 + 1] = tail(sumLanes(a1), w, w1, x, x0, upper, cols);
-        y[y0 + 2] = tail(sumLanes(a2), w, w2, x, x0, upper, cols);
-        y[y0 + 3] = tail(sumLanes(a3), w, w3, x, x0, upper, cols);
+        a0.intoArray(red, 0);
+        y[y0] = tail(lanes(red), w, w0, x, x0, upper, cols);
+        a1.intoArray(red, 0);
+        y[y0 + 1] = tail(lanes(red), w, w1, x, x0, upper, cols);
+        a2.intoArray(red, 0);
+        y[y0 + 2] = tail(lanes(red), w, w2, x, x0, upper, cols);
+        a3.intoArray(red, 0);
+        y[y0 + 3] = tail(lanes(red), w, w3, x, x0, upper, cols);
       }
     }
     for (; r < r1; r++) {
@@ -104,13 +117,14 @@ final class VectorKernels implements Kernels {
         for (int i = 0; i < upper; i += L) {
           a0 = FloatVector.fromMemorySegment(S, w, w0 + 4L * i, ORDER).fma(FloatVector.fromArray(S, x, x0 + i), a0);
         }
-        y[b * yStride + r] = tail(sumLanes(a0), w, w0, x, x0, upper, cols);
+        a0.intoArray(red, 0);
+        y[b * yStride + r] = tail(lanes(red), w, w0, x, x0, upper, cols);
       }
     }
   }
 
   /** Eight weight rows (from byte offset w0) times one input row, into y[r..r+8). */
-  private static void gemv8(MemorySegment w, long w0, long rowBytes, float[] x, float[] y, int r, int upper, int cols) {
+  private static void gemv8(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, float[] y, int r, int upper, int cols) {
     FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
     FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
     for (int i = 0; i < upper; i += L) {
@@ -125,18 +139,26 @@ final class VectorKernels implements Kernels {
       a6 = FloatVector.fromMemorySegment(S, w, o + 6 * rowBytes, ORDER).fma(c, a6);
       a7 = FloatVector.fromMemorySegment(S, w, o + 7 * rowBytes, ORDER).fma(c, a7);
     }
-    y[r] = tail(sumLanes(a0), w, w0, x, 0, upper, cols);
-    y[r + 1] = tail(sumLanes(a1), w, w0 + rowBytes, x, 0, upper, cols);
-    y[r + 2] = tail(sumLanes(a2), w, w0 + 2 * rowBytes, x, 0, upper, cols);
-    y[r + 3] = tail(sumLanes(a3), w, w0 + 3 * rowBytes, x, 0, upper, cols);
-    y[r + 4] = tail(sumLanes(a4), w, w0 + 4 * rowBytes, x, 0, upper, cols);
-    y[r + 5] = tail(sumLanes(a5), w, w0 + 5 * rowBytes, x, 0, upper, cols);
-    y[r + 6] = tail(sumLanes(a6), w, w0 + 6 * rowBytes, x, 0, upper, cols);
-    y[r + 7] = tail(sumLanes(a7), w, w0 + 7 * rowBytes, x, 0, upper, cols);
+    a0.intoArray(red, 0);
+    y[r] = tail(lanes(red), w, w0, x, 0, upper, cols);
+    a1.intoArray(red, 0);
+    y[r + 1] = tail(lanes(red), w, w0 + rowBytes, x, 0, upper, cols);
+    a2.intoArray(red, 0);
+    y[r + 2] = tail(lanes(red), w, w0 + 2 * rowBytes, x, 0, upper, cols);
+    a3.intoArray(red, 0);
+    y[r + 3] = tail(lanes(red), w, w0 + 3 * rowBytes, x, 0, upper, cols);
+    a4.intoArray(red, 0);
+    y[r + 4] = tail(lanes(red), w, w0 + 4 * rowBytes, x, 0, upper, cols);
+    a5.intoArray(red, 0);
+    y[r + 5] = tail(lanes(red), w, w0 + 5 * rowBytes, x, 0, upper, cols);
+    a6.intoArray(red, 0);
+    y[r + 6] = tail(lanes(red), w, w0 + 6 * rowBytes, x, 0, upper, cols);
+    a7.intoArray(red, 0);
+    y[r + 7] = tail(lanes(red), w, w0 + 7 * rowBytes, x, 0, upper, cols);
   }
 
   /** Four weight rows (from byte offset w0) times four input rows (from x0), into y from y0. */
-  private static void tile4x4(MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride, float[] y, int y0,
+  private static void tile4x4(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride, float[] y, int y0,
       int yStride, int upper, int cols) {
     long w1 = w0 + rowBytes;
     long w2 = w1 + rowBytes;
@@ -178,22 +200,38 @@ final class VectorKernels implements Kernels {
     int y1 = y0 + yStride;
     int y2 = y1 + yStride;
     int y3 = y2 + yStride;
-    y[y0] = tail(sumLanes(a00), w, w0, x, x0, upper, cols);
-    y[y1] = tail(sumLanes(a01), w, w0, x, x1, upper, cols);
-    y[y2] = tail(sumLanes(a02), w, w0, x, x2, upper, cols);
-    y[y3] = tail(sumLanes(a03), w, w0, x, x3, upper, cols);
-    y[y0 + 1] = tail(sumLanes(a10), w, w1, x, x0, upper, cols);
-    y[y1 + 1] = tail(sumLanes(a11), w, w1, x, x1, upper, cols);
-    y[y2 + 1] = tail(sumLanes(a12), w, w1, x, x2, upper, cols);
-    y[y3 + 1] = tail(sumLanes(a13), w, w1, x, x3, upper, cols);
-    y[y0 + 2] = tail(sumLanes(a20), w, w2, x, x0, upper, cols);
-    y[y1 + 2] = tail(sumLanes(a21), w, w2, x, x1, upper, cols);
-    y[y2 + 2] = tail(sumLanes(a22), w, w2, x, x2, upper, cols);
-    y[y3 + 2] = tail(sumLanes(a23), w, w2, x, x3, upper, cols);
-    y[y0 + 3] = tail(sumLanes(a30), w, w3, x, x0, upper, cols);
-    y[y1 + 3] = tail(sumLanes(a31), w, w3, x, x1, upper, cols);
-    y[y2 + 3] = tail(sumLanes(a32), w, w3, x, x2, upper, cols);
-    y[y3 + 3] = tail(sumLanes(a33), w, w3, x, x3, upper, cols);
+    a00.intoArray(red, 0);
+    y[y0] = tail(lanes(red), w, w0, x, x0, upper, cols);
+    a01.intoArray(red, 0);
+    y[y1] = tail(lanes(red), w, w0, x, x1, upper, cols);
+    a02.intoArray(red, 0);
+    y[y2] = tail(lanes(red), w, w0, x, x2, upper, cols);
+    a03.intoArray(red, 0);
+    y[y3] = tail(lanes(red), w, w0, x, x3, upper, cols);
+    a10.intoArray(red, 0);
+    y[y0 + 1] = tail(lanes(red), w, w1, x, x0, upper, cols);
+    a11.intoArray(red, 0);
+    y[y1 + 1] = tail(lanes(red), w, w1, x, x1, upper, cols);
+    a12.intoArray(red, 0);
+    y[y2 + 1] = tail(lanes(red), w, w1, x, x2, upper, cols);
+    a13.intoArray(red, 0);
+    y[y3 + 1] = tail(lanes(red), w, w1, x, x3, upper, cols);
+    a20.intoArray(red, 0);
+    y[y0 + 2] = tail(lanes(red), w, w2, x, x0, upper, cols);
+    a21.intoArray(red, 0);
+    y[y1 + 2] = tail(lanes(red), w, w2, x, x1, upper, cols);
+    a22.intoArray(red, 0);
+    y[y2 + 2] = tail(lanes(red), w, w2, x, x2, upper, cols);
+    a23.intoArray(red, 0);
+    y[y3 + 2] = tail(lanes(red), w, w2, x, x3, upper, cols);
+    a30.intoArray(red, 0);
+    y[y0 + 3] = tail(lanes(red), w, w3, x, x0, upper, cols);
+    a31.intoArray(red, 0);
+    y[y1 + 3] = tail(lanes(red), w, w3, x, x1, upper, cols);
+    a32.intoArray(red, 0);
+    y[y2 + 3] = tail(lanes(red), w, w3, x, x2, upper, cols);
+    a33.intoArray(red, 0);
+    y[y3 + 3] = tail(lanes(red), w, w3, x, x3, upper, cols);
   }
 
   // ---------------------------------------------------------------- bfloat16 weights
@@ -236,37 +274,38 @@ final class VectorKernels implements Kernels {
    */
   @Override
   public void matmulBf16(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
+    float[] red = RED.get();
     int upper = cols - cols % B;
     long rowBytes = cols * 2L;
     int quads = r0 + (r1 - r0) / 4 * 4;
     if (n == 1) {
       int r = r0;
       for (; r + 8 <= r1; r += 8) {
-        gemv8Bf16(w, r * rowBytes, rowBytes, x, y, r, upper, cols);
+        gemv8Bf16(red, w, r * rowBytes, rowBytes, x, y, r, upper, cols);
       }
       for (; r + 4 <= r1; r += 4) {
-        tile4x1Bf16(w, r * rowBytes, rowBytes, x, 0, y, r, upper, cols);
+        tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, 0, y, r, upper, cols);
       }
     } else if (n >= 8) {
       int b = 0;
       for (; b + 4 <= n; b += 4) {
         for (int r = r0; r < quads; r += 4) {
-          tile4x4Bf16(w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
+          tile4x4Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
         }
       }
       for (; b < n; b++) {
         for (int r = r0; r < quads; r += 4) {
-          tile4x1Bf16(w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
+          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
         }
       }
     } else {
       for (int r = r0; r < quads; r += 4) {
         int b = 0;
         for (; b + 4 <= n; b += 4) {
-          tile4x4Bf16(w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
+          tile4x4Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
         }
         for (; b < n; b++) {
-          tile4x1Bf16(w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
+          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
         }
       }
     }
@@ -280,13 +319,14 @@ final class VectorKernels implements Kernels {
           a = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, x0 + i), a);
           a = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, x0 + i + L), a);
         }
-        y[b * yStride + r] = tailBf16(sumLanes(a), w, w0, x, x0, upper, cols);
+        a.intoArray(red, 0);
+        y[b * yStride + r] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
       }
     }
   }
 
   /** Eight bf16 weight rows (from byte offset w0) times one input row, into y[r..r+8). */
-  private static void gemv8Bf16(MemorySegment w, long w0, long rowBytes, float[] x, float[] y, int r, int upper, int cols) {
+  private static void gemv8Bf16(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, float[] y, int r, int upper, int cols) {
     FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
     FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
     for (int i = 0; i < upper; i += B) {
@@ -318,18 +358,26 @@ final class VectorKernels implements Kernels {
       a7 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a7);
       a7 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a7);
     }
-    y[r] = tailBf16(sumLanes(a0), w, w0, x, 0, upper, cols);
-    y[r + 1] = tailBf16(sumLanes(a1), w, w0 + rowBytes, x, 0, upper, cols);
-    y[r + 2] = tailBf16(sumLanes(a2), w, w0 + 2 * rowBytes, x, 0, upper, cols);
-    y[r + 3] = tailBf16(sumLanes(a3), w, w0 + 3 * rowBytes, x, 0, upper, cols);
-    y[r + 4] = tailBf16(sumLanes(a4), w, w0 + 4 * rowBytes, x, 0, upper, cols);
-    y[r + 5] = tailBf16(sumLanes(a5), w, w0 + 5 * rowBytes, x, 0, upper, cols);
-    y[r + 6] = tailBf16(sumLanes(a6), w, w0 + 6 * rowBytes, x, 0, upper, cols);
-    y[r + 7] = tailBf16(sumLanes(a7), w, w0 + 7 * rowBytes, x, 0, upper, cols);
+    a0.intoArray(red, 0);
+    y[r] = tailBf16(lanes(red), w, w0, x, 0, upper, cols);
+    a1.intoArray(red, 0);
+    y[r + 1] = tailBf16(lanes(red), w, w0 + rowBytes, x, 0, upper, cols);
+    a2.intoArray(red, 0);
+    y[r + 2] = tailBf16(lanes(red), w, w0 + 2 * rowBytes, x, 0, upper, cols);
+    a3.intoArray(red, 0);
+    y[r + 3] = tailBf16(lanes(red), w, w0 + 3 * rowBytes, x, 0, upper, cols);
+    a4.intoArray(red, 0);
+    y[r + 4] = tailBf16(lanes(red), w, w0 + 4 * rowBytes, x, 0, upper, cols);
+    a5.intoArray(red, 0);
+    y[r + 5] = tailBf16(lanes(red), w, w0 + 5 * rowBytes, x, 0, upper, cols);
+    a6.intoArray(red, 0);
+    y[r + 6] = tailBf16(lanes(red), w, w0 + 6 * rowBytes, x, 0, upper, cols);
+    a7.intoArray(red, 0);
+    y[r + 7] = tailBf16(lanes(red), w, w0 + 7 * rowBytes, x, 0, upper, cols);
   }
 
   /** Four bf16 weight rows times one input row (from x0), into y[y0..y0+4). */
-  private static void tile4x1Bf16(MemorySegment w, long w0, long rowBytes, float[] x, int x0, float[] y, int y0,
+  private static void tile4x1Bf16(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, int x0, float[] y, int y0,
       int upper, int cols) {
     FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
     for (int i = 0; i < upper; i += B) {
@@ -349,14 +397,18 @@ final class VectorKernels implements Kernels {
       a3 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a3);
       a3 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a3);
     }
-    y[y0] = tailBf16(sumLanes(a0), w, w0, x, x0, upper, cols);
-    y[y0 + 1] = tailBf16(sumLanes(a1), w, w0 + rowBytes, x, x0, upper, cols);
-    y[y0 + 2] = tailBf16(sumLanes(a2), w, w0 + 2 * rowBytes, x, x0, upper, cols);
-    y[y0 + 3] = tailBf16(sumLanes(a3), w, w0 + 3 * rowBytes, x, x0, upper, cols);
+    a0.intoArray(red, 0);
+    y[y0] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
+    a1.intoArray(red, 0);
+    y[y0 + 1] = tailBf16(lanes(red), w, w0 + rowBytes, x, x0, upper, cols);
+    a2.intoArray(red, 0);
+    y[y0 + 2] = tailBf16(lanes(red), w, w0 + 2 * rowBytes, x, x0, upper, cols);
+    a3.intoArray(red, 0);
+    y[y0 + 3] = tailBf16(lanes(red), w, w0 + 3 * rowBytes, x, x0, upper, cols);
   }
 
   /** Four bf16 weight rows times four input rows (from x0), into y from y0: each weight widened once for four rows. */
-  private static void tile4x4Bf16(MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride, float[] y,
+  private static void tile4x4Bf16(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride, float[] y,
       int y0, int yStride, int upper, int cols) {
     int x1 = x0 + xStride;
     int x2 = x1 + xStride;
@@ -428,22 +480,38 @@ final class VectorKernels implements Kernels {
     long w1 = w0 + rowBytes;
     long w2 = w1 + rowBytes;
     long w3 = w2 + rowBytes;
-    y[y0] = tailBf16(sumLanes(a00), w, w0, x, x0, upper, cols);
-    y[y1] = tailBf16(sumLanes(a01), w, w0, x, x1, upper, cols);
-    y[y2] = tailBf16(sumLanes(a02), w, w0, x, x2, upper, cols);
-    y[y3] = tailBf16(sumLanes(a03), w, w0, x, x3, upper, cols);
-    y[y0 + 1] = tailBf16(sumLanes(a10), w, w1, x, x0, upper, cols);
-    y[y1 + 1] = tailBf16(sumLanes(a11), w, w1, x, x1, upper, cols);
-    y[y2 + 1] = tailBf16(sumLanes(a12), w, w1, x, x2, upper, cols);
-    y[y3 + 1] = tailBf16(sumLanes(a13), w, w1, x, x3, upper, cols);
-    y[y0 + 2] = tailBf16(sumLanes(a20), w, w2, x, x0, upper, cols);
-    y[y1 + 2] = tailBf16(sumLanes(a21), w, w2, x, x1, upper, cols);
-    y[y2 + 2] = tailBf16(sumLanes(a22), w, w2, x, x2, upper, cols);
-    y[y3 + 2] = tailBf16(sumLanes(a23), w, w2, x, x3, upper, cols);
-    y[y0 + 3] = tailBf16(sumLanes(a30), w, w3, x, x0, upper, cols);
-    y[y1 + 3] = tailBf16(sumLanes(a31), w, w3, x, x1, upper, cols);
-    y[y2 + 3] = tailBf16(sumLanes(a32), w, w3, x, x2, upper, cols);
-    y[y3 + 3] = tailBf16(sumLanes(a33), w, w3, x, x3, upper, cols);
+    a00.intoArray(red, 0);
+    y[y0] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
+    a01.intoArray(red, 0);
+    y[y1] = tailBf16(lanes(red), w, w0, x, x1, upper, cols);
+    a02.intoArray(red, 0);
+    y[y2] = tailBf16(lanes(red), w, w0, x, x2, upper, cols);
+    a03.intoArray(red, 0);
+    y[y3] = tailBf16(lanes(red), w, w0, x, x3, upper, cols);
+    a10.intoArray(red, 0);
+    y[y0 + 1] = tailBf16(lanes(red), w, w1, x, x0, upper, cols);
+    a11.intoArray(red, 0);
+    y[y1 + 1] = tailBf16(lanes(red), w, w1, x, x1, upper, cols);
+    a12.intoArray(red, 0);
+    y[y2 + 1] = tailBf16(lanes(red), w, w1, x, x2, upper, cols);
+    a13.intoArray(red, 0);
+    y[y3 + 1] = tailBf16(lanes(red), w, w1, x, x3, upper, cols);
+    a20.intoArray(red, 0);
+    y[y0 + 2] = tailBf16(lanes(red), w, w2, x, x0, upper, cols);
+    a21.intoArray(red, 0);
+    y[y1 + 2] = tailBf16(lanes(red), w, w2, x, x1, upper, cols);
+    a22.intoArray(red, 0);
+    y[y2 + 2] = tailBf16(lanes(red), w, w2, x, x2, upper, cols);
+    a23.intoArray(red, 0);
+    y[y3 + 2] = tailBf16(lanes(red), w, w2, x, x3, upper, cols);
+    a30.intoArray(red, 0);
+    y[y0 + 3] = tailBf16(lanes(red), w, w3, x, x0, upper, cols);
+    a31.intoArray(red, 0);
+    y[y1 + 3] = tailBf16(lanes(red), w, w3, x, x1, upper, cols);
+    a32.intoArray(red, 0);
+    y[y2 + 3] = tailBf16(lanes(red), w, w3, x, x2, upper, cols);
+    a33.intoArray(red, 0);
+    y[y3 + 3] = tailBf16(lanes(red), w, w3, x, x3, upper, cols);
   }
 
   /** Adds the bf16 columns past the last full block (in column order; the layout leaves them in place). */
@@ -452,6 +520,39 @@ final class VectorKernels implements Kernels {
       s += WeightMatrix.widen(w.get(WeightMatrix.BF16, wo + 2L * i)) * x[xo + i];
     }
     return s;
+  }
+
+  /** A thread's buffer for {@link #lanes}. */
+  private static final ThreadLocal<float[]> RED = ThreadLocal.withInitial(() -> new float[Math.max(16, L)]);
+
+  /**
+   * {@link #sumLanes} of a vector the caller stored at {@code buf[0..L)}: the same pairwise tree
+   * (lane i plus lane i + k for k = L/2 .. 1), hence the same float. The matmul tiles reduce
+   * through it because C2 often declines to inline {@code sumLanes} into their epilogues ("callee
+   * is too large" at a call site it deems cold), and a vector passed to a method that is not
+   * inlined is boxed on the heap: one allocation per output, over a gigabyte a second of garbage
+   * at batch 8, and a heap that grew by as much in resident memory.
+   */
+  static float lanes(float[] buf) {
+    if (L > 16) {
+      float s = buf[0];
+      for (int i = 1; i < L; i++) {
+        s += buf[i]; // unreachable on today's CPUs (sumLanes: reduceLanes for such a species)
+      }
+      return s;
+    }
+    if (L == 16) { // the common case (AVX-512), unrolled
+      float u0 = buf[0] + buf[8], u1 = buf[1] + buf[9], u2 = buf[2] + buf[10], u3 = buf[3] + buf[11];
+      float u4 = buf[4] + buf[12], u5 = buf[5] + buf[13], u6 = buf[6] + buf[14], u7 = buf[7] + buf[15];
+      float w0 = u0 + u4, w1 = u1 + u5, w2 = u2 + u6, w3 = u3 + u7;
+      return (w0 + w2) + (w1 + w3);
+    }
+    for (int k = L / 2; k >= 1; k /= 2) {
+      for (int i = 0; i < k; i++) {
+        buf[i] = buf[i] + buf[i + k];
+      }
+    }
+    return buf[0];
   }
 
   /** Lane i swapped with lane i ^ k (k a power of two below L), for {@link #sumLanes}. */
@@ -530,12 +631,14 @@ final class VectorKernels implements Kernels {
 
   @Override
   public float dot(float[] a, int ao, float[] b, int bo, int len) {
+    float[] red = RED.get();
     int upper = S.loopBound(len);
     FloatVector acc = FloatVector.zero(S);
     for (int i = 0; i < upper; i += L) {
       acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
     }
-    float s = sumLanes(acc);
+    acc.intoArray(red, 0);
+    float s = lanes(red);
     for (int i = upper; i < len; i++) {
       s += a[ao + i] * b[bo + i];
     }

@@ -268,6 +268,24 @@ class KernelsTest {
     }
   }
 
+  /** The matmul tiles' lane sum through a stored buffer is sumLanes' tree, to the bit (batch invariance across kernels). */
+  @Test
+  void storedLaneSumIsTheVectorTreeToTheBit() {
+    SplittableRandom r = new SplittableRandom(6);
+    var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+    float[] v = new float[species.length()];
+    float[] buf = new float[Math.max(16, species.length())];
+    for (int trial = 0; trial < 2000; trial++) {
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
+      }
+      jdk.incubator.vector.FloatVector vec = jdk.incubator.vector.FloatVector.fromArray(species, v, 0);
+      vec.intoArray(buf, 0);
+      assertEquals(Float.floatToRawIntBits(VectorKernels.sumLanes(vec)), Float.floatToRawIntBits(VectorKernels.lanes(buf)),
+          "trial " + trial);
+    }
+  }
+
   private static void assertArraysClose(float[] want, float[] got, double tol) {
     for (int i = 0; i < want.length; i++) {
       assertEquals(want[i], got[i], tol * Math.max(1, Math.abs(want[i])), "index " + i);
