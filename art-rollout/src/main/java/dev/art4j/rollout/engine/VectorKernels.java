@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -200,6 +201,41 @@ final class VectorKernels implements Kernels {
     int y1 = y0 + yStride;
     int y2 = y1 + yStride;
     int y3 = y2 + yStride;
+    if (L == 16) {
+      // the sixteen lane sums at once, output index 4 * input row + weight row: lanes() tree
+      FloatVector c0 = a00.blend(a02, M8).add(a02.blend(a00, M8).rearrange(X8));
+      FloatVector c1 = a10.blend(a12, M8).add(a12.blend(a10, M8).rearrange(X8));
+      FloatVector c2 = a20.blend(a22, M8).add(a22.blend(a20, M8).rearrange(X8));
+      FloatVector c3 = a30.blend(a32, M8).add(a32.blend(a30, M8).rearrange(X8));
+      FloatVector c4 = a01.blend(a03, M8).add(a03.blend(a01, M8).rearrange(X8));
+      FloatVector c5 = a11.blend(a13, M8).add(a13.blend(a11, M8).rearrange(X8));
+      FloatVector c6 = a21.blend(a23, M8).add(a23.blend(a21, M8).rearrange(X8));
+      FloatVector c7 = a31.blend(a33, M8).add(a33.blend(a31, M8).rearrange(X8));
+      c0 = c0.blend(c4, M4).add(c4.blend(c0, M4).rearrange(X4));
+      c1 = c1.blend(c5, M4).add(c5.blend(c1, M4).rearrange(X4));
+      c2 = c2.blend(c6, M4).add(c6.blend(c2, M4).rearrange(X4));
+      c3 = c3.blend(c7, M4).add(c7.blend(c3, M4).rearrange(X4));
+      c0 = c0.blend(c2, M2).add(c2.blend(c0, M2).rearrange(X2));
+      c1 = c1.blend(c3, M2).add(c3.blend(c1, M2).rearrange(X2));
+      c0.blend(c1, M1).add(c1.blend(c0, M1).rearrange(X1)).intoArray(red, 0);
+      y[y0] = tail(red[0], w, w0, x, x0, upper, cols);
+      y[y0 + 1] = tail(red[1], w, w1, x, x0, upper, cols);
+      y[y0 + 2] = tail(red[2], w, w2, x, x0, upper, cols);
+      y[y0 + 3] = tail(red[3], w, w3, x, x0, upper, cols);
+      y[y1] = tail(red[4], w, w0, x, x1, upper, cols);
+      y[y1 + 1] = tail(red[5], w, w1, x, x1, upper, cols);
+      y[y1 + 2] = tail(red[6], w, w2, x, x1, upper, cols);
+      y[y1 + 3] = tail(red[7], w, w3, x, x1, upper, cols);
+      y[y2] = tail(red[8], w, w0, x, x2, upper, cols);
+      y[y2 + 1] = tail(red[9], w, w1, x, x2, upper, cols);
+      y[y2 + 2] = tail(red[10], w, w2, x, x2, upper, cols);
+      y[y2 + 3] = tail(red[11], w, w3, x, x2, upper, cols);
+      y[y3] = tail(red[12], w, w0, x, x3, upper, cols);
+      y[y3 + 1] = tail(red[13], w, w1, x, x3, upper, cols);
+      y[y3 + 2] = tail(red[14], w, w2, x, x3, upper, cols);
+      y[y3 + 3] = tail(red[15], w, w3, x, x3, upper, cols);
+      return;
+    }
     a00.intoArray(red, 0);
     y[y0] = tail(lanes(red), w, w0, x, x0, upper, cols);
     a01.intoArray(red, 0);
@@ -480,6 +516,41 @@ final class VectorKernels implements Kernels {
     long w1 = w0 + rowBytes;
     long w2 = w1 + rowBytes;
     long w3 = w2 + rowBytes;
+    if (L == 16) {
+      // the sixteen lane sums at once, output index 4 * input row + weight row: lanes() tree
+      FloatVector c0 = a00.blend(a02, M8).add(a02.blend(a00, M8).rearrange(X8));
+      FloatVector c1 = a10.blend(a12, M8).add(a12.blend(a10, M8).rearrange(X8));
+      FloatVector c2 = a20.blend(a22, M8).add(a22.blend(a20, M8).rearrange(X8));
+      FloatVector c3 = a30.blend(a32, M8).add(a32.blend(a30, M8).rearrange(X8));
+      FloatVector c4 = a01.blend(a03, M8).add(a03.blend(a01, M8).rearrange(X8));
+      FloatVector c5 = a11.blend(a13, M8).add(a13.blend(a11, M8).rearrange(X8));
+      FloatVector c6 = a21.blend(a23, M8).add(a23.blend(a21, M8).rearrange(X8));
+      FloatVector c7 = a31.blend(a33, M8).add(a33.blend(a31, M8).rearrange(X8));
+      c0 = c0.blend(c4, M4).add(c4.blend(c0, M4).rearrange(X4));
+      c1 = c1.blend(c5, M4).add(c5.blend(c1, M4).rearrange(X4));
+      c2 = c2.blend(c6, M4).add(c6.blend(c2, M4).rearrange(X4));
+      c3 = c3.blend(c7, M4).add(c7.blend(c3, M4).rearrange(X4));
+      c0 = c0.blend(c2, M2).add(c2.blend(c0, M2).rearrange(X2));
+      c1 = c1.blend(c3, M2).add(c3.blend(c1, M2).rearrange(X2));
+      c0.blend(c1, M1).add(c1.blend(c0, M1).rearrange(X1)).intoArray(red, 0);
+      y[y0] = tailBf16(red[0], w, w0, x, x0, upper, cols);
+      y[y0 + 1] = tailBf16(red[1], w, w1, x, x0, upper, cols);
+      y[y0 + 2] = tailBf16(red[2], w, w2, x, x0, upper, cols);
+      y[y0 + 3] = tailBf16(red[3], w, w3, x, x0, upper, cols);
+      y[y1] = tailBf16(red[4], w, w0, x, x1, upper, cols);
+      y[y1 + 1] = tailBf16(red[5], w, w1, x, x1, upper, cols);
+      y[y1 + 2] = tailBf16(red[6], w, w2, x, x1, upper, cols);
+      y[y1 + 3] = tailBf16(red[7], w, w3, x, x1, upper, cols);
+      y[y2] = tailBf16(red[8], w, w0, x, x2, upper, cols);
+      y[y2 + 1] = tailBf16(red[9], w, w1, x, x2, upper, cols);
+      y[y2 + 2] = tailBf16(red[10], w, w2, x, x2, upper, cols);
+      y[y2 + 3] = tailBf16(red[11], w, w3, x, x2, upper, cols);
+      y[y3] = tailBf16(red[12], w, w0, x, x3, upper, cols);
+      y[y3 + 1] = tailBf16(red[13], w, w1, x, x3, upper, cols);
+      y[y3 + 2] = tailBf16(red[14], w, w2, x, x3, upper, cols);
+      y[y3 + 3] = tailBf16(red[15], w, w3, x, x3, upper, cols);
+      return;
+    }
     a00.intoArray(red, 0);
     y[y0] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
     a01.intoArray(red, 0);
@@ -521,6 +592,10 @@ final class VectorKernels implements Kernels {
     }
     return s;
   }
+
+  /** Lanes whose bit k is set (k = 8, 4, 2, 1): the 16-lane tiles' merged lane sums (L == 16 only). */
+  private static final VectorMask<Float> M8 = VectorMask.fromLong(S, 0xFF00L), M4 = VectorMask.fromLong(S, 0xF0F0L),
+      M2 = VectorMask.fromLong(S, 0xCCCCL), M1 = VectorMask.fromLong(S, 0xAAAAL);
 
   /** A thread's buffer for {@link #lanes}. */
   private static final ThreadLocal<float[]> RED = ThreadLocal.withInitial(() -> new float[Math.max(16, L)]);
