@@ -669,6 +669,41 @@ final class VectorKernels implements Kernels {
   private static final float ROUND = 12582912f;
 
   /**
+   * {@code out[oo + i] = e^((in[io + i] - sub) * mul)} for {@code i < n} (a multiple of L), by
+   * {@link #exp}'s operations written out in the loop; returns the sum of the results (lane-wise,
+   * then {@link #lanes}). A vector passed to or returned from {@code exp} when C2 does not inline
+   * it (it often declines, "callee is too large") is boxed on the heap: the attention and
+   * sampling loops call this instead.
+   */
+  private static float expInto(float[] in, int io, float sub, float mul, float[] out, int oo, int n) {
+    FloatVector acc = FloatVector.zero(S);
+    for (int i = 0; i < n; i += L) {
+      FloatVector x = FloatVector.fromArray(S, in, io + i).sub(sub).mul(mul);
+      FloatVector xC = x.max(-87.3f).min(88.3f);
+      FloatVector xT = xC.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
+      FloatVector xN = xT.sub(ROUND);
+      IntVector xBits = xT.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND)).add(127).lanewise(VectorOperators.LSHL, 23);
+      FloatVector xR = xN.fma(FloatVector.broadcast(S, -LN2_HI), xC);
+      xR = xN.fma(FloatVector.broadcast(S, -LN2_LO), xR);
+      FloatVector xP = FloatVector.broadcast(S, 1.9875691500e-4f);
+      xP = xP.fma(xR, FloatVector.broadcast(S, 1.3981999507e-3f));
+      xP = xP.fma(xR, FloatVector.broadcast(S, 8.3334519073e-3f));
+      xP = xP.fma(xR, FloatVector.broadcast(S, 4.1665795894e-2f));
+      xP = xP.fma(xR, FloatVector.broadcast(S, 1.6666665459e-1f));
+      xP = xP.fma(xR, FloatVector.broadcast(S, 5.0000001201e-1f));
+      FloatVector xY = xP.mul(xR.mul(xR)).add(xR).add(1f);
+      xY = xY.mul(xBits.reinterpretAsFloats());
+      // below the clamp (and -inf, a masked logit) e^x is 0; NaN stays NaN
+      FloatVector e = xY.blend(0f, x.lt(-87.3f)).blend(x, x.test(VectorOperators.IS_NAN));
+      e.intoArray(out, oo + i);
+      acc = acc.add(e);
+    }
+    float[] red = RED.get();
+    acc.intoArray(red, 0);
+    return lanes(red);
+  }
+
+  /**
    * e^x per lane (Cephes' expf: x = n ln2 + r, e^r by a degree-6 polynomial, 2^n through the
    * exponent bits; within 2 ulp; 0 below -87.3, clamped at 88.3). Written with adds, multiplies
    * and bit operations only, unlike {@code lanewise(EXP)}, whose intrinsic and Java fallback
@@ -786,13 +821,7 @@ final class VectorKernels implements Kernels {
         m = m.max(FloatVector.fromArray(S, scores, base + i));
       }
       float max = m.reduceLanes(VectorOperators.MAX); // exact in any order
-      FloatVector sum = FloatVector.zero(S);
-      for (int i = 0; i < span; i += L) {
-        FloatVector e = exp(FloatVector.fromArray(S, scores, base + i).sub(max));
-        e.intoArray(scores, base + i);
-        sum = sum.add(e);
-      }
-      float inv = 1f / sumLanes(sum);
+      float inv = 1f / expInto(scores, base, max, 1f, scores, base, span);
       for (int i = 0; i < span; i += L) {
         FloatVector.fromArray(S, scores, base + i).mul(inv).intoArray(scores, base + i);
       }
@@ -846,7 +875,24 @@ final class VectorKernels implements Kernels {
     FloatVector one = FloatVector.broadcast(S, 1f);
     for (int i = 0; i < upper; i += L) {
       FloatVector z = FloatVector.fromArray(S, gate, o + i);
-      FloatVector sig = one.div(exp(z.neg()).add(one));
+      FloatVector x = z.neg(); // e^-z: exp() written out (see expInto)
+      FloatVector xC = x.max(-87.3f).min(88.3f);
+      FloatVector xT = xC.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
+      FloatVector xN = xT.sub(ROUND);
+      IntVector xBits = xT.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND)).add(127).lanewise(VectorOperators.LSHL, 23);
+      FloatVector xR = xN.fma(FloatVector.broadcast(S, -LN2_HI), xC);
+      xR = xN.fma(FloatVector.broadcast(S, -LN2_LO), xR);
+      FloatVector xP = FloatVector.broadcast(S, 1.9875691500e-4f);
+      xP = xP.fma(xR, FloatVector.broadcast(S, 1.3981999507e-3f));
+      xP = xP.fma(xR, FloatVector.broadcast(S, 8.3334519073e-3f));
+      xP = xP.fma(xR, FloatVector.broadcast(S, 4.1665795894e-2f));
+      xP = xP.fma(xR, FloatVector.broadcast(S, 1.6666665459e-1f));
+      xP = xP.fma(xR, FloatVector.broadcast(S, 5.0000001201e-1f));
+      FloatVector xY = xP.mul(xR.mul(xR)).add(xR).add(1f);
+      xY = xY.mul(xBits.reinterpretAsFloats());
+      // below the clamp (and -inf, a masked logit) e^x is 0; NaN stays NaN
+      FloatVector e = xY.blend(0f, x.lt(-87.3f)).blend(x, x.test(VectorOperators.IS_NAN));
+      FloatVector sig = one.div(e.add(one));
       z.mul(sig).mul(FloatVector.fromArray(S, up, o + i)).intoArray(gate, o + i);
     }
     for (int i = upper; i < len; i++) {
@@ -858,15 +904,7 @@ final class VectorKernels implements Kernels {
   @Override
   public double expShifted(float[] z, int off, int len, float max, float scale, float[] out) {
     int upper = S.loopBound(len);
-    FloatVector m = FloatVector.broadcast(S, max);
-    FloatVector sc = FloatVector.broadcast(S, scale);
-    FloatVector acc = FloatVector.zero(S);
-    for (int i = 0; i < upper; i += L) {
-      FloatVector e = exp(FloatVector.fromArray(S, z, off + i).sub(m).mul(sc));
-      e.intoArray(out, i);
-      acc = acc.add(e);
-    }
-    double sum = sumLanes(acc);
+    double sum = expInto(z, off, max, scale, out, 0, upper);
     for (int i = upper; i < len; i++) {
       float e = (float) Math.exp((z[off + i] - max) * scale);
       out[i] = e;
