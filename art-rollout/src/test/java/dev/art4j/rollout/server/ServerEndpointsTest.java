@@ -193,7 +193,10 @@ class ServerEndpointsTest {
     try (OpenAiServer s = OpenAiServer.builder(tiny.engine(), tiny.format()).port(0).modelName("tiny-chat").start()) {
       List<Socket> sockets = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        byte[] b = ("{\"messages\":[{\"role\":\"user\",\"content\":\"leave " + i + "\"}],\"max_tokens\":3000,\"ignore_eos\":true}")
+        // eight choices of 3000 tokens each (the context is 4096): decoding must outlast the watch's
+        // first write (after one second) even where the engine decodes the tiny model fast
+        byte[] b = ("{\"messages\":[{\"role\":\"user\",\"content\":\"leave " + i + "\"}],\"max_tokens\":3000,\"n\":8,"
+            + "\"ignore_eos\":true}")
             .getBytes(StandardCharsets.UTF_8);
         Socket sock = new Socket("127.0.0.1", s.port());
         sock.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
