@@ -18,7 +18,9 @@ import java.util.List;
  * prefix and a number that may end or go on are the places where it branches.
  *
  * <p>Whitespace: none before the document or after it, at most {@link #MAX_WS} bytes in a row
- * between tokens inside it (as vLLM and outlines bound it, so a model cannot loop on spaces).
+ * between tokens inside it (as vLLM and outlines bound it, so a model cannot loop on spaces);
+ * numbers have at most {@link #MAX_INT_DIGITS} integer digits, {@link #MAX_FRACTION_DIGITS}
+ * fraction digits and {@link #MAX_EXPONENT_DIGITS} exponent digits, for the same reason.
  * Object keys: a listed property is matched on its JSON spelling, each at most once; other keys
  * (where additional properties are allowed) may not contain backslash escapes.
  */
@@ -26,6 +28,11 @@ final class JsonMachine {
 
   /** The most whitespace bytes in a row between two tokens of the document. */
   static final int MAX_WS = 16;
+  /**
+   * The most digits of a number's integer part (18: every such integer fits a long), fraction (16,
+   * about what a double holds) and exponent (3): a model cannot write digits forever.
+   */
+  static final int MAX_INT_DIGITS = 18, MAX_FRACTION_DIGITS = 16, MAX_EXPONENT_DIGITS = 3;
 
   private JsonMachine() {}
 
@@ -46,8 +53,8 @@ final class JsonMachine {
   /** Inside a string of {@code length} characters; {@code escape}: see {@link #string}; {@code utf8}: pending bytes. */
   record Str(Schema schema, int length, int escape, int utf8) implements Frame {}
 
-  /** Inside a number. */
-  record Num(boolean integer, int phase) implements Frame {}
+  /** Inside a number, {@code digits} into its current part. */
+  record Num(boolean integer, int phase, int digits) implements Frame {}
 
   /** Inside an object; {@code key}: the key so far (phase KEY); {@code value}: the schema of the value after the colon. */
   record Obj(Schema schema, long seen, int phase, int spaces, byte[] key, int utf8, boolean escaped, Schema value)
@@ -184,7 +191,7 @@ final class JsonMachine {
       }
       case '-' -> {
         if (number) {
-          out.add(new Stack(new Num(integer, MINUS), below));
+          out.add(new Stack(new Num(integer, MINUS, 0), below));
         }
       }
       case 't', 'f' -> {
@@ -199,7 +206,7 @@ final class JsonMachine {
       }
       default -> {
         if (number && b >= '0' && b <= '9') {
-          out.add(new Stack(new Num(integer, b == '0' ? ZERO : INT), below));
+          out.add(new Stack(new Num(integer, b == '0' ? ZERO : INT, 1), below));
         }
       }
     }
@@ -216,14 +223,14 @@ final class JsonMachine {
     int next = switch (n.phase) {
       case MINUS -> b == '0' ? ZERO : digit ? INT : -1;
       case ZERO -> dot ? DOT : exp ? EXP : -1;
-      case INT -> digit ? INT : dot ? DOT : exp ? EXP : -1;
+      case INT -> digit && n.digits < MAX_INT_DIGITS ? INT : dot ? DOT : exp ? EXP : -1;
       case DOT -> digit ? FRAC : -1;
-      case FRAC -> digit ? FRAC : exp ? EXP : -1;
+      case FRAC -> digit && n.digits < MAX_FRACTION_DIGITS ? FRAC : exp ? EXP : -1;
       case EXP -> digit ? EXP_DIGITS : b == '+' || b == '-' ? EXP_SIGN : -1;
-      default -> digit ? EXP_DIGITS : -1; // EXP_SIGN, EXP_DIGITS
+      default -> digit && n.digits < MAX_EXPONENT_DIGITS ? EXP_DIGITS : -1; // EXP_SIGN, EXP_DIGITS
     };
     if (next >= 0) {
-      out.add(new Stack(new Num(n.integer, next), below));
+      out.add(new Stack(new Num(n.integer, next, next == n.phase ? n.digits + 1 : digit ? 1 : 0), below));
     }
     if (numberEnds(n.phase)) {
       step(below, b, out); // the number ended: the byte is its container's
