@@ -11,6 +11,9 @@ import dev.art4j.rollout.completion.CompletionSource;
 import dev.art4j.rollout.completion.FinishReason;
 import dev.art4j.rollout.completion.SamplingParams;
 import dev.art4j.rollout.completion.TokenListener;
+import dev.art4j.rollout.constrain.JsonConstraint;
+import dev.art4j.rollout.constrain.TokenVocabulary;
+import dev.art4j.rollout.constrain.UnsupportedSchemaException;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -75,7 +78,9 @@ public final class ChatCompletions {
    *
    * @param params sampling; the end-of-turn id is added to its stop ids
    * @throws IllegalArgumentException for a conversation that cannot be answered (empty, ends
-   *     with an assistant message and nothing after, a forced function not among the tools)
+   *     with an assistant message and nothing after, a forced function not among the tools, a
+   *     forced tool whose parameters schema is outside the subset constrained decoding enforces:
+   *     an {@link UnsupportedSchemaException} naming {@code tools[i].function.parameters...})
    * @throws InterruptedException if interrupted while sampling
    */
   public List<Choice> complete(List<Message> messages, List<ToolSpec> tools, SamplingParams params, ToolChoice toolChoice, int n)
@@ -114,7 +119,11 @@ public final class ChatCompletions {
     if (!stops.contains(format.endOfTurnId())) {
       stops.add(format.endOfTurnId());
     }
-    SamplingParams sampling = params.toBuilder().stopTokenIds(stops).build();
+    SamplingParams.Builder sb = params.toBuilder().stopTokenIds(stops);
+    if (prefix != null) {
+      sb.constraint(forcedCall(shown, toolChoice.function()));
+    }
+    SamplingParams sampling = sb.build();
 
     Transcript base = open(messages, shown);
     if (prefix != null) {
@@ -133,6 +142,36 @@ public final class ChatCompletions {
       futures.add(listeners == null ? source.submit(prompt, p) : source.submit(prompt, p, listeners.apply(i)));
     }
     return new Pending(base, branches, futures, params.stopStrings(), prompt.length);
+  }
+
+  /**
+   * What a forced call may be after its prefilled prefix: for a named tool its arguments and the
+   * closing text; otherwise, for each tool, the rest of its name, its arguments, the closing text.
+   *
+   * @throws IllegalArgumentException naming {@code tools[i].function.parameters.<path>} for a
+   *     schema outside the subset {@link JsonConstraint} enforces
+   */
+  private JsonConstraint forcedCall(List<ToolSpec> tools, String function) {
+    ToolCallParser parser = format.parser();
+    String open = parser.forcedCallPrefix(function);
+    List<JsonConstraint.Framed> alternatives = new ArrayList<>();
+    for (int i = 0; i < tools.size(); i++) {
+      ToolSpec t = tools.get(i);
+      if (function != null && !t.name().equals(function)) {
+        continue;
+      }
+      try {
+        JsonConstraint.check(t.parameters());
+      } catch (UnsupportedSchemaException e) {
+        throw e.under("tools[" + i + "].function.parameters");
+      }
+      String full = parser.forcedCallPrefix(t.name());
+      if (!full.startsWith(open)) {
+        throw new IllegalStateException("the parser's forced prefix for '" + t.name() + "' does not extend its prefix for any tool");
+      }
+      alternatives.add(new JsonConstraint.Framed(full.substring(open.length()), t.parameters(), parser.forcedCallSuffix()));
+    }
+    return JsonConstraint.oneOf(TokenVocabulary.of(format.tokenizer()), alternatives);
   }
 
   /** Replies being sampled; see {@link #start}. */
@@ -175,7 +214,8 @@ public final class ChatCompletions {
           Transcript t = branches.get(i);
           String idPrefix = "call_" + Long.toHexString(System.nanoTime() & 0xffffffffL) + "_" + i + "_";
           ParsedReply reply = t.addReply(c, idPrefix, stopStrings);
-          String finish = reply.hasToolCalls() ? "tool_calls" : c.finishReason() == FinishReason.LENGTH ? "length" : "stop";
+          // cut by the token limit: "length" even inside a call (its arguments are unfinished), as vLLM
+          String finish = c.finishReason() == FinishReason.LENGTH ? "length" : reply.hasToolCalls() ? "tool_calls" : "stop";
           out.add(new Choice(reply.toMessage(), reply, finish, c, t.toTrajectory()));
         }
       } catch (InterruptedException | RuntimeException e) {
