@@ -133,6 +133,12 @@ class ChatCompletionsTest {
     assertEquals("add", cs.get(0).message().toolCalls().get(0).name());
     assertEquals("multiply", cs.get(1).message().toolCalls().get(0).name());
     assertTrue(tokenizer.decode(source.prompts.get(0)).endsWith("<|im_start|>assistant\n<tool_call>\n{\"name\": \""));
+    // the rest of the call is constrained: a tool's name, its arguments, the closing text
+    dev.art4j.rollout.constrain.JsonConstraint forced = (dev.art4j.rollout.constrain.JsonConstraint) source.params.get(0).constraint();
+    assertTrue(forced.accepts("add\", \"arguments\": {\"a\": 1, \"b\": 1}}\n</tool_call>"));
+    assertTrue(forced.accepts("explode\", \"arguments\": {}}\n</tool_call>"));
+    assertTrue(!forced.accepts("add\", \"arguments\": {\"a\": 1}}\n</tool_call>"), "b is required");
+    assertTrue(!forced.acceptsPrefix("divide"), "not a tool");
     assertEquals(2, chat.trajectories().size(), "each choice is its own conversation");
     assertEquals(List.of(Role.USER, Role.ASSISTANT), cs.get(1).trajectory().messages().stream().map(Message::role).toList());
     assertThrows(IllegalArgumentException.class,
