@@ -171,7 +171,12 @@ public final class ChatCompletions {
       }
       alternatives.add(new JsonConstraint.Framed(full.substring(open.length()), t.parameters(), parser.forcedCallSuffix()));
     }
-    return JsonConstraint.oneOf(TokenVocabulary.of(format.tokenizer()), alternatives);
+    try {
+      return JsonConstraint.oneOf(TokenVocabulary.of(format.tokenizer()), alternatives);
+    } catch (UnsupportedOperationException e) {
+      throw new IllegalArgumentException("tool_choice '" + (function == null ? "required" : function) + "' needs constrained "
+          + "decoding, which this tokenizer does not allow: " + e.getMessage(), e);
+    }
   }
 
   /** Replies being sampled; see {@link #start}. */

@@ -2,8 +2,11 @@ package dev.art4j.rollout.constrain;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.art4j.rollout.completion.TokenConstraint;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Constrained decoding of JSON: every completion sampled under this constraint is JSON text
@@ -24,16 +27,55 @@ import java.util.Objects;
  * escapes; whitespace as {@link JsonMachine} bounds it.
  *
  * <p>A step's mask costs one walk of the vocabulary's trie ({@link TokenVocabulary}) pruned by
- * the automaton; see {@code ConstraintBench} for its cost on a 151k-token vocabulary.
+ * the automaton, the first time a state is met; the mask is then kept (per constraint, at most
+ * 256 states) for the next time, e.g. every further token inside the same string. See
+ * {@code ConstraintBench} for the cost on a 151k-token vocabulary.
  */
 public final class JsonConstraint implements TokenConstraint {
 
+  /** Masks kept per state: a reply comes back to the same state often (inside each string, after each comma). */
+  private static final int MAX_CACHED_MASKS = 256;
+
   private final TokenVocabulary vocabulary;
   private final JsonMachine.Stack[] start;
+  /** The allowed ids (a bitset over the vocabulary) of states met before; states are values, compared deeply. */
+  private final Map<List<JsonMachine.Stack>, long[]> masks = new ConcurrentHashMap<>();
 
   private JsonConstraint(TokenVocabulary vocabulary, JsonMachine.Stack[] start) {
     this.vocabulary = Objects.requireNonNull(vocabulary, "vocabulary");
     this.start = start;
+  }
+
+  /** Sets the ids {@code states} allow in {@code allowed}: from the cache, else by a walk of the trie. */
+  private void allow(JsonMachine.Stack[] states, boolean[] allowed) {
+    List<JsonMachine.Stack> key = Arrays.asList(states);
+    long[] bits = masks.get(key);
+    if (bits == null) {
+      boolean[] all = new boolean[vocabulary.size()];
+      vocabulary.allow(states, all);
+      bits = new long[(all.length + 63) / 64];
+      for (int i = 0; i < all.length; i++) {
+        if (all[i]) {
+          bits[i >>> 6] |= 1L << i;
+        }
+      }
+      if (masks.size() >= MAX_CACHED_MASKS) {
+        masks.clear(); // rare: a reply that keeps meeting new states; start over rather than track recency
+      }
+      masks.put(key, bits);
+    }
+    int limit = Math.min(allowed.length, vocabulary.size());
+    for (int w = 0; w < bits.length; w++) {
+      long word = bits[w];
+      while (word != 0) {
+        int id = (w << 6) + Long.numberOfTrailingZeros(word);
+        if (id >= limit) {
+          break;
+        }
+        allowed[id] = true;
+        word &= word - 1;
+      }
+    }
   }
 
   /** Any one JSON object ({@code response_format: {"type": "json_object"}}). */
@@ -100,7 +142,7 @@ public final class JsonConstraint implements TokenConstraint {
 
   @Override
   public TokenConstraint.Matcher start() {
-    return new Matcher(vocabulary, start);
+    return new Matcher(this, start);
   }
 
   /** Whether {@code text} is a whole answer under this constraint (tests, checks). */
@@ -124,11 +166,11 @@ public final class JsonConstraint implements TokenConstraint {
     return states;
   }
 
-  private record Matcher(TokenVocabulary vocabulary, JsonMachine.Stack[] states) implements TokenConstraint.Matcher {
+  private record Matcher(JsonConstraint constraint, JsonMachine.Stack[] states) implements TokenConstraint.Matcher {
 
     @Override
     public void allow(boolean[] allowed) {
-      vocabulary.allow(states, allowed);
+      constraint.allow(states, allowed);
     }
 
     @Override
@@ -138,12 +180,12 @@ public final class JsonConstraint implements TokenConstraint {
 
     @Override
     public TokenConstraint.Matcher advance(int id) {
-      byte[] b = vocabulary.bytes(id);
+      byte[] b = constraint.vocabulary.bytes(id);
       if (b == null || b.length == 0) {
         return null;
       }
       JsonMachine.Stack[] next = feed(states, b);
-      return next == null ? null : new Matcher(vocabulary, next);
+      return next == null ? null : new Matcher(constraint, next);
     }
   }
 }

@@ -91,18 +91,22 @@ final class JsonMachine {
     return s;
   }
 
+  /** Per-thread scratch for {@link #step(Stack[], int)}: emptied before each use, copied out after. */
+  private static final ThreadLocal<ArrayList<Stack>> SCRATCH = ThreadLocal.withInitial(() -> new ArrayList<>(8));
+
   /** The states after byte {@code b} (0..255), or null if every configuration rejects it. */
   static Stack[] step(Stack[] states, int b) {
-    if (states.length == 1) {
-      List<Stack> out = new ArrayList<>(2);
-      step(states[0], b, out);
-      return out.isEmpty() ? null : out.toArray(new Stack[0]);
-    }
-    List<Stack> out = new ArrayList<>(states.length);
+    ArrayList<Stack> out = SCRATCH.get();
+    out.clear();
     for (Stack s : states) {
       step(s, b, out);
     }
-    return out.isEmpty() ? null : out.toArray(new Stack[0]);
+    if (out.isEmpty()) {
+      return null;
+    }
+    Stack[] next = out.size() == 1 ? new Stack[] {out.get(0)} : out.toArray(new Stack[0]);
+    out.clear();
+    return next;
   }
 
   /** Whether some configuration is a whole document. */
@@ -275,13 +279,17 @@ final class JsonMachine {
     if (b < 0x20 || x.length >= sc.maxLength) {
       return;
     }
+    int length = x.length + 1;
+    if (sc.maxLength == Integer.MAX_VALUE && length > sc.minLength) {
+      length = sc.minLength; // past minLength an unbounded string's count no longer matters: equal states stay equal
+    }
     if (b == '\\') {
-      out.add(new Stack(new Str(sc, x.length + 1, 1, 0), below));
+      out.add(new Stack(new Str(sc, length, 1, 0), below));
       return;
     }
     int utf8 = utf8Next(0, b);
     if (utf8 >= 0) {
-      out.add(new Stack(new Str(sc, x.length + 1, 0, utf8), below));
+      out.add(new Stack(new Str(sc, length, 0, utf8), below));
     }
   }
 
@@ -346,14 +354,14 @@ final class JsonMachine {
         if (b == '}' && (o.seen & sc.required) == sc.required) {
           out.add(below);
         } else if (o.phase == OPEN && b == '"' && canAddKey(sc, o.seen)) {
-          out.add(new Stack(new Obj(sc, o.seen, KEY, 0, new byte[0], 0, false, null), below));
+          out.add(new Stack(new Obj(sc, o.seen, KEY, 0, sc.names.length == 0 ? FREE : new byte[0], 0, false, null), below));
         } else if (o.phase == AFTER_VALUE && b == ',' && canAddKey(sc, o.seen)) {
           out.add(new Stack(new Obj(sc, o.seen, BEFORE_KEY, 0, null, 0, false, null), below));
         }
       }
       case BEFORE_KEY -> {
         if (b == '"') {
-          out.add(new Stack(new Obj(sc, o.seen, KEY, 0, new byte[0], 0, false, null), below));
+          out.add(new Stack(new Obj(sc, o.seen, KEY, 0, sc.names.length == 0 ? FREE : new byte[0], 0, false, null), below));
         }
       }
       case COLON -> {
@@ -365,12 +373,51 @@ final class JsonMachine {
     }
   }
 
+  /**
+   * The key of an object that can no longer be a listed property (no listed name starts with it):
+   * its bytes no longer matter, and sharing one marker keeps equal states equal.
+   */
+  private static final byte[] FREE = new byte[0];
+
+  /**
+   * Whether the next bytes of {@code s} are free text: inside a string with no length bound and
+   * not mid-escape or mid-character, or inside an unlisted key. Any run of bytes that are not
+   * {@code "}, {@code \} or control characters, in well-formed UTF-8, is then accepted, whatever
+   * the frames below ({@link TokenVocabulary} uses it to skip most of the vocabulary's walk).
+   */
+  static boolean inFreeText(Stack[] states) {
+    if (states.length != 1) {
+      return false;
+    }
+    return switch (states[0].top) {
+      case Str x -> x.escape == 0 && x.utf8 == 0 && x.schema.maxLength == Integer.MAX_VALUE;
+      case Obj o -> o.phase == KEY && o.key == FREE && !o.escaped && o.utf8 == 0 && o.schema.additional != null;
+      default -> false;
+    };
+  }
+
+  /** Whether {@code bytes} are free text from the start of a character (see {@link #inFreeText}). */
+  static boolean isFreeText(byte[] bytes) {
+    int utf8 = 0;
+    for (byte x : bytes) {
+      int b = x & 0xff;
+      if (utf8 == 0 && (b == '"' || b == '\\' || b < 0x20)) {
+        return false;
+      }
+      utf8 = utf8Next(utf8, b);
+      if (utf8 < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static void key(Obj o, int b, Stack below, List<Stack> out) {
     Schema sc = o.schema;
     byte[] key = o.key;
     if (b == '"' && o.utf8 == 0 && !o.escaped) {
       boolean listed = false;
-      for (int i = 0; i < sc.names.length; i++) {
+      for (int i = 0; i < sc.names.length && key != FREE; i++) {
         if (java.util.Arrays.equals(sc.names[i], key)) {
           listed = true;
           if ((o.seen & (1L << i)) == 0) {
@@ -383,17 +430,23 @@ final class JsonMachine {
       }
       return;
     }
-    boolean known = false;
-    for (int i = 0; i < sc.names.length && !known; i++) {
+    boolean known = false; // the key may still become an unseen listed name
+    boolean listed = false; // ... or any listed name (to refuse a second one at the closing quote)
+    for (int i = 0; i < sc.names.length && !known && key != FREE; i++) {
       byte[] name = sc.names[i];
-      known = (o.seen & (1L << i)) == 0 && name.length > key.length && (name[key.length] & 0xff) == b
+      boolean prefix = name.length > key.length && (name[key.length] & 0xff) == b
           && java.util.Arrays.equals(name, 0, key.length, key, 0, key.length);
+      listed |= prefix;
+      known = prefix && (o.seen & (1L << i)) == 0;
     }
     int utf8 = utf8Next(o.utf8, b);
     boolean free = sc.additional != null && b != '\\' && b != '"' && b >= 0x20 && utf8 >= 0;
     if (known || free) {
-      byte[] next = java.util.Arrays.copyOf(key, key.length + 1);
-      next[key.length] = (byte) b;
+      byte[] next = FREE;
+      if (listed) {
+        next = java.util.Arrays.copyOf(key, key.length + 1);
+        next[key.length] = (byte) b;
+      }
       out.add(new Stack(new Obj(sc, o.seen, KEY, 0, next, Math.max(utf8, 0), b == '\\' && !o.escaped, null), below));
     }
   }

@@ -40,9 +40,17 @@ final class ChatEndpoint {
     ChatCompletions.Pending pending;
     try {
       SamplingParams sampling = req.sampling();
-      if (req.responseSchema() != null && !req.forcesCall()) {
-        sampling = sampling.toBuilder().constraint(JsonConstraint.schema(TokenVocabulary.of(server.format.tokenizer()),
-            req.responseSchema())).build();
+      if (req.responseSchema() != null || req.forcesCall()) {
+        TokenVocabulary vocabulary;
+        try {
+          vocabulary = TokenVocabulary.of(server.format.tokenizer());
+        } catch (UnsupportedOperationException e) {
+          throw new BadRequestException("constrained decoding is not available with this model's tokenizer: " + e.getMessage(),
+              req.forcesCall() ? "tool_choice" : "response_format");
+        }
+        if (!req.forcesCall()) {
+          sampling = sampling.toBuilder().constraint(JsonConstraint.schema(vocabulary, req.responseSchema())).build();
+        }
       }
       pending = target.chats().start(req.messages(), req.tools(), sampling, req.toolChoice(), req.n(),
           listen ? i -> (index, token, lp, ids, lps) -> heard.add(new Heard(i, token, lp, ids, lps)) : null);

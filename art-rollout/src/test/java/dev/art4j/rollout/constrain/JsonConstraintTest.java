@@ -171,8 +171,20 @@ class JsonConstraintTest {
           {"type": "object", "properties": {"name": {"type": "string"}, "n": {"type": "number"},
            "kind": {"enum": ["alpha", "beta"]}}, "required": ["name"], "additionalProperties": false}"""));
       String[] prefixes = {"", "{", "{\"", "{\"na", "{\"name\": \"Zür", "{\"name\": \"x\", \"n\": 12", "{\"kind\": \"al",
-          "{\"name\": \"x\"}"};
+          "{\"name\": \"x\"}", "{\"free key", "{\"a\": \"x\\u00", "{\"a\": [\"中", "{\"a\": {\"b\": \"\\"};
+      JsonConstraint any = JsonConstraint.anyObject(v);
       for (String prefix : prefixes) {
+        if (c.acceptsPrefix(prefix)) {
+          checkMask(qwen, v, c, prefix);
+        }
+        checkMask(qwen, v, any, prefix);
+      }
+      assertNull(c.start().advance(151645), "a special token is never JSON text");
+    }
+  }
+
+  static void checkMask(Tokenizer qwen, TokenVocabulary v, JsonConstraint c, String prefix) {
+    for (int round = 0; round < 2; round++) { // the second time from the constraint's cache
         TokenConstraint.Matcher m = c.start();
         for (int id : qwen.encode(prefix)) {
           m = m.advance(id);
@@ -187,8 +199,6 @@ class JsonConstraintTest {
         }
         assertEquals(prefix.endsWith("}"), m.complete(), prefix);
         assertEquals(prefix.endsWith("}"), count == 0, prefix + ": " + count + " ids allowed");
-      }
-      assertNull(c.start().advance(151645), "a special token is never JSON text");
     }
   }
 }
