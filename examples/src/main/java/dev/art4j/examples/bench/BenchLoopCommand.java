@@ -20,11 +20,13 @@ import dev.art4j.rollout.agent.AgentLoop;
 import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.completion.SamplingParams;
 import dev.art4j.rollout.engine.InferenceDtype;
-import dev.art4j.rollout.engine.InferenceEngine;
 import dev.art4j.rollout.gather.Gather;
 import dev.art4j.train.GrpoTrainer;
 import dev.art4j.train.TrainConfig;
 import dev.art4j.train.TrainResult;
+import dev.art4j.examples.rl.RemoteRollouts;
+import dev.art4j.examples.rl.Rollouts;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,6 +51,8 @@ import picocli.CommandLine;
 @Command(name = "loop", mixinStandardHelpOptions = true,
     description = "Time split of the math example's RL loop (rollout / reward / training / checkpointing), as JSON.")
 public final class BenchLoopCommand implements Callable<Integer> {
+
+  static final ObjectMapper JSON = new ObjectMapper();
 
   @Spec CommandSpec spec;
   @Mixin JsonOutput output = new JsonOutput();
@@ -76,6 +80,11 @@ public final class BenchLoopCommand implements Callable<Integer> {
       description = "Sampling temperature (default ${DEFAULT-VALUE}, as train math).")
   double temperature;
 
+  @Option(names = "--rollout-servers", split = ",", paramLabel = "URL",
+      description = "Run the loop a second time with its rollouts on these servers (art4j serve or vLLM serving the "
+          + "math starter, each step's adapter hot-loaded), and report rollout tokens/s through HTTP against in-process.")
+  List<URI> rolloutServers;
+
   @Override
   public Integer call() throws Exception {
     CommandLine cmd = spec.commandLine();
@@ -90,10 +99,63 @@ public final class BenchLoopCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     Path modelDir = Starter.ensure(MathStarter.spec(0));
     double setup = secondsSince(t0);
-    Path runDir = Files.createTempDirectory("art4j-bench-loop");
     MathProblems.Split split = MathProblems.split(seed, 2000, 1);
     List<MathProblem> order = MathRl.balancedOrder(split.train(), seed); // as train math: operation-balanced steps
 
+    ObjectNode out = JSON.createObjectNode();
+    out.put("model", "math starter " + modelDir.getFileName());
+    out.put("steps", steps);
+    out.put("rollouts_per_step", groups * groupSize);
+    out.put("learning_rate", learningRate);
+    out.put("temperature", temperature);
+    out.put("setup_s", round(setup));
+    Phases local = loop(cmd, modelDir, order, null);
+    local.putInto(out);
+    if (rolloutServers != null && !rolloutServers.isEmpty()) {
+      // same seeds, steps and concurrency; only where the tokens are sampled differs
+      Phases remote = loop(cmd, modelDir, order, new RemoteRollouts(rolloutServers, null, 0, false));
+      ObjectNode r = out.putObject("remote");
+      r.put("servers", rolloutServers.size());
+      remote.putInto(r);
+      out.put("remote_rollout_tok_s_ratio", round(remote.rolloutTokS() / local.rolloutTokS()));
+      out.put("remote_overhead", round(1 - remote.rolloutTokS() / local.rolloutTokS()));
+    }
+    out.put("peak_rss_mb", round(Rss.peakMb()));
+    output.print(cmd, out);
+    cmd.getOut().flush();
+    return 0;
+  }
+
+  /** Wall time of each phase of one run of the loop, in seconds. */
+  record Phases(int steps, double wall, double rollout, double reward, double training, double checkpoint, double refresh,
+      double sampledTokens, double firstReward, double lastReward) {
+
+    double rolloutTokS() {
+      return sampledTokens / rollout;
+    }
+
+    void putInto(ObjectNode o) {
+      o.put("wall_s", round(wall));
+      o.put("rollout_s", round(rollout));
+      o.put("reward_s", round(reward));
+      o.put("training_s", round(training));
+      o.put("checkpoint_s", round(checkpoint));
+      o.put("refresh_s", round(refresh));
+      o.put("other_s", round(wall - rollout - reward - training - checkpoint - refresh));
+      o.put("rollout_share", round(rollout / wall));
+      o.put("step_s", round(wall / steps));
+      o.put("sampled_tokens", sampledTokens);
+      o.put("rollout_tok_s", round(rolloutTokS()));
+      o.put("reward_mean_first_step", round(firstReward));
+      o.put("reward_mean_last_step", round(lastReward));
+    }
+  }
+
+  /**
+   * The loop on a fresh adapter (same seed every time): rollouts in-process when {@code remote}
+   * is null, else on the servers, which load each step's checkpoint ({@code refresh_s}).
+   */
+  Phases loop(CommandLine cmd, Path modelDir, List<MathProblem> order, RemoteRollouts remote) throws Exception {
     double rollout = 0;
     double reward = 0;
     double training = 0;
@@ -102,20 +164,23 @@ public final class BenchLoopCommand implements Callable<Integer> {
     double sampledTokens = 0;
     double firstReward = Double.NaN;
     double lastReward = Double.NaN;
-    long wallStart;
+    double wall;
+    String label = remote == null ? "in-process" : "servers";
+    Path runDir = Files.createTempDirectory("art4j-bench-loop");
+    RunStore store = RunStore.open(runDir);
     try (McpToolset tools = McpToolset.builder().stdio("math", MathRl.bundledMathServer()).allow(MathStarter.TOOLS).build();
          Policy policy = Policy.load(modelDir);
          GrpoTrainer trainer = GrpoTrainer.builder(policy)
              .config(TrainConfig.builder().learningRate(learningRate).maxGradNorm(1.0).seed(seed).build())
-             .runStore(RunStore.open(runDir)).checkpointEvery(0)
+             .runStore(store).checkpointEvery(0)
              .lora(new LoraConfig(8, 16, 0.0), seed).build();
-         InferenceEngine engine = InferenceEngine.builder().policy(policy).seed(seed).inferenceDtype(inferenceDtype).build()) {
-      engine.refreshAdapter();
+         Rollouts rollouts = remote == null ? Rollouts.local(policy, null, inferenceDtype, seed)
+             : Rollouts.remote(remote, store, runDir.getFileName().toString(), 0)) {
       ChatFormat format = ChatFormat.load(modelDir);
-      AgentLoop agent = AgentLoop.builder(engine, format).maxTurns(3).maxTokens(1024)
-          .sampling(SamplingParams.builder().temperature(temperature).maxNewTokens(48).build()).build();
-      wallStart = System.nanoTime();
+      long wallStart = System.nanoTime();
       for (int step = 1; step <= steps; step++) {
+        AgentLoop agent = AgentLoop.builder(rollouts.source(), format).maxTurns(3).maxTokens(1024)
+            .sampling(SamplingParams.builder().temperature(temperature).maxNewTokens(48).build()).build();
         List<MathProblem> batch = new ArrayList<>();
         for (int i = 0; i < groups; i++) {
           batch.add(order.get(((step - 1) * groups + i) % order.size()));
@@ -148,38 +213,16 @@ public final class BenchLoopCommand implements Callable<Integer> {
         trainer.checkpoint();
         checkpoint += secondsSince(c0);
         long f0 = System.nanoTime();
-        engine.refreshAdapter();
+        rollouts.trained(trainer.step());
         refresh += secondsSince(f0);
-        cmd.getErr().printf("bench loop: step %d reward %.3f %s%n", step, mean, result.skipped() ? result.note() : "");
+        cmd.getErr().printf("bench loop (%s): step %d reward %.3f %s%n", label, step, mean, result.skipped() ? result.note() : "");
       }
+      wall = secondsSince(wallStart);
     } finally {
       deleteTree(runDir);
     }
-    double wall = secondsSince(wallStart);
-    ObjectMapper json = new ObjectMapper();
-    ObjectNode out = json.createObjectNode();
-    out.put("model", "math starter " + modelDir.getFileName());
-    out.put("steps", steps);
-    out.put("rollouts_per_step", groups * groupSize);
-    out.put("learning_rate", learningRate);
-    out.put("temperature", temperature);
-    out.put("setup_s", round(setup));
-    out.put("wall_s", round(wall));
-    out.put("rollout_s", round(rollout));
-    out.put("reward_s", round(reward));
-    out.put("training_s", round(training));
-    out.put("checkpoint_s", round(checkpoint));
-    out.put("refresh_s", round(refresh));
-    out.put("other_s", round(wall - rollout - reward - training - checkpoint - refresh));
-    out.put("rollout_share", round(rollout / wall));
-    out.put("step_s", round(wall / steps));
-    out.put("rollout_tok_s", round(sampledTokens / rollout));
-    out.put("reward_mean_first_step", round(firstReward));
-    out.put("reward_mean_last_step", round(lastReward));
-    out.put("peak_rss_mb", round(Rss.peakMb()));
-    output.print(cmd, out);
-    cmd.getOut().flush();
-    return 0;
+    return new Phases(steps, wall, rollout, reward, training, checkpoint, refresh, sampledTokens,
+        firstReward, lastReward);
   }
 
   static double secondsSince(long t0) {

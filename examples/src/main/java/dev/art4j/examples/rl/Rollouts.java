@@ -12,19 +12,20 @@ import dev.art4j.rollout.remote.ServerStatus;
 import java.util.Map;
 
 /**
- * What samples {@link RlLoop}'s rollouts and how it learns of a new adapter: the in-process engine
- * over the trained policy, or a fleet of servers that load each step's checkpoint.
+ * What samples {@link RlLoop}'s rollouts (and {@code bench loop}'s) and how it learns of a new
+ * adapter: the in-process engine over the trained policy, or a fleet of servers that load each
+ * step's checkpoint.
  */
-abstract class Rollouts implements AutoCloseable {
+public abstract class Rollouts implements AutoCloseable {
 
   /** The adapter step that {@link #source()} samples from now (0 = the initial adapter). */
   int step;
 
   /** A source pinned to the current adapter: what a gather launched now samples with. */
-  abstract CompletionSource source();
+  public abstract CompletionSource source();
 
   /** Step {@code step} has been trained (its checkpoint written): later rollouts use it. */
-  abstract void trained(int step);
+  public abstract void trained(int step);
 
   @Override
   public abstract void close();
@@ -34,12 +35,12 @@ abstract class Rollouts implements AutoCloseable {
     return Map.of();
   }
 
-  static Rollouts local(Policy policy, Backend backend, InferenceDtype inferenceDtype, long seed) {
+  public static Rollouts local(Policy policy, Backend backend, InferenceDtype inferenceDtype, long seed) {
     return new Local(InferenceEngine.builder().policy(policy).backend(backend).inferenceDtype(inferenceDtype).seed(seed).build());
   }
 
   /** Connects to the fleet and puts the run's adapter at {@code resumedStep} on it (0: the base model). */
-  static Rollouts remote(RemoteRollouts r, RunStore store, String run, int resumedStep) {
+  public static Rollouts remote(RemoteRollouts r, RunStore store, String run, int resumedStep) {
     RemoteEngine fleet = RemoteEngine.builder(r.servers()).rawLogprobs(r.rawLogprobs()).build();
     try {
       AdapterSync sync = new AdapterSync(fleet, run, store.dir(), r.serverCheckpointRoot(), r.maxStepsOffPolicy() + 1);
@@ -66,12 +67,12 @@ abstract class Rollouts implements AutoCloseable {
     }
 
     @Override
-    CompletionSource source() {
+    public CompletionSource source() {
       return engine;
     }
 
     @Override
-    void trained(int s) {
+    public void trained(int s) {
       engine.refreshAdapter();
       step = s;
     }
@@ -94,12 +95,12 @@ abstract class Rollouts implements AutoCloseable {
     }
 
     @Override
-    CompletionSource source() {
+    public CompletionSource source() {
       return fleet.pinned(fleet.model());
     }
 
     @Override
-    void trained(int s) {
+    public void trained(int s) {
       sync.publish(s, store.checkpointDir(s));
       step = s;
     }
