@@ -164,10 +164,7 @@ class ConstrainedDecodingTest {
   /** log-softmax of the next-token logits after {@code context}, by a forward pass of the core model. */
   static float[] fullLogprobs(int[] context) {
     int vocab = policy.config().vocabSize();
-    int[] prompt = Arrays.copyOf(context, context.length - 1);
     float[] out = new float[vocab];
-    int[] one = new int[1];
-    // one forward per candidate would be slow: read the whole row from TestKit's reference instead
     try (ai.djl.ndarray.NDManager nd = policy.model().manager().newSubManager()) {
       long[] all = Arrays.stream(context).asLongStream().toArray();
       ai.djl.ndarray.NDArray logits = policy.model().forward(nd.create(all).reshape(1, all.length), null);

@@ -106,4 +106,30 @@ class LocalChatModelTest {
     assertEquals("\n<|im_start|>tool\n5.0<|im_end|>\n<|im_start|>assistant\n", between);
     assertTrue(model.trajectories().isEmpty(), "drained");
   }
+
+  /** A JSON response format (with a schema) constrains the reply: it parses and validates, the random weights notwithstanding. */
+  @Test
+  void aJsonSchemaResponseFormatConstrainsTheReply() throws Exception {
+    LocalChatModel model = LocalChatModel.builder(engine, format).build();
+    dev.langchain4j.model.chat.request.json.JsonObjectSchema person = dev.langchain4j.model.chat.request.json.JsonObjectSchema.builder()
+        .addProperty("name", dev.langchain4j.model.chat.request.json.JsonStringSchema.builder().build())
+        .addIntegerProperty("age").addEnumProperty("role", List.of("admin", "user"))
+        .required("name", "age", "role").additionalProperties(false).build();
+    dev.langchain4j.model.chat.request.ResponseFormat json = dev.langchain4j.model.chat.request.ResponseFormat.builder()
+        .type(dev.langchain4j.model.chat.request.ResponseFormatType.JSON)
+        .jsonSchema(dev.langchain4j.model.chat.request.json.JsonSchema.builder().name("person").rootElement(person).build()).build();
+    com.fasterxml.jackson.databind.ObjectMapper strict = new com.fasterxml.jackson.databind.ObjectMapper()
+        .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    for (int i = 0; i < 4; i++) {
+      dev.langchain4j.model.chat.response.ChatResponse r = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+          .messages(dev.langchain4j.data.message.UserMessage.from("a person " + i))
+          .parameters(dev.langchain4j.model.chat.request.ChatRequestParameters.builder().responseFormat(json).temperature(1.0)
+              .maxOutputTokens(2000).build()).build());
+      String text = r.aiMessage().text();
+      assertEquals(dev.langchain4j.model.output.FinishReason.STOP, r.finishReason(), text);
+      com.fasterxml.jackson.databind.JsonNode v = strict.readTree(text);
+      assertTrue(v.size() == 3 && v.get("name").isTextual() && v.get("age").isIntegralNumber()
+          && List.of("admin", "user").contains(v.get("role").asText()), text);
+    }
+  }
 }
