@@ -76,7 +76,9 @@ public final class ChatCompletions {
   /**
    * Samples {@code n} replies to a conversation.
    *
-   * @param params sampling; the end-of-turn id is added to its stop ids
+   * @param params sampling; the end-of-turn id is added to its stop ids. With a constraint (JSON
+   *     content, OpenAI's {@code response_format}) and no forced call, the reply is content only,
+   *     never read for tool calls
    * @throws IllegalArgumentException for a conversation that cannot be answered (empty, ends
    *     with an assistant message and nothing after, a forced function not among the tools, a
    *     forced tool whose parameters schema is outside the subset constrained decoding enforces:
@@ -141,7 +143,8 @@ public final class ChatCompletions {
       }
       futures.add(listeners == null ? source.submit(prompt, p) : source.submit(prompt, p, listeners.apply(i)));
     }
-    return new Pending(base, branches, futures, params.stopStrings(), prompt.length);
+    // a reply constrained to JSON content (response_format) is never read for tool calls
+    return new Pending(base, branches, futures, params.stopStrings(), prompt.length, prefix == null && params.constraint() != null);
   }
 
   /**
@@ -186,9 +189,11 @@ public final class ChatCompletions {
     private final List<CompletableFuture<Completion>> futures;
     private final List<String> stopStrings;
     private final int promptTokens;
+    private final boolean plainText;
 
     private Pending(Transcript base, List<Transcript> branches, List<CompletableFuture<Completion>> futures,
-        List<String> stopStrings, int promptTokens) {
+        List<String> stopStrings, int promptTokens, boolean plainText) {
+      this.plainText = plainText;
       this.base = base;
       this.branches = branches;
       this.futures = futures;
@@ -218,7 +223,7 @@ public final class ChatCompletions {
           Completion c = AgentLoop.await(futures.get(i));
           Transcript t = branches.get(i);
           String idPrefix = "call_" + Long.toHexString(System.nanoTime() & 0xffffffffL) + "_" + i + "_";
-          ParsedReply reply = t.addReply(c, idPrefix, stopStrings);
+          ParsedReply reply = t.addReply(c, idPrefix, stopStrings, plainText);
           // cut by the token limit: "length" even inside a call (its arguments are unfinished), as vLLM
           String finish = c.finishReason() == FinishReason.LENGTH ? "length" : reply.hasToolCalls() ? "tool_calls" : "stop";
           out.add(new Choice(reply.toMessage(), reply, finish, c, t.toTrajectory()));

@@ -144,4 +144,22 @@ class ChatCompletionsTest {
     assertThrows(IllegalArgumentException.class,
         () -> chat.complete(List.of(Message.user("go")), TOOLS, P, ToolChoice.function("divide"), 1));
   }
+
+  /** A reply constrained to JSON content is content: a string in it that looks like a call stays text. */
+  @Test
+  void aJsonConstrainedReplyIsNeverReadForToolCalls() throws Exception {
+    String json = "{\"note\": \"<tool_call>{\\\"name\\\": \\\"add\\\"}</tool_call>\"}";
+    Texts source = new Texts(json, json);
+    ChatCompletions chat = new ChatCompletions(source, format, 10);
+    dev.art4j.rollout.constrain.JsonConstraint object = dev.art4j.rollout.constrain.JsonConstraint.anyObject(
+        dev.art4j.rollout.constrain.TokenVocabulary.of(tokenizer));
+    assertTrue(object.accepts(json), json);
+    SamplingParams constrained = P.toBuilder().constraint(object).build();
+    ChatCompletions.Choice plain = chat.complete(List.of(Message.user("json please")), TOOLS, constrained, ToolChoice.AUTO, 1).get(0);
+    assertEquals(json, plain.message().content(), "content only");
+    assertTrue(plain.message().toolCalls().isEmpty());
+    assertEquals("stop", plain.finishReason());
+    ChatCompletions.Choice parsed = chat.complete(List.of(Message.user("again")), TOOLS, P, ToolChoice.AUTO, 1).get(0);
+    assertEquals(1, parsed.message().toolCalls().size(), "unconstrained, the same text is read as a call");
+  }
 }
