@@ -82,7 +82,7 @@ record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice tool
    * The schema a JSON {@code response_format} asks for (json_object: any object), or null for
    * text. A schema outside the subset constrained decoding enforces is a 400 naming its field.
    */
-  private static JsonNode responseFormat(JsonNode format) {
+  static JsonNode responseFormat(JsonNode format) {
     if (!present(format)) {
       return null;
     }

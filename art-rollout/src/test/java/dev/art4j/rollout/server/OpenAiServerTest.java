@@ -150,6 +150,7 @@ class OpenAiServerTest {
               + "\"parameters\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\",\"minimum\":0}}}}}],\"tool_choice\":\"required\"}",
               "tools[0].function.parameters.properties.a.minimum: keyword 'minimum' is not supported", "tools"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tool_choice\":\"required\"}", "no 'tools' were given", "tool_choice"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"guided_json\":{\"type\":\"object\"}}", "use 'response_format'", "guided_json"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"99999\":5}}", "outside the vocabulary", "logit_bias"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000}", "maximum context length", "max_tokens"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]} trailing", "not valid JSON", null},
@@ -243,6 +244,15 @@ class OpenAiServerTest {
       chunks.forEach(c -> text.append(c.get("choices").get(0).get("delta").path("content").asText("")));
       assertValid(text.toString());
       assertEquals("stop", chunks.get(chunks.size() - 1).get("choices").get(0).get("finish_reason").asText());
+
+      // /v1/completions takes response_format too (as vLLM); with ignore_eos it needs a stop id to end
+      JsonNode completion = JSON.readTree(post(server, "/completions", "{\"prompt\":\"json:\",\"max_tokens\":300,\"seed\":2,"
+          + format + "}", null).body());
+      assertEquals("stop", completion.get("choices").get(0).get("finish_reason").asText(), completion.toString());
+      assertValid(completion.get("choices").get(0).get("text").asText());
+      HttpResponse<String> endless = post(server, "/completions", "{\"prompt\":\"json:\",\"ignore_eos\":true," + format + "}", null);
+      assertEquals(400, endless.statusCode(), endless.body());
+      assertTrue(endless.body().contains("stop_token_ids"), endless.body());
 
       String tools = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"flag\",\"parameters\":" + schema + "}},"
           + "{\"type\":\"function\",\"function\":{\"name\":\"flags\",\"parameters\":{\"type\":\"object\",\"properties\":{\"all\":"
