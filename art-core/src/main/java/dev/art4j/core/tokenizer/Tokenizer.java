@@ -231,6 +231,11 @@ public final class Tokenizer implements AutoCloseable {
     return id >= 0 && id < tokens.length ? tokens[id] : null;
   }
 
+  /** Whether {@link #tokenBytes} knows each token's bytes: a byte-level BPE tokenizer (Qwen, Llama 3, GPT-2). */
+  public boolean byteLevel() {
+    return byteLevel;
+  }
+
   /**
    * The bytes an id stands for in decoded text (UTF-8; a byte-level BPE token may hold part of a
    * character), or null for a special token or an id outside the vocabulary. Constrained decoding

@@ -23,6 +23,7 @@ import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.internal.JsonSchemaElementUtils;
+import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
@@ -35,6 +36,7 @@ import dev.langchain4j.model.output.TokenUsage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -142,6 +144,16 @@ public final class LocalChatModel implements ChatModel {
             c.completion().tokens().length))
         .finishReason(finish)
         .build();
+  }
+
+  /**
+   * JSON-schema response formats, which AiServices then uses for structured outputs (a record or
+   * POJO return type), where the tokenizer is byte-level BPE: constrained decoding needs each
+   * token's bytes.
+   */
+  @Override
+  public Set<Capability> supportedCapabilities() {
+    return completions.format().tokenizer().byteLevel() ? Set.of(Capability.RESPONSE_FORMAT_JSON_SCHEMA) : Set.of();
   }
 
   @Override

@@ -132,4 +132,34 @@ class LocalChatModelTest {
           && List.of("admin", "user").contains(v.get("role").asText()), text);
     }
   }
+
+  enum Job { ADMIN, USER }
+
+  // long, not int: the schema langchain4j sends for either is {"type": "integer"} (no bounds), and
+  // the constraint allows up to 18 digits, which a random model writes
+  record Person(String name, long age, Job job) {}
+
+  interface PersonExtractor {
+    Person extract(String text);
+  }
+
+  /**
+   * AiServices asks for a record through a JSON-schema response format because the model declares
+   * the capability; constrained decoding makes the random weights' reply parse into it every time.
+   */
+  @Test
+  void aiServicesGetsARecordBackThroughTheJsonSchemaCapability() {
+    LocalChatModel model = LocalChatModel.builder(engine, format)
+        .sampling(SamplingParams.builder().maxNewTokens(2000).temperature(1.0).build()).build();
+    assertEquals(java.util.Set.of(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA), model.supportedCapabilities());
+    PersonExtractor extractor = AiServices.create(PersonExtractor.class, model);
+    for (int i = 0; i < 3; i++) {
+      Person p = extractor.extract("Ada is " + (30 + i) + " and an admin.");
+      assertTrue(p.job() != null, String.valueOf(p)); // required, an enum: never null
+    }
+    // the reply was constrained: the last conversation's answer is exactly one JSON object
+    List<Trajectory> ts = model.trajectories();
+    String reply = ts.get(ts.size() - 1).messages().get(ts.get(ts.size() - 1).messages().size() - 1).content();
+    assertTrue(reply.startsWith("{") && reply.endsWith("}"), reply);
+  }
 }
