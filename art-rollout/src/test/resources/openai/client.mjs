@@ -109,6 +109,69 @@ out.models = (await client.models.list()).data.map((m) => m.id);
 out.retrieved = (await client.models.retrieve(model)).id;
 out.unknownModel = await errorOf(client.chat.completions.create({ model: 'gpt-unknown', messages: user('x') }));
 out.badField = await errorOf(client.chat.completions.create({ model, messages: user('x'), temperature: 7 }));
-out.jsonMode = await errorOf(client.chat.completions.create({ model, messages: user('x'), response_format: { type: 'json_object' } }));
+
+// constrained decoding: response_format and forced tool calls (the Java test validates what came back)
+const person = {
+  type: 'object', additionalProperties: false, required: ['name', 'age', 'role'],
+  properties: { name: { type: 'string', maxLength: 8 }, age: { type: 'integer' }, role: { enum: ['admin', 'user'] } },
+};
+const personFormat = { type: 'json_schema', json_schema: { name: 'person', schema: person, strict: true } };
+out.jsonSchema = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
+  const r = await client.chat.completions.create({
+    model, messages: user(`person ${i}`), max_tokens: 300, seed: i, temperature: [0, 0.7, 1, 1.5][i % 4], response_format: personFormat,
+  });
+  return { id: r.id, content: r.choices[0].message.content, finish: r.choices[0].finish_reason };
+}));
+const schemaChunks = await collect(await client.chat.completions.create({
+  model, messages: user('stream a person'), max_tokens: 300, seed: 5, stream: true, response_format: personFormat,
+}));
+out.jsonSchemaStream = {
+  id: schemaChunks[0].id,
+  pieces: schemaChunks.flatMap((c) => c.choices).filter((c) => c.delta.content).length,
+  content: schemaChunks.flatMap((c) => c.choices).map((c) => c.delta.content ?? '').join(''),
+  finish: schemaChunks.flatMap((c) => c.choices).map((c) => c.finish_reason).filter((f) => f !== null),
+};
+out.jsonObject = await Promise.all(Array.from({ length: 4 }, async (_, i) => {
+  const r = await client.chat.completions.create({
+    model, messages: user(`object ${i}`), max_tokens: 1500, seed: 100 + i, temperature: 2, top_k: 40, response_format: { type: 'json_object' },
+  });
+  return { content: r.choices[0].message.content, finish: r.choices[0].finish_reason };
+}));
+out.badSchema = await errorOf(client.chat.completions.create({
+  model, messages: user('x'), response_format: { type: 'json_schema', json_schema: { name: 'p', schema: {
+    type: 'object', properties: { age: { type: 'integer', minimum: 0 } } } } },
+}));
+const tools = [
+  { type: 'function', function: { name: 'add', parameters: { type: 'object', additionalProperties: false, required: ['a', 'b'],
+    properties: { a: { type: 'number' }, b: { type: 'number' } } } } },
+  { type: 'function', function: { name: 'echo', parameters: { type: 'object', additionalProperties: false, required: ['text'],
+    properties: { text: { type: 'string', maxLength: 5 } } } } },
+];
+const callOf = (r) => ({
+  finish: r.choices[0].finish_reason, content: r.choices[0].message.content,
+  calls: (r.choices[0].message.tool_calls ?? []).map((c) => ({ id: c.id, type: c.type, name: c.function.name, arguments: c.function.arguments })),
+});
+out.required = await Promise.all(Array.from({ length: 8 }, async (_, i) => callOf(await client.chat.completions.create({
+  model, messages: user(`call ${i}`), max_tokens: 300, seed: i, temperature: [0, 1, 1.5][i % 3], tools, tool_choice: 'required',
+}))));
+out.named = await Promise.all(Array.from({ length: 4 }, async (_, i) => callOf(await client.chat.completions.create({
+  model, messages: user(`echo ${i}`), max_tokens: 300, seed: i, tools, tool_choice: { type: 'function', function: { name: 'echo' } },
+}))));
+const callChunks = await collect(await client.chat.completions.create({
+  model, messages: user('stream a call'), max_tokens: 300, seed: 9, stream: true, tools, tool_choice: 'required',
+}));
+const assembled = {};
+for (const c of callChunks.flatMap((c) => c.choices)) {
+  for (const d of c.delta.tool_calls ?? []) {
+    const a = (assembled[d.index] ??= { name: '', arguments: '' });
+    if (d.function?.name) a.name += d.function.name;
+    if (d.function?.arguments) a.arguments += d.function.arguments;
+  }
+}
+out.requiredStream = {
+  calls: Object.values(assembled),
+  content: callChunks.flatMap((c) => c.choices).map((c) => c.delta.content ?? '').join(''),
+  finish: callChunks.flatMap((c) => c.choices).map((c) => c.finish_reason).filter((f) => f !== null),
+};
 
 process.stdout.write(JSON.stringify(out) + '\n');

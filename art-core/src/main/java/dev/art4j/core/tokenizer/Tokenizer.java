@@ -46,10 +46,16 @@ public final class Tokenizer implements AutoCloseable {
   private final List<Integer> eosTokenIds;
   private final int padTokenId;
   private final Integer bosTokenId;
+  /** Whether the decoder maps vocabulary characters to bytes as GPT-2's byte-level BPE does. */
+  private final boolean byteLevel;
+  /** Ids of added tokens (their content is literal text, not byte-level spelling). */
+  private final Set<Integer> addedIds;
 
   private Tokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> vocab, Set<Integer> specialIds,
-      List<Integer> eosTokenIds, int padTokenId, Integer bosTokenId) {
+      List<Integer> eosTokenIds, int padTokenId, Integer bosTokenId, boolean byteLevel, Set<Integer> addedIds) {
     this.tokenizer = tokenizer;
+    this.byteLevel = byteLevel;
+    this.addedIds = Set.copyOf(addedIds);
     this.vocab = vocab;
     int size = 0;
     for (int id : vocab.values()) {
@@ -85,6 +91,7 @@ public final class Tokenizer implements AutoCloseable {
       vocab.put(e.getKey(), e.getValue().asInt());
     }
     Set<Integer> special = new LinkedHashSet<>();
+    Set<Integer> added = new LinkedHashSet<>();
     int index = 0;
     for (JsonNode t : spec.path("added_tokens")) {
       if (!t.path("content").isTextual() || !t.path("id").isIntegralNumber() || t.get("id").asInt() < 0) {
@@ -93,6 +100,7 @@ public final class Tokenizer implements AutoCloseable {
       }
       index++;
       vocab.put(t.get("content").asText(), t.get("id").asInt());
+      added.add(t.get("id").asInt());
       if (t.path("special").asBoolean(false)) {
         special.add(t.get("id").asInt());
       }
@@ -135,7 +143,7 @@ public final class Tokenizer implements AutoCloseable {
       throw new IllegalArgumentException(file + ": not a tokenizer the tokenizers library can load: "
           + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
     }
-    return new Tokenizer(hf, vocab, special, new ArrayList<>(eos), pad, bos);
+    return new Tokenizer(hf, vocab, special, new ArrayList<>(eos), pad, bos, ByteLevel.isDecoder(spec.path("decoder")), added);
   }
 
   private static String abbreviate(String s) {
@@ -221,6 +229,31 @@ public final class Tokenizer implements AutoCloseable {
   /** The vocabulary entry of an id (byte-level BPE spelling, e.g. {@code Ġworld}), or null. */
   public String idToToken(int id) {
     return id >= 0 && id < tokens.length ? tokens[id] : null;
+  }
+
+  /** Whether {@link #tokenBytes} knows each token's bytes: a byte-level BPE tokenizer (Qwen, Llama 3, GPT-2). */
+  public boolean byteLevel() {
+    return byteLevel;
+  }
+
+  /**
+   * The bytes an id stands for in decoded text (UTF-8; a byte-level BPE token may hold part of a
+   * character), or null for a special token or an id outside the vocabulary. Constrained decoding
+   * reads the vocabulary so.
+   *
+   * @throws UnsupportedOperationException if the tokenizer's decoder is not byte-level BPE
+   *     (GPT-2, Qwen, Llama 3 style), whose vocabulary spells bytes one character each
+   */
+  public byte[] tokenBytes(int id) {
+    if (!byteLevel) {
+      throw new UnsupportedOperationException("the bytes of a token are known only for byte-level BPE tokenizers "
+          + "(tokenizer.json decoder type ByteLevel); this one's decoder is not");
+    }
+    String token = idToToken(id);
+    if (token == null || specialIds.contains(id)) {
+      return null;
+    }
+    return addedIds.contains(id) ? token.getBytes(java.nio.charset.StandardCharsets.UTF_8) : ByteLevel.bytes(token);
   }
 
   /** End-of-sequence ids: generation stops at any of them. */

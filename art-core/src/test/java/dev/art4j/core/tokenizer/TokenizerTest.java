@@ -48,6 +48,38 @@ class TokenizerTest {
   }
 
   @Test
+  void tokenBytesConcatenateToTheDecodedText() throws Exception {
+    try (Tokenizer t = Tokenizer.load(qwen3())) {
+      String text = "<tool_call>\n{\"city\": \"Zürich\", \"emoji\": \"🚀中文\"}\n</tool_call>  \t\r\n";
+      int[] ids = t.encode(text);
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      for (int id : ids) {
+        byte[] b = t.tokenBytes(id);
+        out.writeBytes(b);
+      }
+      assertEquals(text, out.toString(java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals(151657, ids[0]); // <tool_call> is an added, non-special token: its text
+      assertArrayEquals("<tool_call>".getBytes(java.nio.charset.StandardCharsets.UTF_8), t.tokenBytes(151657));
+      assertEquals(null, t.tokenBytes(151645), "<|im_end|> is special: no text");
+      assertEquals(null, t.tokenBytes(200_000));
+      // every id whose bytes are whole characters decodes alone to exactly them
+      int checked = 0;
+      for (int id = 0; id < t.vocabSize(); id += 97) {
+        byte[] b = t.tokenBytes(id);
+        String s = b == null ? null : new String(b, java.nio.charset.StandardCharsets.UTF_8);
+        if (s != null && !s.contains("\uFFFD")) {
+          assertEquals(t.decode(new int[] {id}), s, "id " + id);
+          checked++;
+        }
+      }
+      assertTrue(checked > 1000, "checked " + checked);
+    }
+    try (Tokenizer t = Tokenizer.load(tinyChat())) {
+      assertArrayEquals(new byte[] {(byte) 0xC3}, t.tokenBytes(t.encode("é")[0]), "a byte token holds half of é");
+    }
+  }
+
+  @Test
   void longTextIsNotTruncated() throws Exception {
     try (Tokenizer t = Tokenizer.load(qwen3())) {
       String text = "word ".repeat(3000);

@@ -11,6 +11,9 @@ import dev.art4j.rollout.completion.CompletionSource;
 import dev.art4j.rollout.completion.FinishReason;
 import dev.art4j.rollout.completion.SamplingParams;
 import dev.art4j.rollout.completion.TokenListener;
+import dev.art4j.rollout.constrain.JsonConstraint;
+import dev.art4j.rollout.constrain.TokenVocabulary;
+import dev.art4j.rollout.constrain.UnsupportedSchemaException;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -73,9 +76,13 @@ public final class ChatCompletions {
   /**
    * Samples {@code n} replies to a conversation.
    *
-   * @param params sampling; the end-of-turn id is added to its stop ids
+   * @param params sampling; the end-of-turn id is added to its stop ids. With a constraint (JSON
+   *     content, OpenAI's {@code response_format}) and no forced call, the reply is content only,
+   *     never read for tool calls
    * @throws IllegalArgumentException for a conversation that cannot be answered (empty, ends
-   *     with an assistant message and nothing after, a forced function not among the tools)
+   *     with an assistant message and nothing after, a forced function not among the tools, a
+   *     forced tool whose parameters schema is outside the subset constrained decoding enforces:
+   *     an {@link UnsupportedSchemaException} naming {@code tools[i].function.parameters...})
    * @throws InterruptedException if interrupted while sampling
    */
   public List<Choice> complete(List<Message> messages, List<ToolSpec> tools, SamplingParams params, ToolChoice toolChoice, int n)
@@ -114,7 +121,11 @@ public final class ChatCompletions {
     if (!stops.contains(format.endOfTurnId())) {
       stops.add(format.endOfTurnId());
     }
-    SamplingParams sampling = params.toBuilder().stopTokenIds(stops).build();
+    SamplingParams.Builder sb = params.toBuilder().stopTokenIds(stops);
+    if (prefix != null) {
+      sb.constraint(forcedCall(shown, toolChoice.function()));
+    }
+    SamplingParams sampling = sb.build();
 
     Transcript base = open(messages, shown);
     if (prefix != null) {
@@ -132,7 +143,43 @@ public final class ChatCompletions {
       }
       futures.add(listeners == null ? source.submit(prompt, p) : source.submit(prompt, p, listeners.apply(i)));
     }
-    return new Pending(base, branches, futures, params.stopStrings(), prompt.length);
+    // a reply constrained to JSON content (response_format) is never read for tool calls
+    return new Pending(base, branches, futures, params.stopStrings(), prompt.length, prefix == null && params.constraint() != null);
+  }
+
+  /**
+   * What a forced call may be after its prefilled prefix: for a named tool its arguments and the
+   * closing text; otherwise, for each tool, the rest of its name, its arguments, the closing text.
+   *
+   * @throws IllegalArgumentException naming {@code tools[i].function.parameters.<path>} for a
+   *     schema outside the subset {@link JsonConstraint} enforces
+   */
+  private JsonConstraint forcedCall(List<ToolSpec> tools, String function) {
+    ToolCallParser parser = format.parser();
+    String open = parser.forcedCallPrefix(function);
+    List<JsonConstraint.Framed> alternatives = new ArrayList<>();
+    for (int i = 0; i < tools.size(); i++) {
+      ToolSpec t = tools.get(i);
+      if (function != null && !t.name().equals(function)) {
+        continue;
+      }
+      try {
+        JsonConstraint.check(t.parameters());
+      } catch (UnsupportedSchemaException e) {
+        throw e.under("tools[" + i + "].function.parameters");
+      }
+      String full = parser.forcedCallPrefix(t.name());
+      if (!full.startsWith(open)) {
+        throw new IllegalStateException("the parser's forced prefix for '" + t.name() + "' does not extend its prefix for any tool");
+      }
+      alternatives.add(new JsonConstraint.Framed(full.substring(open.length()), t.parameters(), parser.forcedCallSuffix()));
+    }
+    try {
+      return JsonConstraint.oneOf(TokenVocabulary.of(format.tokenizer()), alternatives);
+    } catch (UnsupportedOperationException e) {
+      throw new IllegalArgumentException("tool_choice '" + (function == null ? "required" : function) + "' needs constrained "
+          + "decoding, which this tokenizer does not allow: " + e.getMessage(), e);
+    }
   }
 
   /** Replies being sampled; see {@link #start}. */
@@ -142,9 +189,11 @@ public final class ChatCompletions {
     private final List<CompletableFuture<Completion>> futures;
     private final List<String> stopStrings;
     private final int promptTokens;
+    private final boolean plainText;
 
     private Pending(Transcript base, List<Transcript> branches, List<CompletableFuture<Completion>> futures,
-        List<String> stopStrings, int promptTokens) {
+        List<String> stopStrings, int promptTokens, boolean plainText) {
+      this.plainText = plainText;
       this.base = base;
       this.branches = branches;
       this.futures = futures;
@@ -174,8 +223,9 @@ public final class ChatCompletions {
           Completion c = AgentLoop.await(futures.get(i));
           Transcript t = branches.get(i);
           String idPrefix = "call_" + Long.toHexString(System.nanoTime() & 0xffffffffL) + "_" + i + "_";
-          ParsedReply reply = t.addReply(c, idPrefix, stopStrings);
-          String finish = reply.hasToolCalls() ? "tool_calls" : c.finishReason() == FinishReason.LENGTH ? "length" : "stop";
+          ParsedReply reply = t.addReply(c, idPrefix, stopStrings, plainText);
+          // cut by the token limit: "length" even inside a call (its arguments are unfinished), as vLLM
+          String finish = c.finishReason() == FinishReason.LENGTH ? "length" : reply.hasToolCalls() ? "tool_calls" : "stop";
           out.add(new Choice(reply.toMessage(), reply, finish, c, t.toTrajectory()));
         }
       } catch (InterruptedException | RuntimeException e) {

@@ -72,6 +72,11 @@ final class HermesToolCallParser implements ToolCallParser {
     return toolName == null ? OPEN + "\n{\"name\": \"" : OPEN + "\n{\"name\": \"" + toolName + "\", \"arguments\": ";
   }
 
+  @Override
+  public String forcedCallSuffix() {
+    return "}\n" + CLOSE;
+  }
+
   static String strip(String s, char c) {
     return stripTrailing(stripLeading(s, c), c);
   }

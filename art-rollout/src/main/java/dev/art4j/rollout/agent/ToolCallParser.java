@@ -31,6 +31,15 @@ public interface ToolCallParser {
    */
   String forcedCallPrefix(String toolName);
 
+  /**
+   * The text that closes a forced call after its arguments (Hermes: <code>}\n&lt;/tool_call&gt;</code>):
+   * a forced call is constrained to {@code forcedCallPrefix(name)}, arguments valid under the
+   * tool's schema, then this.
+   */
+  default String forcedCallSuffix() {
+    return "}";
+  }
+
   /** Qwen2.5 / Qwen3 (Hermes) format. */
   static ToolCallParser hermes() {
     return new HermesToolCallParser();

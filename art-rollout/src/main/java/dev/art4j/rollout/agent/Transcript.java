@@ -97,6 +97,15 @@ public final class Transcript {
    * keep everything sampled.
    */
   public ParsedReply addReply(Completion completion, String idPrefix, List<String> stopStrings) {
+    return addReply(completion, idPrefix, stopStrings, false);
+  }
+
+  /**
+   * {@link #addReply(Completion, String, List)}; with {@code plainText} the reply is content only,
+   * never read for tool calls or reasoning (a reply constrained to JSON may hold a string that
+   * looks like a call, or be an object that the Llama 3 format would take for one).
+   */
+  public ParsedReply addReply(Completion completion, String idPrefix, List<String> stopStrings, boolean plainText) {
     requireAwaitingReply("addReply()");
     turns.add(new Turn(Arrays.copyOf(ids, length), completion.tokens().clone(), completion.logprobs().clone(),
         completion.logprobTemperature()));
@@ -113,7 +122,7 @@ public final class Transcript {
         text = text.substring(0, at);
       }
     }
-    ParsedReply reply = format.parser().parse(text, idPrefix);
+    ParsedReply reply = plainText ? new ParsedReply(text.strip(), null, List.of()) : format.parser().parse(text, idPrefix);
     prefilled = "";
     messages.add(reply.toMessage());
     awaitingReply = false;

@@ -28,6 +28,9 @@ import java.util.OptionalLong;
  * @param repetitionPenalty {@code r}: a logit {@code z} of an id in the prompt or the completion
  *                      becomes {@code z / r} if positive, {@code z * r} otherwise (1 = off)
  * @param minTokens     end-of-sequence and stop ids cannot be sampled before this many tokens
+ *                      (unless a constraint's text is already complete)
+ * @param constraint    which ids may come next (constrained decoding), or null; needs an end:
+ *                      not {@code ignoreEos} without stop ids
  *
  * <p>Penalties, bias and {@code minTokens} change the logits before temperature (see
  * {@code LogitsProcessor}); the log-probs returned are those of the distribution actually sampled.
@@ -46,7 +49,8 @@ public record SamplingParams(
     double presencePenalty,
     double frequencyPenalty,
     double repetitionPenalty,
-    int minTokens) {
+    int minTokens,
+    TokenConstraint constraint) {
 
   /** The most top log-probs a request may ask for (OpenAI's limit). */
   public static final int MAX_TOP_LOGPROBS = 20;
@@ -85,11 +89,16 @@ public record SamplingParams(
     if (minTokens < 0) {
       throw new IllegalArgumentException("minTokens must be >= 0, got " + minTokens);
     }
+    if (constraint != null && ignoreEos && stopTokenIds.isEmpty()) {
+      throw new IllegalArgumentException("a constraint ends the completion with an end-of-sequence or stop id: "
+          + "ignoreEos needs stopTokenIds then");
+    }
   }
 
-  /** Whether any penalty, bias or minimum length changes the logits before sampling. */
+  /** Whether any penalty, bias, minimum length or constraint changes the logits before sampling. */
   public boolean processesLogits() {
-    return !logitBias.isEmpty() || presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1 || minTokens > 0;
+    return !logitBias.isEmpty() || presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1 || minTokens > 0
+        || constraint != null;
   }
 
   public static Builder builder() {
@@ -117,6 +126,7 @@ public record SamplingParams(
     b.frequencyPenalty = frequencyPenalty;
     b.repetitionPenalty = repetitionPenalty;
     b.minTokens = minTokens;
+    b.constraint = constraint;
     return b;
   }
 
@@ -136,6 +146,7 @@ public record SamplingParams(
     private double frequencyPenalty;
     private double repetitionPenalty = 1;
     private int minTokens;
+    private TokenConstraint constraint;
 
     private Builder() {}
 
@@ -154,10 +165,13 @@ public record SamplingParams(
     public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
     public Builder repetitionPenalty(double v) { repetitionPenalty = v; return this; }
     public Builder minTokens(int v) { minTokens = v; return this; }
+    /** Constrained decoding (null = none); see {@link TokenConstraint}. */
+    public Builder constraint(TokenConstraint v) { constraint = v; return this; }
 
     public SamplingParams build() {
       return new SamplingParams(temperature, topP, topK, maxNewTokens, stopTokenIds, stopStrings, ignoreEos, seed,
-          topLogprobs, logitBias, presencePenalty, frequencyPenalty, repetitionPenalty, minTokens);
+          topLogprobs, logitBias, presencePenalty, frequencyPenalty, repetitionPenalty, minTokens,
+          constraint);
     }
   }
 }

@@ -43,7 +43,7 @@ final class DeviceSampler {
 
   /**
    * Whether a request's sampling needs the host: per-request logit processing (logit bias,
-   * penalties, min tokens) and top log-probs run there ({@link HostSampling}).
+   * penalties, min tokens, a constraint's mask) and top log-probs run there ({@link HostSampling}).
    */
   static boolean needsHost(SamplingParams p) {
     return p.processesLogits() || p.topLogprobs() > 0;

@@ -519,6 +519,16 @@ public final class InferenceEngine implements CompletionSource, AutoCloseable {
         s.firstTokenNanos = now;
       }
       s.append(token[j], lp[j]);
+      if (s.matcher != null && !s.ends(token[j], eos)) {
+        s.matcher = s.matcher.advance(token[j]);
+        if (s.matcher == null) { // the mask allowed it: a bug, not the request's fault
+          live.remove(s);
+          release(s);
+          s.future.completeExceptionally(new IllegalStateException("token " + token[j]
+              + " was sampled outside the request's constraint"));
+          continue;
+        }
+      }
       if (s.listener != null) {
         try {
           s.listener.onToken(s.generated - 1, token[j], lp[j], topIds[j], topLps[j]);

@@ -9,7 +9,8 @@ import java.util.Set;
  * repetition penalty {@code r} on every id seen in the prompt or the completion
  * ({@code z > 0 ? z / r : z * r}), then {@code z -= frequencyPenalty * count + presencePenalty * [count > 0]}
  * over the completion's ids, then {@code z += logitBias[id]}, then, while fewer than
- * {@code minTokens} tokens were sampled, {@code z = -inf} for end-of-sequence and stop ids.
+ * {@code minTokens} tokens were sampled, {@code z = -inf} for end-of-sequence and stop ids (not
+ * once a constraint's text is complete: the constraint then allows nothing else).
  * Stateless; the caller owns the logits row.
  */
 final class LogitsProcessor {
@@ -19,9 +20,10 @@ final class LogitsProcessor {
   /**
    * @param tokens    prompt then completion ids ({@code tokens[0 .. length)})
    * @param promptLen where the completion starts in {@code tokens}
+   * @param mayEnd    whether the end ids may be sampled whatever {@code minTokens} says
    */
   static void apply(float[] logits, int off, int vocab, SamplingParams p, int[] tokens, int promptLen, int length,
-      Set<Integer> eos) {
+      Set<Integer> eos, boolean mayEnd) {
     if (p.repetitionPenalty() != 1) {
       float r = (float) p.repetitionPenalty();
       boolean[] seen = new boolean[vocab];
@@ -53,7 +55,7 @@ final class LogitsProcessor {
         logits[off + t] += e.getValue();
       }
     }
-    if (length - promptLen < p.minTokens()) {
+    if (length - promptLen < p.minTokens() && !mayEnd) {
       if (!p.ignoreEos()) {
         for (int t : eos) {
           if (t >= 0 && t < vocab) {

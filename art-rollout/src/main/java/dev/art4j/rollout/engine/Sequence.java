@@ -2,6 +2,7 @@ package dev.art4j.rollout.engine;
 
 import dev.art4j.rollout.completion.Completion;
 import dev.art4j.rollout.completion.SamplingParams;
+import dev.art4j.rollout.completion.TokenConstraint;
 import dev.art4j.rollout.completion.TokenListener;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -31,6 +32,8 @@ final class Sequence {
   long firstTokenNanos;
   /** Told each sampled token, or null. */
   TokenListener listener;
+  /** Where the request's constraint stands (advanced after each sampled text token), or null. */
+  TokenConstraint.Matcher matcher;
 
   Sequence(int[] prompt, SamplingParams params, AdapterSnapshot adapter, SplittableRandom rng,
       CompletableFuture<Completion> future, int maxPositions) {
@@ -43,6 +46,12 @@ final class Sequence {
     this.submitNanos = System.nanoTime();
     this.tokens = Arrays.copyOf(prompt, prompt.length + Math.min(params.maxNewTokens(), 64));
     this.length = prompt.length;
+    this.matcher = params.constraint() == null ? null : params.constraint().start();
+  }
+
+  /** Whether {@code token} ends this request: an end-of-sequence id (unless ignored) or a stop id. */
+  boolean ends(int token, java.util.Set<Integer> eos) {
+    return (!params.ignoreEos() && eos.contains(token)) || params.stopTokenIds().contains(token);
   }
 
   boolean prefilling() {

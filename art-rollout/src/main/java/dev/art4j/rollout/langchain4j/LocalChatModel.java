@@ -11,6 +11,8 @@ import dev.art4j.rollout.agent.ChatFormat;
 import dev.art4j.rollout.agent.ToolChoice;
 import dev.art4j.rollout.completion.CompletionSource;
 import dev.art4j.rollout.completion.SamplingParams;
+import dev.art4j.rollout.constrain.JsonConstraint;
+import dev.art4j.rollout.constrain.TokenVocabulary;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
@@ -21,16 +23,20 @@ import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.internal.JsonSchemaElementUtils;
+import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -46,7 +52,10 @@ import java.util.UUID;
  * }</pre>
  *
  * Request parameters map onto {@link SamplingParams}: temperature, top-p, top-k,
- * max output tokens, stop sequences; {@code toolChoice} REQUIRED forces a call. Thread-safe.
+ * max output tokens, stop sequences; {@code toolChoice} REQUIRED forces a call whose arguments
+ * validate against the tool's schema, and a JSON {@code responseFormat} (with or without a schema)
+ * constrains the reply to JSON (constrained decoding, {@link JsonConstraint}; a schema outside its
+ * subset is an {@link IllegalArgumentException} naming the field). Thread-safe.
  */
 public final class LocalChatModel implements ChatModel {
 
@@ -91,6 +100,15 @@ public final class LocalChatModel implements ChatModel {
       case NONE -> ToolChoice.NONE;
       case REQUIRED -> ToolChoice.REQUIRED;
     };
+    ResponseFormat format = p.responseFormat();
+    if (format != null && format.type() == ResponseFormatType.JSON && choice != ToolChoice.REQUIRED) {
+      // JSON mode by constrained decoding: any object, or the schema (a subset: see JsonConstraint)
+      // strict, as langchain4j's OpenAI model sends it with strictJsonSchema: objects get additionalProperties false
+      JsonNode schema = format.jsonSchema() == null || format.jsonSchema().rootElement() == null ? null
+          : JSON.valueToTree(JsonSchemaElementUtils.toMap(format.jsonSchema().rootElement(), true));
+      TokenVocabulary vocabulary = TokenVocabulary.of(completions.format().tokenizer());
+      s.constraint(schema == null ? JsonConstraint.anyObject(vocabulary) : JsonConstraint.schema(vocabulary, schema));
+    }
     List<Message> messages = request.messages().stream().map(LocalChatModel::message).toList();
     ChatCompletions.Choice c;
     try {
@@ -126,6 +144,16 @@ public final class LocalChatModel implements ChatModel {
             c.completion().tokens().length))
         .finishReason(finish)
         .build();
+  }
+
+  /**
+   * JSON-schema response formats, which AiServices then uses for structured outputs (a record or
+   * POJO return type), where the tokenizer is byte-level BPE: constrained decoding needs each
+   * token's bytes.
+   */
+  @Override
+  public Set<Capability> supportedCapabilities() {
+    return completions.format().tokenizer().byteLevel() ? Set.of(Capability.RESPONSE_FORMAT_JSON_SCHEMA) : Set.of();
   }
 
   @Override

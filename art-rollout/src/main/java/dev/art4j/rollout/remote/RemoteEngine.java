@@ -192,6 +192,11 @@ public final class RemoteEngine implements CompletionSource, AutoCloseable {
       f.completeExceptionally(new IllegalArgumentException("empty prompt"));
       return f;
     }
+    if (params.constraint() != null) {
+      f.completeExceptionally(new IllegalArgumentException("a token constraint (constrained decoding) is applied by the "
+          + "in-process InferenceEngine only; a remote vLLM server does not receive it"));
+      return f;
+    }
     if (closed) {
       f.completeExceptionally(new IllegalStateException("the remote engine is closed"));
       return f;

@@ -7,6 +7,9 @@ import dev.art4j.core.chat.Message;
 import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.rollout.agent.ChatCompletions;
+import dev.art4j.rollout.completion.SamplingParams;
+import dev.art4j.rollout.constrain.JsonConstraint;
+import dev.art4j.rollout.constrain.TokenVocabulary;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,7 +39,20 @@ final class ChatEndpoint {
     boolean listen = req.common().stream() || req.topLogprobs() > 0;
     ChatCompletions.Pending pending;
     try {
-      pending = target.chats().start(req.messages(), req.tools(), req.sampling(), req.toolChoice(), req.n(),
+      SamplingParams sampling = req.sampling();
+      if (req.responseSchema() != null || req.forcesCall()) {
+        TokenVocabulary vocabulary;
+        try {
+          vocabulary = TokenVocabulary.of(server.format.tokenizer());
+        } catch (UnsupportedOperationException e) {
+          throw new BadRequestException("constrained decoding is not available with this model's tokenizer: " + e.getMessage(),
+              req.forcesCall() ? "tool_choice" : "response_format");
+        }
+        if (!req.forcesCall()) {
+          sampling = sampling.toBuilder().constraint(JsonConstraint.schema(vocabulary, req.responseSchema())).build();
+        }
+      }
+      pending = target.chats().start(req.messages(), req.tools(), sampling, req.toolChoice(), req.n(),
           listen ? i -> (index, token, lp, ids, lps) -> heard.add(new Heard(i, token, lp, ids, lps)) : null);
     } catch (IllegalArgumentException e) {
       throw new BadRequestException(e.getMessage(), "messages");
@@ -106,8 +122,9 @@ final class ChatEndpoint {
     TextDelta[] deltas = new TextDelta[n];
     StringBuilder[] sent = new StringBuilder[n];
     for (int i = 0; i < n; i++) {
-      // a marker may open a tool call or reasoning that the final parse takes out of the content
-      deltas[i] = new TextDelta(ids -> decode(ids, skip), stops, true);
+      // a marker may open a tool call or reasoning that the final parse takes out of the content;
+      // a JSON response_format reply is content only (and opens with JSON: held back otherwise)
+      deltas[i] = new TextDelta(ids -> decode(ids, skip), stops, req.responseSchema() == null || req.forcesCall());
       sent[i] = new StringBuilder();
     }
     try {
@@ -136,7 +153,10 @@ final class ChatEndpoint {
           for (Heard x : batch) {
             if (x.choice() == i) {
               any = true;
-              text.append(deltas[i].advance(endsTurn(x.token(), req) ? null : x.token()));
+              String piece = deltas[i].advance(endsTurn(x.token(), req) ? null : x.token());
+              if (!req.forcesCall()) { // a forced reply is all call: sent parsed, at the end
+                text.append(piece);
+              }
               if (lps != null) {
                 lps.add(entry(x.token(), x.logprob(), x, req.common().returnTokensAsTokenIds()));
               }

@@ -7,6 +7,8 @@ import dev.art4j.core.chat.ToolCall;
 import dev.art4j.core.chat.ToolSpec;
 import dev.art4j.rollout.agent.ToolChoice;
 import dev.art4j.rollout.completion.SamplingParams;
+import dev.art4j.rollout.constrain.JsonConstraint;
+import dev.art4j.rollout.constrain.UnsupportedSchemaException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -16,7 +18,16 @@ import java.util.Locale;
  * {@link BadRequestException} naming the field, as OpenAI's API answers.
  */
 record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice toolChoice, SamplingFields.Common common,
-    boolean logprobs, int topLogprobs) {
+    boolean logprobs, int topLogprobs, JsonNode responseSchema) {
+
+  /** The schema {@code response_format: {"type": "json_object"}} stands for. */
+  static final JsonNode ANY_OBJECT = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+      .put("type", "object");
+
+  /** Whether the reply must be a tool call (required or named {@code tool_choice}). */
+  boolean forcesCall() {
+    return toolChoice.mode() == ToolChoice.Mode.REQUIRED || toolChoice.mode() == ToolChoice.Mode.FUNCTION;
+  }
 
   SamplingParams sampling() {
     return common.sampling();
@@ -40,11 +51,7 @@ record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice tool
     }
     List<ToolSpec> tools = tools(body.get("tools"));
     ToolChoice choice = toolChoice(body.get("tool_choice"), tools);
-    JsonNode format = body.get("response_format");
-    if (present(format) && !"text".equals(format.path("type").asText())) {
-      throw new BadRequestException("'response_format' " + format.path("type") + " is not supported by this server (no "
-          + "constrained decoding yet); leave it out or use {\"type\": \"text\"}", "response_format");
-    }
+    JsonNode responseSchema = responseFormat(body.get("response_format"));
     JsonNode kwargs = body.get("chat_template_kwargs");
     if (present(kwargs) && !(kwargs.isObject() && kwargs.isEmpty())) {
       throw new BadRequestException("'chat_template_kwargs' is not supported by this server (the template's variables are "
@@ -68,7 +75,52 @@ record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice tool
     }
     common = new SamplingFields.Common(common.sampling().toBuilder().topLogprobs(topLogprobs).build(), common.n(), common.stream(),
         common.includeUsage(), common.skipSpecialTokens(), common.includeStopStr(), common.returnTokensAsTokenIds(), common.model());
-    return new ChatRequest(messages, tools, choice, common, logprobs, topLogprobs);
+    return new ChatRequest(messages, tools, choice, common, logprobs, topLogprobs, responseSchema);
+  }
+
+  /**
+   * The schema a JSON {@code response_format} asks for (json_object: any object), or null for
+   * text. A schema outside the subset constrained decoding enforces is a 400 naming its field.
+   */
+  static JsonNode responseFormat(JsonNode format) {
+    if (!present(format)) {
+      return null;
+    }
+    if (!format.isObject()) {
+      throw new BadRequestException("'response_format' must be an object such as {\"type\": \"json_object\"}", "response_format");
+    }
+    String type = format.path("type").asText("");
+    switch (type) {
+      case "text":
+        return null;
+      case "json_object":
+        return ANY_OBJECT;
+      case "json_schema":
+        break;
+      default:
+        throw new BadRequestException("'response_format.type' must be 'text', 'json_object' or 'json_schema', got '" + type + "'",
+            "response_format");
+    }
+    JsonNode js = format.get("json_schema");
+    if (js == null || !js.isObject()) {
+      throw new BadRequestException("'response_format.json_schema' must be an object with 'name' and 'schema'", "response_format");
+    }
+    if (!js.path("name").isTextual() || js.get("name").asText().isBlank()) {
+      throw new BadRequestException("'response_format.json_schema.name' must be a non-empty string", "response_format");
+    }
+    if (present(js.get("strict")) && !js.get("strict").isBoolean()) {
+      throw new BadRequestException("'response_format.json_schema.strict' must be a boolean", "response_format");
+    }
+    JsonNode schema = js.get("schema");
+    if (!present(schema)) {
+      return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(); // OpenAI: any JSON value
+    }
+    try {
+      JsonConstraint.check(schema);
+    } catch (UnsupportedSchemaException e) {
+      throw new BadRequestException(e.under("response_format.json_schema.schema").getMessage(), "response_format");
+    }
+    return schema;
   }
 
   private static boolean present(JsonNode n) {
@@ -173,9 +225,7 @@ record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice tool
       choice = switch (c.asText().toLowerCase(Locale.ROOT)) {
         case "auto" -> ToolChoice.AUTO;
         case "none" -> ToolChoice.NONE;
-        case "required" -> throw new BadRequestException("'tool_choice' 'required' is not supported by this server (it cannot "
-            + "constrain the reply to one of the tools' names yet); name the function instead: {\"type\": \"function\", "
-            + "\"function\": {\"name\": ...}}", "tool_choice");
+        case "required" -> ToolChoice.REQUIRED;
         default -> throw new BadRequestException("'tool_choice' must be 'auto', 'none', 'required' or "
             + "{\"type\": \"function\", \"function\": {\"name\": ...}}, got '" + c.asText() + "'", "tool_choice");
       };
@@ -191,6 +241,19 @@ record ChatRequest(List<Message> messages, List<ToolSpec> tools, ToolChoice tool
     }
     if ((choice.mode() == ToolChoice.Mode.REQUIRED) && tools.isEmpty()) {
       throw new BadRequestException("'tool_choice' is 'required' but no 'tools' were given", "tool_choice");
+    }
+    if (choice.mode() == ToolChoice.Mode.REQUIRED || choice.mode() == ToolChoice.Mode.FUNCTION) {
+      // the forced call's arguments are constrained by the tool's schema: it must be in the subset
+      for (int i = 0; i < tools.size(); i++) {
+        if (choice.mode() == ToolChoice.Mode.FUNCTION && !tools.get(i).name().equals(choice.function())) {
+          continue;
+        }
+        try {
+          JsonConstraint.check(tools.get(i).parameters());
+        } catch (UnsupportedSchemaException e) {
+          throw new BadRequestException(e.under("tools[" + i + "].function.parameters").getMessage(), "tools");
+        }
+      }
     }
     return choice;
   }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.art4j.rollout.completion.Completion;
 import dev.art4j.rollout.completion.FinishReason;
 import dev.art4j.rollout.completion.SamplingParams;
+import dev.art4j.rollout.constrain.JsonConstraint;
+import dev.art4j.rollout.constrain.TokenVocabulary;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -57,7 +59,26 @@ final class CompletionEndpoint {
     boolean returnIds = SamplingFields.present(body.get("return_token_ids"))
         && SamplingFields.bool(body.get("return_token_ids"), "return_token_ids");
     boolean explicitMax = SamplingFields.present(body.get("max_tokens"));
-    SamplingParams sampling = common.sampling().toBuilder().topLogprobs(Math.max(logprobs, 0)).build();
+    SamplingParams.Builder sb = common.sampling().toBuilder().topLogprobs(Math.max(logprobs, 0));
+    JsonNode responseSchema = ChatRequest.responseFormat(body.get("response_format"));
+    if (responseSchema != null) {
+      try {
+        sb.constraint(JsonConstraint.schema(TokenVocabulary.of(server.format.tokenizer()), responseSchema));
+      } catch (UnsupportedOperationException e) {
+        throw new BadRequestException("constrained decoding is not available with this model's tokenizer: " + e.getMessage(),
+            "response_format");
+      }
+    }
+    SamplingParams sampling;
+    try {
+      sampling = sb.build();
+    } catch (IllegalArgumentException e) {
+      if (responseSchema == null) {
+        throw e;
+      }
+      throw new BadRequestException("'response_format' ends the completion at end-of-sequence: with 'ignore_eos' it needs "
+          + "'stop_token_ids'", "response_format");
+    }
     for (int[] p : prompts) {
       long need = (long) p.length + sampling.maxNewTokens();
       if (p.length >= server.maxContext || (explicitMax && need > server.maxContext)) {

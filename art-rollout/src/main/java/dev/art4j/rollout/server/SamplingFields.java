@@ -48,6 +48,12 @@ final class SamplingFields {
       }
       s.topK(v <= 0 ? 0 : (int) Math.min(v, Integer.MAX_VALUE));
     }
+    for (String guided : List.of("guided_json", "guided_regex", "guided_choice", "guided_grammar", "structured_outputs")) {
+      if (present(body.get(guided))) {
+        throw new BadRequestException("'" + guided + "' is not supported by this server; use 'response_format' "
+            + "(json_object or json_schema) for constrained decoding", guided);
+      }
+    }
     JsonNode mp = body.get("min_p");
     if (present(mp) && number(mp, "min_p") != 0) {
       throw new BadRequestException("'min_p' is not supported by this server; leave it out or set it to 0", "min_p");

@@ -133,9 +133,33 @@ class ChatCompletionsTest {
     assertEquals("add", cs.get(0).message().toolCalls().get(0).name());
     assertEquals("multiply", cs.get(1).message().toolCalls().get(0).name());
     assertTrue(tokenizer.decode(source.prompts.get(0)).endsWith("<|im_start|>assistant\n<tool_call>\n{\"name\": \""));
+    // the rest of the call is constrained: a tool's name, its arguments, the closing text
+    dev.art4j.rollout.constrain.JsonConstraint forced = (dev.art4j.rollout.constrain.JsonConstraint) source.params.get(0).constraint();
+    assertTrue(forced.accepts("add\", \"arguments\": {\"a\": 1, \"b\": 1}}\n</tool_call>"));
+    assertTrue(forced.accepts("explode\", \"arguments\": {}}\n</tool_call>"));
+    assertTrue(!forced.accepts("add\", \"arguments\": {\"a\": 1}}\n</tool_call>"), "b is required");
+    assertTrue(!forced.acceptsPrefix("divide"), "not a tool");
     assertEquals(2, chat.trajectories().size(), "each choice is its own conversation");
     assertEquals(List.of(Role.USER, Role.ASSISTANT), cs.get(1).trajectory().messages().stream().map(Message::role).toList());
     assertThrows(IllegalArgumentException.class,
         () -> chat.complete(List.of(Message.user("go")), TOOLS, P, ToolChoice.function("divide"), 1));
+  }
+
+  /** A reply constrained to JSON content is content: a string in it that looks like a call stays text. */
+  @Test
+  void aJsonConstrainedReplyIsNeverReadForToolCalls() throws Exception {
+    String json = "{\"note\": \"<tool_call>{\\\"name\\\": \\\"add\\\"}</tool_call>\"}";
+    Texts source = new Texts(json, json);
+    ChatCompletions chat = new ChatCompletions(source, format, 10);
+    dev.art4j.rollout.constrain.JsonConstraint object = dev.art4j.rollout.constrain.JsonConstraint.anyObject(
+        dev.art4j.rollout.constrain.TokenVocabulary.of(tokenizer));
+    assertTrue(object.accepts(json), json);
+    SamplingParams constrained = P.toBuilder().constraint(object).build();
+    ChatCompletions.Choice plain = chat.complete(List.of(Message.user("json please")), TOOLS, constrained, ToolChoice.AUTO, 1).get(0);
+    assertEquals(json, plain.message().content(), "content only");
+    assertTrue(plain.message().toolCalls().isEmpty());
+    assertEquals("stop", plain.finishReason());
+    ChatCompletions.Choice parsed = chat.complete(List.of(Message.user("again")), TOOLS, P, ToolChoice.AUTO, 1).get(0);
+    assertEquals(1, parsed.message().toolCalls().size(), "unconstrained, the same text is read as a call");
   }
 }

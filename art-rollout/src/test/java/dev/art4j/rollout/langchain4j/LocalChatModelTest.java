@@ -106,4 +106,60 @@ class LocalChatModelTest {
     assertEquals("\n<|im_start|>tool\n5.0<|im_end|>\n<|im_start|>assistant\n", between);
     assertTrue(model.trajectories().isEmpty(), "drained");
   }
+
+  /** A JSON response format (with a schema) constrains the reply: it parses and validates, the random weights notwithstanding. */
+  @Test
+  void aJsonSchemaResponseFormatConstrainsTheReply() throws Exception {
+    LocalChatModel model = LocalChatModel.builder(engine, format).build();
+    dev.langchain4j.model.chat.request.json.JsonObjectSchema person = dev.langchain4j.model.chat.request.json.JsonObjectSchema.builder()
+        .addProperty("name", dev.langchain4j.model.chat.request.json.JsonStringSchema.builder().build())
+        .addIntegerProperty("age").addEnumProperty("role", List.of("admin", "user"))
+        .required("name", "age", "role").additionalProperties(false).build();
+    dev.langchain4j.model.chat.request.ResponseFormat json = dev.langchain4j.model.chat.request.ResponseFormat.builder()
+        .type(dev.langchain4j.model.chat.request.ResponseFormatType.JSON)
+        .jsonSchema(dev.langchain4j.model.chat.request.json.JsonSchema.builder().name("person").rootElement(person).build()).build();
+    com.fasterxml.jackson.databind.ObjectMapper strict = new com.fasterxml.jackson.databind.ObjectMapper()
+        .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    for (int i = 0; i < 4; i++) {
+      dev.langchain4j.model.chat.response.ChatResponse r = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+          .messages(dev.langchain4j.data.message.UserMessage.from("a person " + i))
+          .parameters(dev.langchain4j.model.chat.request.ChatRequestParameters.builder().responseFormat(json).temperature(1.0)
+              .maxOutputTokens(2000).build()).build());
+      String text = r.aiMessage().text();
+      assertEquals(dev.langchain4j.model.output.FinishReason.STOP, r.finishReason(), text);
+      com.fasterxml.jackson.databind.JsonNode v = strict.readTree(text);
+      assertTrue(v.size() == 3 && v.get("name").isTextual() && v.get("age").isIntegralNumber()
+          && List.of("admin", "user").contains(v.get("role").asText()), text);
+    }
+  }
+
+  enum Job { ADMIN, USER }
+
+  // long, not int: the schema langchain4j sends for either is {"type": "integer"} (no bounds), and
+  // the constraint allows up to 18 digits, which a random model writes
+  record Person(String name, long age, Job job) {}
+
+  interface PersonExtractor {
+    Person extract(String text);
+  }
+
+  /**
+   * AiServices asks for a record through a JSON-schema response format because the model declares
+   * the capability; constrained decoding makes the random weights' reply parse into it every time.
+   */
+  @Test
+  void aiServicesGetsARecordBackThroughTheJsonSchemaCapability() {
+    LocalChatModel model = LocalChatModel.builder(engine, format)
+        .sampling(SamplingParams.builder().maxNewTokens(2000).temperature(1.0).build()).build();
+    assertEquals(java.util.Set.of(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA), model.supportedCapabilities());
+    PersonExtractor extractor = AiServices.create(PersonExtractor.class, model);
+    for (int i = 0; i < 3; i++) {
+      Person p = extractor.extract("Ada is " + (30 + i) + " and an admin.");
+      assertTrue(p.job() != null, String.valueOf(p)); // required, an enum: never null
+    }
+    // the reply was constrained: the last conversation's answer is exactly one JSON object
+    List<Trajectory> ts = model.trajectories();
+    String reply = ts.get(ts.size() - 1).messages().get(ts.get(ts.size() - 1).messages().size() - 1).content();
+    assertTrue(reply.startsWith("{") && reply.endsWith("}"), reply);
+  }
 }

@@ -97,6 +97,11 @@ class RemoteEngineTest {
       assertTrue(m.getCause().getMessage().contains("HTTP 404") && m.getCause().getMessage().contains("run@7"),
           m.getCause().getMessage());
       assertEquals(1, remote.servers().get(0).up() ? 1 : 0, "client errors never take a server out of rotation");
+      // a constraint cannot travel to a vLLM server: refused, never silently dropped
+      SamplingParams constrained = SamplingParams.builder().maxNewTokens(3).constraint(dev.art4j.rollout.constrain.JsonConstraint
+          .anyObject(dev.art4j.rollout.constrain.TokenVocabulary.of(tiny.format().tokenizer()))).build();
+      ExecutionException c = assertThrows(ExecutionException.class, () -> remote.submit(prompt("hi"), constrained).get());
+      assertTrue(c.getCause().getMessage().contains("constrained decoding"), c.getCause().getMessage());
     }
   }
 

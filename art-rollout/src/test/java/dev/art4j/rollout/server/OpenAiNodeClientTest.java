@@ -23,7 +23,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The official {@code openai} npm SDK (a root devDependency) against the server on 127.0.0.1 with
  * the real engine on the tiny-chat fixture: whole and streamed chat, the SDK's stream helper, 32
- * concurrent streams, aborted streams, token-id completions with vLLM's extras, models and errors.
+ * concurrent streams, aborted streams, token-id completions with vLLM's extras, models and errors,
+ * and constrained decoding: json_schema and json_object replies, forced tool calls (required and
+ * named, whole and streamed) whose arguments validate.
  * What the SDK saw is checked against the conversations the server recorded.
  */
 class OpenAiNodeClientTest {
@@ -117,7 +119,79 @@ class OpenAiNodeClientTest {
       assertEquals("model_not_found", out.get("unknownModel").get("code").asText());
       assertEquals(400, out.get("badField").get("status").asInt());
       assertEquals("temperature", out.get("badField").get("param").asText());
-      assertEquals("response_format", out.get("jsonMode").get("param").asText());
+
+      // constrained decoding, as the SDK sees it: every reply validates (random weights write garbage otherwise)
+      for (JsonNode r : out.get("jsonSchema")) {
+        assertEquals("stop", r.get("finish").asText(), r.toString());
+        assertPerson(r.get("content").asText());
+        assertEquals(exactText(server, tiny, r.get("id").asText()), r.get("content").asText());
+      }
+      JsonNode ss = out.get("jsonSchemaStream");
+      assertEquals("[\"stop\"]", ss.get("finish").toString());
+      assertPerson(ss.get("content").asText());
+      assertEquals(exactText(server, tiny, ss.get("id").asText()), ss.get("content").asText(), "the deltas add up to the reply");
+      assertTrue(ss.get("pieces").asInt() > 1, "a JSON reply streams in pieces: " + ss);
+      int objects = 0;
+      for (JsonNode r : out.get("jsonObject")) {
+        if (r.get("finish").asText().equals("stop")) {
+          assertTrue(STRICT.readTree(r.get("content").asText()).isObject(), r.toString());
+          objects++;
+        } else {
+          assertEquals("length", r.get("finish").asText());
+        }
+      }
+      assertTrue(objects >= 1, "json_object replies: " + out.get("jsonObject"));
+      JsonNode bad = out.get("badSchema");
+      assertEquals(400, bad.get("status").asInt());
+      assertEquals("response_format", bad.get("param").asText());
+      for (JsonNode r : out.get("required")) {
+        assertCall(r, null);
+      }
+      for (JsonNode r : out.get("named")) {
+        assertCall(r, "echo");
+      }
+      JsonNode rs = out.get("requiredStream");
+      assertEquals("[\"tool_calls\"]", rs.get("finish").toString());
+      assertEquals("", rs.get("content").asText(), "a forced call sends no content");
+      assertEquals(1, rs.get("calls").size());
+      assertArguments(rs.get("calls").get(0).get("name").asText(), rs.get("calls").get(0).get("arguments").asText());
+    }
+  }
+
+  /** One JSON value and nothing after it. */
+  static final ObjectMapper STRICT = new ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  /** Valid under the client's person schema (checked here, not by the automaton). */
+  static void assertPerson(String text) throws Exception {
+    JsonNode v = STRICT.readTree(text);
+    assertTrue(v.isObject() && v.size() == 3, text);
+    assertTrue(v.path("name").isTextual() && v.get("name").asText().codePointCount(0, v.get("name").asText().length()) <= 8, text);
+    assertTrue(v.path("age").isIntegralNumber(), text);
+    assertTrue(Set.of("admin", "user").contains(v.path("role").asText()) && v.get("role").isTextual(), text);
+  }
+
+  static void assertCall(JsonNode reply, String name) throws Exception {
+    assertEquals("tool_calls", reply.get("finish").asText(), reply.toString());
+    assertEquals(1, reply.get("calls").size(), reply.toString());
+    JsonNode call = reply.get("calls").get(0);
+    assertEquals("function", call.get("type").asText());
+    if (name != null) {
+      assertEquals(name, call.get("name").asText());
+    }
+    assertArguments(call.get("name").asText(), call.get("arguments").asText());
+  }
+
+  /** Valid under the add or echo tool's parameters. */
+  static void assertArguments(String tool, String arguments) throws Exception {
+    JsonNode a = STRICT.readTree(arguments);
+    assertTrue(a.isObject(), arguments);
+    if (tool.equals("add")) {
+      assertTrue(a.size() == 2 && a.path("a").isNumber() && a.path("b").isNumber(), arguments);
+    } else {
+      assertEquals("echo", tool);
+      assertTrue(a.size() == 1 && a.path("text").isTextual() && a.get("text").asText().codePointCount(0, a.get("text").asText().length()) <= 5,
+          arguments);
     }
   }
 

@@ -140,7 +140,17 @@ class OpenAiServerTest {
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"add\"}}],"
               + "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"divide\"}}}", "names function 'divide', which is not in 'tools'", "tool_choice"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":\"yes\"}", "'stream' must be a boolean", "stream"},
-          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_object\"}}", "'response_format'", "response_format"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"xml\"}}", "'response_format.type'", "response_format"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"p\","
+              + "\"schema\":{\"type\":\"object\",\"properties\":{\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"pattern\":\"^a\"}}}}}}}",
+              "response_format.json_schema.schema.properties.tags.items.pattern: keyword 'pattern' is not supported", "response_format"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{}}}}",
+              "'response_format.json_schema.name' must be a non-empty string", "response_format"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"add\","
+              + "\"parameters\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\",\"minimum\":0}}}}}],\"tool_choice\":\"required\"}",
+              "tools[0].function.parameters.properties.a.minimum: keyword 'minimum' is not supported", "tools"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tool_choice\":\"required\"}", "no 'tools' were given", "tool_choice"},
+          {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"guided_json\":{\"type\":\"object\"}}", "use 'response_format'", "guided_json"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"99999\":5}}", "outside the vocabulary", "logit_bias"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000}", "maximum context length", "max_tokens"},
           {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]} trailing", "not valid JSON", null},
@@ -191,19 +201,102 @@ class OpenAiServerTest {
       }
       assertEquals(completionTokens, r.get("usage").get("completion_tokens").asInt());
 
-      // a named tool_choice prefills the call: the reply is a call of that tool whatever the model samples
-      String forced = "{\"messages\":[{\"role\":\"user\",\"content\":\"2+3?\"}],\"max_tokens\":8,"
-          + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"add\",\"parameters\":{\"type\":\"object\"}}}],"
+      // a named tool_choice prefills the call and constrains the rest: a call of that tool with
+      // arguments valid under its schema, whatever the random weights prefer
+      String forced = "{\"messages\":[{\"role\":\"user\",\"content\":\"2+3?\"}],\"max_tokens\":300,"
+          + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"add\",\"parameters\":{\"type\":\"object\","
+          + "\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"type\":\"integer\"}},\"required\":[\"a\",\"b\"],\"additionalProperties\":false}}},"
+          + "{\"type\":\"function\",\"function\":{\"name\":\"sub\"}}],"
           + "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"add\"}}}";
       JsonNode f = JSON.readTree(post(server, "/chat/completions", forced, KEY).body());
       JsonNode choice = f.get("choices").get(0);
       assertEquals("tool_calls", choice.get("finish_reason").asText(), f.toString());
       assertEquals("add", choice.get("message").get("tool_calls").get(0).get("function").get("name").asText());
       assertEquals("function", choice.get("message").get("tool_calls").get(0).get("type").asText());
+      JsonNode args = JSON.readTree(choice.get("message").get("tool_calls").get(0).get("function").get("arguments").asText());
+      assertTrue(args.size() == 2 && args.get("a").isIntegralNumber() && args.get("b").isIntegralNumber(), args.toString());
+      // cut by max_tokens inside the arguments: "length", as vLLM
+      JsonNode cut = JSON.readTree(post(server, "/chat/completions", forced.replace("\"max_tokens\":300", "\"max_tokens\":3"), KEY).body());
+      assertEquals("length", cut.get("choices").get(0).get("finish_reason").asText(), cut.toString());
       Trajectory t = server.completion(f.get("id").asText()).orElseThrow().get(0);
       String prompt = format.tokenizer().decode(t.turns().get(0).promptIds());
       assertTrue(prompt.endsWith("<|im_start|>assistant\n<tool_call>\n{\"name\": \"add\", \"arguments\": "), prompt);
     }
+  }
+
+  /** json_schema replies (whole, n = 3, and streamed) and a streamed required tool call, over HTTP on the real engine. */
+  @Test
+  void constrainedRepliesOverHttp() throws Exception {
+    String schema = "{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\"},\"n\":{\"type\":\"integer\"},"
+        + "\"tag\":{\"type\":\"string\",\"maxLength\":4}},\"required\":[\"ok\",\"n\",\"tag\"],\"additionalProperties\":false}";
+    String format = "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"r\",\"strict\":true,\"schema\":" + schema + "}}";
+    try (OpenAiServer server = OpenAiServer.builder(engine, OpenAiServerTest.format).port(0).modelName("tiny-chat").start()) {
+      JsonNode whole = JSON.readTree(post(server, "/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"json\"}],"
+          + "\"max_tokens\":300,\"n\":3,\"seed\":4," + format + "}", null).body());
+      assertEquals(3, whole.get("choices").size(), whole.toString());
+      for (JsonNode c : whole.get("choices")) {
+        assertEquals("stop", c.get("finish_reason").asText(), c.toString());
+        assertValid(c.get("message").get("content").asText());
+      }
+      List<JsonNode> chunks = events(post(server, "/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"json\"}],"
+          + "\"max_tokens\":300,\"stream\":true,\"seed\":8," + format + "}", null).body());
+      StringBuilder text = new StringBuilder();
+      chunks.forEach(c -> text.append(c.get("choices").get(0).get("delta").path("content").asText("")));
+      assertValid(text.toString());
+      assertEquals("stop", chunks.get(chunks.size() - 1).get("choices").get(0).get("finish_reason").asText());
+
+      // /v1/completions takes response_format too (as vLLM); with ignore_eos it needs a stop id to end
+      JsonNode completion = JSON.readTree(post(server, "/completions", "{\"prompt\":\"json:\",\"max_tokens\":300,\"seed\":2,"
+          + format + "}", null).body());
+      assertEquals("stop", completion.get("choices").get(0).get("finish_reason").asText(), completion.toString());
+      assertValid(completion.get("choices").get(0).get("text").asText());
+      HttpResponse<String> endless = post(server, "/completions", "{\"prompt\":\"json:\",\"ignore_eos\":true," + format + "}", null);
+      assertEquals(400, endless.statusCode(), endless.body());
+      assertTrue(endless.body().contains("stop_token_ids"), endless.body());
+
+      String tools = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"flag\",\"parameters\":" + schema + "}},"
+          + "{\"type\":\"function\",\"function\":{\"name\":\"flags\",\"parameters\":{\"type\":\"object\",\"properties\":{\"all\":"
+          + "{\"type\":\"array\",\"items\":{\"enum\":[1,2]},\"maxItems\":2}},\"required\":[\"all\"],\"additionalProperties\":false}}}]";
+      for (int seed = 0; seed < 4; seed++) {
+        chunks = events(post(server, "/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"call\"}],"
+            + "\"max_tokens\":300,\"stream\":true,\"seed\":" + seed + ",\"tool_choice\":\"required\"," + tools + "}", null).body());
+        StringBuilder name = new StringBuilder();
+        StringBuilder args = new StringBuilder();
+        for (JsonNode c : chunks) {
+          JsonNode d = c.get("choices").get(0).get("delta");
+          assertEquals("", d.path("content").asText(""), "a forced call streams no content");
+          for (JsonNode tc : d.path("tool_calls")) {
+            name.append(tc.path("function").path("name").asText(""));
+            args.append(tc.path("function").path("arguments").asText(""));
+          }
+        }
+        assertEquals("tool_calls", chunks.get(chunks.size() - 1).get("choices").get(0).get("finish_reason").asText());
+        if (name.toString().equals("flag")) {
+          assertValid(args.toString());
+        } else {
+          assertEquals("flags", name.toString());
+          JsonNode a = JSON.readTree(args.toString());
+          assertTrue(a.size() == 1 && a.get("all").isArray() && a.get("all").size() <= 2, args.toString());
+        }
+      }
+    }
+  }
+
+  static void assertValid(String text) throws Exception {
+    JsonNode v = new ObjectMapper().enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(text);
+    assertTrue(v.isObject() && v.size() == 3 && v.get("ok").isBoolean() && v.get("n").isIntegralNumber()
+        && v.get("tag").isTextual() && v.get("tag").asText().codePointCount(0, v.get("tag").asText().length()) <= 4, text);
+  }
+
+  /** The JSON chunks of an SSE body, without {@code [DONE]} and comments. */
+  static List<JsonNode> events(String body) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    for (String line : body.split("\n")) {
+      if (line.startsWith("data: ") && !line.equals("data: [DONE]")) {
+        out.add(JSON.readTree(line.substring(6)));
+      }
+    }
+    return out;
   }
 
   @Test
