@@ -315,10 +315,12 @@ final class VectorKernels implements Kernels {
     long rowBytes = cols * 2L;
     int quads = r0 + (r1 - r0) / 4 * 4;
     if (n == 1) {
-      int r = r0;
-      for (; r + 8 <= r1; r += 8) {
-        gemv8Bf16(red, w, r * rowBytes, rowBytes, x, y, r, upper, cols);
+      // eight row streams a span apart, each walking its rows in memory order (see gemv8Bf16)
+      int span = (r1 - r0) / 8;
+      for (int j = r0; j < r0 + span; j++) {
+        gemv8Bf16(red, w, j * rowBytes, span * rowBytes, x, y, j, span, upper, cols);
       }
+      int r = r0 + 8 * span;
       for (; r + 4 <= r1; r += 4) {
         tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, 0, y, r, upper, cols);
       }
@@ -361,8 +363,16 @@ final class VectorKernels implements Kernels {
     }
   }
 
-  /** Eight bf16 weight rows (from byte offset w0) times one input row, into y[r..r+8). */
-  private static void gemv8Bf16(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, float[] y, int r, int upper, int cols) {
+  /**
+   * Eight bf16 weight rows, dy rows apart (the first at byte offset w0, the next stepBytes later),
+   * times one input row, into y[r], y[r + dy], ... y[r + 7 dy]. The caller walks r through
+   * consecutive rows, so each of the eight rows is the continuation of a sequential read: with
+   * adjacent rows instead (dy = 1), a 896-column matrix (1792-byte rows) puts two or three
+   * interleaved row streams in each 4 KiB page, which the hardware prefetcher does not follow,
+   * and the matrix streamed at half the bandwidth of one with long rows.
+   */
+  private static void gemv8Bf16(float[] red, MemorySegment w, long w0, long stepBytes, float[] x, float[] y, int r, int dy, int upper,
+      int cols) {
     FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
     FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
     for (int i = 0; i < upper; i += B) {
@@ -372,44 +382,44 @@ final class VectorKernels implements Kernels {
       IntVector v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
       a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a0);
       a0 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a0);
-      v = IntVector.fromMemorySegment(I, w, o + rowBytes, ByteOrder.LITTLE_ENDIAN);
+      v = IntVector.fromMemorySegment(I, w, o + stepBytes, ByteOrder.LITTLE_ENDIAN);
       a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a1);
       a1 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a1);
-      v = IntVector.fromMemorySegment(I, w, o + 2 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      v = IntVector.fromMemorySegment(I, w, o + 2 * stepBytes, ByteOrder.LITTLE_ENDIAN);
       a2 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a2);
       a2 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a2);
-      v = IntVector.fromMemorySegment(I, w, o + 3 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      v = IntVector.fromMemorySegment(I, w, o + 3 * stepBytes, ByteOrder.LITTLE_ENDIAN);
       a3 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a3);
       a3 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a3);
-      v = IntVector.fromMemorySegment(I, w, o + 4 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      v = IntVector.fromMemorySegment(I, w, o + 4 * stepBytes, ByteOrder.LITTLE_ENDIAN);
       a4 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a4);
       a4 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a4);
-      v = IntVector.fromMemorySegment(I, w, o + 5 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      v = IntVector.fromMemorySegment(I, w, o + 5 * stepBytes, ByteOrder.LITTLE_ENDIAN);
       a5 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a5);
       a5 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a5);
-      v = IntVector.fromMemorySegment(I, w, o + 6 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      v = IntVector.fromMemorySegment(I, w, o + 6 * stepBytes, ByteOrder.LITTLE_ENDIAN);
       a6 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a6);
       a6 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a6);
-      v = IntVector.fromMemorySegment(I, w, o + 7 * rowBytes, ByteOrder.LITTLE_ENDIAN);
+      v = IntVector.fromMemorySegment(I, w, o + 7 * stepBytes, ByteOrder.LITTLE_ENDIAN);
       a7 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a7);
       a7 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a7);
     }
     a0.intoArray(red, 0);
     y[r] = tailBf16(lanes(red), w, w0, x, 0, upper, cols);
     a1.intoArray(red, 0);
-    y[r + 1] = tailBf16(lanes(red), w, w0 + rowBytes, x, 0, upper, cols);
+    y[r + 1 * dy] = tailBf16(lanes(red), w, w0 + stepBytes, x, 0, upper, cols);
     a2.intoArray(red, 0);
-    y[r + 2] = tailBf16(lanes(red), w, w0 + 2 * rowBytes, x, 0, upper, cols);
+    y[r + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * stepBytes, x, 0, upper, cols);
     a3.intoArray(red, 0);
-    y[r + 3] = tailBf16(lanes(red), w, w0 + 3 * rowBytes, x, 0, upper, cols);
+    y[r + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * stepBytes, x, 0, upper, cols);
     a4.intoArray(red, 0);
-    y[r + 4] = tailBf16(lanes(red), w, w0 + 4 * rowBytes, x, 0, upper, cols);
+    y[r + 4 * dy] = tailBf16(lanes(red), w, w0 + 4 * stepBytes, x, 0, upper, cols);
     a5.intoArray(red, 0);
-    y[r + 5] = tailBf16(lanes(red), w, w0 + 5 * rowBytes, x, 0, upper, cols);
+    y[r + 5 * dy] = tailBf16(lanes(red), w, w0 + 5 * stepBytes, x, 0, upper, cols);
     a6.intoArray(red, 0);
-    y[r + 6] = tailBf16(lanes(red), w, w0 + 6 * rowBytes, x, 0, upper, cols);
+    y[r + 6 * dy] = tailBf16(lanes(red), w, w0 + 6 * stepBytes, x, 0, upper, cols);
     a7.intoArray(red, 0);
-    y[r + 7] = tailBf16(lanes(red), w, w0 + 7 * rowBytes, x, 0, upper, cols);
+    y[r + 7 * dy] = tailBf16(lanes(red), w, w0 + 7 * stepBytes, x, 0, upper, cols);
   }
 
   /** Four bf16 weight rows times one input row (from x0), into y[y0..y0+4). */
