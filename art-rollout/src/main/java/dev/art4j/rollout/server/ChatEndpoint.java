@@ -235,11 +235,7 @@ final class ChatEndpoint {
     } else {
       c.putObject("logprobs").set("content", logprobs);
     }
-    if (finish == null) {
-      c.putNull("finish_reason");
-    } else {
-      c.put("finish_reason", finish);
-    }
+    c.put("finish_reason", finish); // null is written as null
     if (usage) {
       out.putNull("usage");
     }
@@ -278,11 +274,7 @@ final class ChatEndpoint {
   private static ObjectNode message(ChatCompletions.Choice c, String content) {
     Message m = c.message();
     ObjectNode out = Exchange.JSON.createObjectNode().put("role", "assistant");
-    if (content == null) {
-      out.putNull("content");
-    } else {
-      out.put("content", content);
-    }
+    out.put("content", content); // null (a tool call only) is written as null
     if (m.reasoningContent() != null) {
       out.put("reasoning_content", m.reasoningContent());
     }

@@ -243,16 +243,8 @@ final class CompletionEndpoint {
     ObjectNode out = Exchange.JSON.createObjectNode();
     out.put("id", id).put("object", "text_completion").put("created", created).put("model", model);
     ObjectNode c = out.putArray("choices").addObject().put("index", index).put("text", text);
-    if (logprobs == null) {
-      c.putNull("logprobs");
-    } else {
-      c.set("logprobs", logprobs);
-    }
-    if (finish == null) {
-      c.putNull("finish_reason");
-    } else {
-      c.put("finish_reason", finish);
-    }
+    c.set("logprobs", logprobs); // null is written as null
+    c.put("finish_reason", finish); // null is written as null
     if (usage) {
       out.putNull("usage");
     }

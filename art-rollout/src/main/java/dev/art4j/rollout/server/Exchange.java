@@ -70,16 +70,7 @@ final class Exchange {
   static ObjectNode body(ApiException e) {
     ObjectNode out = JSON.createObjectNode();
     ObjectNode err = out.putObject("error").put("message", e.getMessage()).put("type", e.type);
-    if (e.param == null) {
-      err.putNull("param");
-    } else {
-      err.put("param", e.param);
-    }
-    if (e.code == null) {
-      err.putNull("code");
-    } else {
-      err.put("code", e.code);
-    }
+    err.put("param", e.param).put("code", e.code); // either may be null, written as null
     return out;
   }
 
