@@ -275,6 +275,12 @@ final class VectorKernels implements Kernels {
   private static final VectorSpecies<Integer> I = S.withLanes(int.class);
   /** Weights per block: one int vector holds 2L bfloat16 values. */
   private static final int B = 2 * L;
+  /**
+   * The most input rows {@link #matmulBf16} multiplies by each weight quad before moving on (a
+   * decode group); larger batches (prefill) keep four input rows in L1 and stream the weights
+   * from L2 instead.
+   */
+  private static final int STRIDED_MAX_ROWS = 16;
 
   /*
    * An int vector of 2L bfloat16 weights: lane j holds weight 2j in its low half and 2j+1 in its
@@ -304,9 +310,10 @@ final class VectorKernels implements Kernels {
    * Per (weight row, input row): one fp32 accumulator vector, {@code acc = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() * x_even + acc},
    * then {@code acc = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats() * x_odd + acc}, block after block; then {@link #sumLanes} and the
    * tail in column order. Every tile below does exactly this, so a row's result does not depend
-   * on the tile that computed it (batch invariance). Batches of 8 or more rows (prefill) walk
-   * the input rows in the outer loop: four input rows stay in L1 while the weight rows of the
-   * range stream from L2, each weight loaded from memory once per call.
+   * on the tile that computed it (batch invariance). A decode group (up to
+   * {@link #STRIDED_MAX_ROWS} rows) takes each quad of weight rows from memory once, into every
+   * input row; larger batches (prefill) walk the input rows in the outer loop: four input rows
+   * stay in L1 while the weight rows of the range stream from L2.
    */
   @Override
   public void matmulBf16(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
@@ -322,28 +329,33 @@ final class VectorKernels implements Kernels {
       }
       int r = r0 + 8 * span;
       for (; r + 4 <= r1; r += 4) {
-        tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, 0, y, r, upper, cols);
+        tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, 0, y, r, 1, upper, cols);
       }
-    } else if (n >= 8) {
+    } else if (n <= STRIDED_MAX_ROWS) {
+      // a decode group: four row streams a span apart (see gemv8Bf16), each quad of weight rows
+      // multiplied into every input row while it is in L1, so the weights stream from memory
+      // once and in memory order
+      int span = (r1 - r0) / 4;
+      long step = span * rowBytes;
+      for (int j = r0; j < r0 + span; j++) {
+        int b = 0;
+        for (; b + 4 <= n; b += 4) {
+          tile4x4Bf16(red, w, j * rowBytes, step, x, b * xStride, xStride, y, b * yStride + j, yStride, span, upper, cols);
+        }
+        for (; b < n; b++) {
+          tile4x1Bf16(red, w, j * rowBytes, step, x, b * xStride, y, b * yStride + j, span, upper, cols);
+        }
+      }
+    } else {
       int b = 0;
       for (; b + 4 <= n; b += 4) {
         for (int r = r0; r < quads; r += 4) {
-          tile4x4Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
+          tile4x4Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, 1, upper, cols);
         }
       }
       for (; b < n; b++) {
         for (int r = r0; r < quads; r += 4) {
-          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
-        }
-      }
-    } else {
-      for (int r = r0; r < quads; r += 4) {
-        int b = 0;
-        for (; b + 4 <= n; b += 4) {
-          tile4x4Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
-        }
-        for (; b < n; b++) {
-          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
+          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, 1, upper, cols);
         }
       }
     }
@@ -422,9 +434,9 @@ final class VectorKernels implements Kernels {
     y[r + 7 * dy] = tailBf16(lanes(red), w, w0 + 7 * stepBytes, x, 0, upper, cols);
   }
 
-  /** Four bf16 weight rows times one input row (from x0), into y[y0..y0+4). */
+  /** Four bf16 weight rows (rowBytes apart) times one input row (from x0), into y[y0], y[y0 + dy], ... y[y0 + 3 dy]. */
   private static void tile4x1Bf16(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, int x0, float[] y, int y0,
-      int upper, int cols) {
+      int dy, int upper, int cols) {
     FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
     for (int i = 0; i < upper; i += B) {
       FloatVector ce = FloatVector.fromArray(S, x, x0 + i);
@@ -446,16 +458,19 @@ final class VectorKernels implements Kernels {
     a0.intoArray(red, 0);
     y[y0] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
     a1.intoArray(red, 0);
-    y[y0 + 1] = tailBf16(lanes(red), w, w0 + rowBytes, x, x0, upper, cols);
+    y[y0 + dy] = tailBf16(lanes(red), w, w0 + rowBytes, x, x0, upper, cols);
     a2.intoArray(red, 0);
-    y[y0 + 2] = tailBf16(lanes(red), w, w0 + 2 * rowBytes, x, x0, upper, cols);
+    y[y0 + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * rowBytes, x, x0, upper, cols);
     a3.intoArray(red, 0);
-    y[y0 + 3] = tailBf16(lanes(red), w, w0 + 3 * rowBytes, x, x0, upper, cols);
+    y[y0 + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * rowBytes, x, x0, upper, cols);
   }
 
-  /** Four bf16 weight rows times four input rows (from x0), into y from y0: each weight widened once for four rows. */
+  /**
+   * Four bf16 weight rows (rowBytes apart) times four input rows (from x0), into y[y0 + b yStride + k dy]
+   * for input row b and weight row k: each weight widened once for four rows.
+   */
   private static void tile4x4Bf16(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride, float[] y,
-      int y0, int yStride, int upper, int cols) {
+      int y0, int yStride, int dy, int upper, int cols) {
     int x1 = x0 + xStride;
     int x2 = x1 + xStride;
     int x3 = x2 + xStride;
@@ -544,21 +559,21 @@ final class VectorKernels implements Kernels {
       c1 = c1.blend(c3, M2).add(c3.blend(c1, M2).rearrange(X2));
       c0.blend(c1, M1).add(c1.blend(c0, M1).rearrange(X1)).intoArray(red, 0);
       y[y0] = tailBf16(red[0], w, w0, x, x0, upper, cols);
-      y[y0 + 1] = tailBf16(red[1], w, w1, x, x0, upper, cols);
-      y[y0 + 2] = tailBf16(red[2], w, w2, x, x0, upper, cols);
-      y[y0 + 3] = tailBf16(red[3], w, w3, x, x0, upper, cols);
+      y[y0 + dy] = tailBf16(red[1], w, w1, x, x0, upper, cols);
+      y[y0 + 2 * dy] = tailBf16(red[2], w, w2, x, x0, upper, cols);
+      y[y0 + 3 * dy] = tailBf16(red[3], w, w3, x, x0, upper, cols);
       y[y1] = tailBf16(red[4], w, w0, x, x1, upper, cols);
-      y[y1 + 1] = tailBf16(red[5], w, w1, x, x1, upper, cols);
-      y[y1 + 2] = tailBf16(red[6], w, w2, x, x1, upper, cols);
-      y[y1 + 3] = tailBf16(red[7], w, w3, x, x1, upper, cols);
+      y[y1 + dy] = tailBf16(red[5], w, w1, x, x1, upper, cols);
+      y[y1 + 2 * dy] = tailBf16(red[6], w, w2, x, x1, upper, cols);
+      y[y1 + 3 * dy] = tailBf16(red[7], w, w3, x, x1, upper, cols);
       y[y2] = tailBf16(red[8], w, w0, x, x2, upper, cols);
-      y[y2 + 1] = tailBf16(red[9], w, w1, x, x2, upper, cols);
-      y[y2 + 2] = tailBf16(red[10], w, w2, x, x2, upper, cols);
-      y[y2 + 3] = tailBf16(red[11], w, w3, x, x2, upper, cols);
+      y[y2 + dy] = tailBf16(red[9], w, w1, x, x2, upper, cols);
+      y[y2 + 2 * dy] = tailBf16(red[10], w, w2, x, x2, upper, cols);
+      y[y2 + 3 * dy] = tailBf16(red[11], w, w3, x, x2, upper, cols);
       y[y3] = tailBf16(red[12], w, w0, x, x3, upper, cols);
-      y[y3 + 1] = tailBf16(red[13], w, w1, x, x3, upper, cols);
-      y[y3 + 2] = tailBf16(red[14], w, w2, x, x3, upper, cols);
-      y[y3 + 3] = tailBf16(red[15], w, w3, x, x3, upper, cols);
+      y[y3 + dy] = tailBf16(red[13], w, w1, x, x3, upper, cols);
+      y[y3 + 2 * dy] = tailBf16(red[14], w, w2, x, x3, upper, cols);
+      y[y3 + 3 * dy] = tailBf16(red[15], w, w3, x, x3, upper, cols);
       return;
     }
     a00.intoArray(red, 0);
@@ -570,29 +585,29 @@ final class VectorKernels implements Kernels {
     a03.intoArray(red, 0);
     y[y3] = tailBf16(lanes(red), w, w0, x, x3, upper, cols);
     a10.intoArray(red, 0);
-    y[y0 + 1] = tailBf16(lanes(red), w, w1, x, x0, upper, cols);
+    y[y0 + dy] = tailBf16(lanes(red), w, w1, x, x0, upper, cols);
     a11.intoArray(red, 0);
-    y[y1 + 1] = tailBf16(lanes(red), w, w1, x, x1, upper, cols);
+    y[y1 + dy] = tailBf16(lanes(red), w, w1, x, x1, upper, cols);
     a12.intoArray(red, 0);
-    y[y2 + 1] = tailBf16(lanes(red), w, w1, x, x2, upper, cols);
+    y[y2 + dy] = tailBf16(lanes(red), w, w1, x, x2, upper, cols);
     a13.intoArray(red, 0);
-    y[y3 + 1] = tailBf16(lanes(red), w, w1, x, x3, upper, cols);
+    y[y3 + dy] = tailBf16(lanes(red), w, w1, x, x3, upper, cols);
     a20.intoArray(red, 0);
-    y[y0 + 2] = tailBf16(lanes(red), w, w2, x, x0, upper, cols);
+    y[y0 + 2 * dy] = tailBf16(lanes(red), w, w2, x, x0, upper, cols);
     a21.intoArray(red, 0);
-    y[y1 + 2] = tailBf16(lanes(red), w, w2, x, x1, upper, cols);
+    y[y1 + 2 * dy] = tailBf16(lanes(red), w, w2, x, x1, upper, cols);
     a22.intoArray(red, 0);
-    y[y2 + 2] = tailBf16(lanes(red), w, w2, x, x2, upper, cols);
+    y[y2 + 2 * dy] = tailBf16(lanes(red), w, w2, x, x2, upper, cols);
     a23.intoArray(red, 0);
-    y[y3 + 2] = tailBf16(lanes(red), w, w2, x, x3, upper, cols);
+    y[y3 + 2 * dy] = tailBf16(lanes(red), w, w2, x, x3, upper, cols);
     a30.intoArray(red, 0);
-    y[y0 + 3] = tailBf16(lanes(red), w, w3, x, x0, upper, cols);
+    y[y0 + 3 * dy] = tailBf16(lanes(red), w, w3, x, x0, upper, cols);
     a31.intoArray(red, 0);
-    y[y1 + 3] = tailBf16(lanes(red), w, w3, x, x1, upper, cols);
+    y[y1 + 3 * dy] = tailBf16(lanes(red), w, w3, x, x1, upper, cols);
     a32.intoArray(red, 0);
-    y[y2 + 3] = tailBf16(lanes(red), w, w3, x, x2, upper, cols);
+    y[y2 + 3 * dy] = tailBf16(lanes(red), w, w3, x, x2, upper, cols);
     a33.intoArray(red, 0);
-    y[y3 + 3] = tailBf16(lanes(red), w, w3, x, x3, upper, cols);
+    y[y3 + 3 * dy] = tailBf16(lanes(red), w, w3, x, x3, upper, cols);
   }
 
   /** Adds the bf16 columns past the last full block (in column order; the layout leaves them in place). */
