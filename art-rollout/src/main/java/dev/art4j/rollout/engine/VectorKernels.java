@@ -276,8 +276,8 @@ final class VectorKernels implements Kernels {
   /** Weights per block: one int vector holds 2L bfloat16 values. */
   private static final int B = 2 * L;
   /**
-   * The most input rows {@link #matmulBf16} multiplies by each weight quad before moving on (a
-   * decode group); larger batches (prefill) keep four input rows in L1 and stream the weights
+   * The most input rows {@link #matmulBf16} multiplies by each octet of weight rows before moving
+   * on (a decode group); larger batches (prefill) keep four input rows in L1 and stream the weights
    * from L2 instead.
    */
   private static final int STRIDED_MAX_ROWS = 16;
@@ -310,8 +310,8 @@ final class VectorKernels implements Kernels {
    * Per (weight row, input row): one fp32 accumulator vector, {@code acc = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() * x_even + acc},
    * then {@code acc = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats() * x_odd + acc}, block after block; then {@link #sumLanes} and the
    * tail in column order. Every tile below does exactly this, so a row's result does not depend
-   * on the tile that computed it (batch invariance). A decode group (up to
-   * {@link #STRIDED_MAX_ROWS} rows) takes each quad of weight rows from memory once, into every
+   * on the tile that computed it (batch invariance). One row or a decode group (up to
+   * {@link #STRIDED_MAX_ROWS} rows) takes each octet of weight rows from memory once, into every
    * input row; larger batches (prefill) walk the input rows in the outer loop: four input rows
    * stay in L1 while the weight rows of the range stream from L2.
    */
@@ -321,41 +321,35 @@ final class VectorKernels implements Kernels {
     int upper = cols - cols % B;
     long rowBytes = cols * 2L;
     int quads = r0 + (r1 - r0) / 4 * 4;
-    if (n == 1) {
-      // eight row streams a span apart, each walking its rows in memory order (see gemv8Bf16)
+    if (n <= STRIDED_MAX_ROWS) {
+      // eight row streams a span apart, each walking its rows in memory order (see gemv8Bf16);
+      // each octet of rows, loaded from memory by the first pair of inputs, serves the others from L1
       int span = (r1 - r0) / 8;
-      for (int j = r0; j < r0 + span; j++) {
-        gemv8Bf16(red, w, j * rowBytes, span * rowBytes, x, y, j, span, upper, cols);
-      }
-      int r = r0 + 8 * span;
-      for (; r + 4 <= r1; r += 4) {
-        tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, 0, y, r, 1, upper, cols);
-      }
-    } else if (n <= STRIDED_MAX_ROWS) {
-      // a decode group: four row streams a span apart (see gemv8Bf16), each quad of weight rows
-      // multiplied into every input row while it is in L1, so the weights stream from memory
-      // once and in memory order
-      int span = (r1 - r0) / 4;
       long step = span * rowBytes;
       for (int j = r0; j < r0 + span; j++) {
         int b = 0;
-        for (; b + 4 <= n; b += 4) {
-          tile4x4Bf16(red, w, j * rowBytes, step, x, b * xStride, xStride, y, b * yStride + j, yStride, span, upper, cols);
+        for (; b + 2 <= n; b += 2) {
+          tile8x2Bf16(red, w, j * rowBytes, step, x, b * xStride, xStride, y, b * yStride + j, yStride, span, upper, cols);
         }
-        for (; b < n; b++) {
-          tile4x1Bf16(red, w, j * rowBytes, step, x, b * xStride, y, b * yStride + j, span, upper, cols);
+        if (b < n) {
+          gemv8Bf16(red, w, j * rowBytes, step, x, b * xStride, y, b * yStride + j, span, upper, cols);
+        }
+      }
+      for (int r = r0 + 8 * span; r + 4 <= r1; r += 4) {
+        for (int b = 0; b < n; b++) {
+          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
         }
       }
     } else {
       int b = 0;
       for (; b + 4 <= n; b += 4) {
         for (int r = r0; r < quads; r += 4) {
-          tile4x4Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, 1, upper, cols);
+          tile4x4Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
         }
       }
       for (; b < n; b++) {
         for (int r = r0; r < quads; r += 4) {
-          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, 1, upper, cols);
+          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
         }
       }
     }
@@ -383,13 +377,13 @@ final class VectorKernels implements Kernels {
    * interleaved row streams in each 4 KiB page, which the hardware prefetcher does not follow,
    * and the matrix streamed at half the bandwidth of one with long rows.
    */
-  private static void gemv8Bf16(float[] red, MemorySegment w, long w0, long stepBytes, float[] x, float[] y, int r, int dy, int upper,
-      int cols) {
+  private static void gemv8Bf16(float[] red, MemorySegment w, long w0, long stepBytes, float[] x, int x0, float[] y, int r, int dy,
+      int upper, int cols) {
     FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
     FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
     for (int i = 0; i < upper; i += B) {
-      FloatVector ce = FloatVector.fromArray(S, x, i);
-      FloatVector co = FloatVector.fromArray(S, x, i + L);
+      FloatVector ce = FloatVector.fromArray(S, x, x0 + i);
+      FloatVector co = FloatVector.fromArray(S, x, x0 + i + L);
       long o = w0 + 2L * i;
       IntVector v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
       a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a0);
@@ -417,26 +411,178 @@ final class VectorKernels implements Kernels {
       a7 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a7);
     }
     a0.intoArray(red, 0);
-    y[r] = tailBf16(lanes(red), w, w0, x, 0, upper, cols);
+    y[r] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
     a1.intoArray(red, 0);
-    y[r + 1 * dy] = tailBf16(lanes(red), w, w0 + stepBytes, x, 0, upper, cols);
+    y[r + 1 * dy] = tailBf16(lanes(red), w, w0 + stepBytes, x, x0, upper, cols);
     a2.intoArray(red, 0);
-    y[r + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * stepBytes, x, 0, upper, cols);
+    y[r + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * stepBytes, x, x0, upper, cols);
     a3.intoArray(red, 0);
-    y[r + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * stepBytes, x, 0, upper, cols);
+    y[r + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * stepBytes, x, x0, upper, cols);
     a4.intoArray(red, 0);
-    y[r + 4 * dy] = tailBf16(lanes(red), w, w0 + 4 * stepBytes, x, 0, upper, cols);
+    y[r + 4 * dy] = tailBf16(lanes(red), w, w0 + 4 * stepBytes, x, x0, upper, cols);
     a5.intoArray(red, 0);
-    y[r + 5 * dy] = tailBf16(lanes(red), w, w0 + 5 * stepBytes, x, 0, upper, cols);
+    y[r + 5 * dy] = tailBf16(lanes(red), w, w0 + 5 * stepBytes, x, x0, upper, cols);
     a6.intoArray(red, 0);
-    y[r + 6 * dy] = tailBf16(lanes(red), w, w0 + 6 * stepBytes, x, 0, upper, cols);
+    y[r + 6 * dy] = tailBf16(lanes(red), w, w0 + 6 * stepBytes, x, x0, upper, cols);
     a7.intoArray(red, 0);
-    y[r + 7 * dy] = tailBf16(lanes(red), w, w0 + 7 * stepBytes, x, 0, upper, cols);
+    y[r + 7 * dy] = tailBf16(lanes(red), w, w0 + 7 * stepBytes, x, x0, upper, cols);
   }
 
-  /** Four bf16 weight rows (rowBytes apart) times one input row (from x0), into y[y0], y[y0 + dy], ... y[y0 + 3 dy]. */
+  /**
+   * Eight bf16 weight rows (stepBytes apart) times two input rows (from x0, xStride apart), into
+   * y[y0 + b yStride + k dy] for input row b and weight row k. A decode group's kernel: eight
+   * row streams keep as many cache misses in flight as {@link #gemv8Bf16}, while each loaded
+   * weight serves two rows; the later pairs of the group find the eight rows in L1.
+   */
+  private static void tile8x2Bf16(float[] red, MemorySegment w, long w0, long stepBytes, float[] x, int x0, int xStride, float[] y,
+      int y0, int yStride, int dy, int upper, int cols) {
+    int x1 = x0 + xStride;
+    FloatVector a00 = FloatVector.zero(S), a01 = FloatVector.zero(S);
+    FloatVector a10 = FloatVector.zero(S), a11 = FloatVector.zero(S);
+    FloatVector a20 = FloatVector.zero(S), a21 = FloatVector.zero(S);
+    FloatVector a30 = FloatVector.zero(S), a31 = FloatVector.zero(S);
+    FloatVector a40 = FloatVector.zero(S), a41 = FloatVector.zero(S);
+    FloatVector a50 = FloatVector.zero(S), a51 = FloatVector.zero(S);
+    FloatVector a60 = FloatVector.zero(S), a61 = FloatVector.zero(S);
+    FloatVector a70 = FloatVector.zero(S), a71 = FloatVector.zero(S);
+    for (int i = 0; i < upper; i += B) {
+      long o = w0 + 2L * i;
+      FloatVector c0 = FloatVector.fromArray(S, x, x0 + i);
+      FloatVector c1 = FloatVector.fromArray(S, x, x1 + i);
+      FloatVector d0 = FloatVector.fromArray(S, x, x0 + i + L);
+      FloatVector d1 = FloatVector.fromArray(S, x, x1 + i + L);
+      IntVector v;
+      FloatVector e;
+      v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
+      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a00 = e.fma(c0, a00);
+      a01 = e.fma(c1, a01);
+      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a00 = e.fma(d0, a00);
+      a01 = e.fma(d1, a01);
+      v = IntVector.fromMemorySegment(I, w, o + stepBytes, ByteOrder.LITTLE_ENDIAN);
+      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a10 = e.fma(c0, a10);
+      a11 = e.fma(c1, a11);
+      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a10 = e.fma(d0, a10);
+      a11 = e.fma(d1, a11);
+      v = IntVector.fromMemorySegment(I, w, o + 2 * stepBytes, ByteOrder.LITTLE_ENDIAN);
+      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a20 = e.fma(c0, a20);
+      a21 = e.fma(c1, a21);
+      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a20 = e.fma(d0, a20);
+      a21 = e.fma(d1, a21);
+      v = IntVector.fromMemorySegment(I, w, o + 3 * stepBytes, ByteOrder.LITTLE_ENDIAN);
+      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a30 = e.fma(c0, a30);
+      a31 = e.fma(c1, a31);
+      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a30 = e.fma(d0, a30);
+      a31 = e.fma(d1, a31);
+      v = IntVector.fromMemorySegment(I, w, o + 4 * stepBytes, ByteOrder.LITTLE_ENDIAN);
+      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a40 = e.fma(c0, a40);
+      a41 = e.fma(c1, a41);
+      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a40 = e.fma(d0, a40);
+      a41 = e.fma(d1, a41);
+      v = IntVector.fromMemorySegment(I, w, o + 5 * stepBytes, ByteOrder.LITTLE_ENDIAN);
+      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a50 = e.fma(c0, a50);
+      a51 = e.fma(c1, a51);
+      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a50 = e.fma(d0, a50);
+      a51 = e.fma(d1, a51);
+      v = IntVector.fromMemorySegment(I, w, o + 6 * stepBytes, ByteOrder.LITTLE_ENDIAN);
+      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a60 = e.fma(c0, a60);
+      a61 = e.fma(c1, a61);
+      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a60 = e.fma(d0, a60);
+      a61 = e.fma(d1, a61);
+      v = IntVector.fromMemorySegment(I, w, o + 7 * stepBytes, ByteOrder.LITTLE_ENDIAN);
+      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      a70 = e.fma(c0, a70);
+      a71 = e.fma(c1, a71);
+      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a70 = e.fma(d0, a70);
+      a71 = e.fma(d1, a71);
+    }
+    int y1 = y0 + yStride;
+    if (L == 16) {
+      // the sixteen lane sums at once (tile4x4Bf16's tree), output index 8 * input row + weight row
+      FloatVector c0 = a00.blend(a01, M8).add(a01.blend(a00, M8).rearrange(X8));
+      FloatVector c1 = a10.blend(a11, M8).add(a11.blend(a10, M8).rearrange(X8));
+      FloatVector c2 = a20.blend(a21, M8).add(a21.blend(a20, M8).rearrange(X8));
+      FloatVector c3 = a30.blend(a31, M8).add(a31.blend(a30, M8).rearrange(X8));
+      FloatVector c4 = a40.blend(a41, M8).add(a41.blend(a40, M8).rearrange(X8));
+      FloatVector c5 = a50.blend(a51, M8).add(a51.blend(a50, M8).rearrange(X8));
+      FloatVector c6 = a60.blend(a61, M8).add(a61.blend(a60, M8).rearrange(X8));
+      FloatVector c7 = a70.blend(a71, M8).add(a71.blend(a70, M8).rearrange(X8));
+      c0 = c0.blend(c4, M4).add(c4.blend(c0, M4).rearrange(X4));
+      c1 = c1.blend(c5, M4).add(c5.blend(c1, M4).rearrange(X4));
+      c2 = c2.blend(c6, M4).add(c6.blend(c2, M4).rearrange(X4));
+      c3 = c3.blend(c7, M4).add(c7.blend(c3, M4).rearrange(X4));
+      c0 = c0.blend(c2, M2).add(c2.blend(c0, M2).rearrange(X2));
+      c1 = c1.blend(c3, M2).add(c3.blend(c1, M2).rearrange(X2));
+      c0.blend(c1, M1).add(c1.blend(c0, M1).rearrange(X1)).intoArray(red, 0);
+      y[y0] = tailBf16(red[0], w, w0, x, x0, upper, cols);
+      y[y0 + dy] = tailBf16(red[1], w, w0 + stepBytes, x, x0, upper, cols);
+      y[y0 + 2 * dy] = tailBf16(red[2], w, w0 + 2 * stepBytes, x, x0, upper, cols);
+      y[y0 + 3 * dy] = tailBf16(red[3], w, w0 + 3 * stepBytes, x, x0, upper, cols);
+      y[y0 + 4 * dy] = tailBf16(red[4], w, w0 + 4 * stepBytes, x, x0, upper, cols);
+      y[y0 + 5 * dy] = tailBf16(red[5], w, w0 + 5 * stepBytes, x, x0, upper, cols);
+      y[y0 + 6 * dy] = tailBf16(red[6], w, w0 + 6 * stepBytes, x, x0, upper, cols);
+      y[y0 + 7 * dy] = tailBf16(red[7], w, w0 + 7 * stepBytes, x, x0, upper, cols);
+      y[y1] = tailBf16(red[8], w, w0, x, x1, upper, cols);
+      y[y1 + dy] = tailBf16(red[9], w, w0 + stepBytes, x, x1, upper, cols);
+      y[y1 + 2 * dy] = tailBf16(red[10], w, w0 + 2 * stepBytes, x, x1, upper, cols);
+      y[y1 + 3 * dy] = tailBf16(red[11], w, w0 + 3 * stepBytes, x, x1, upper, cols);
+      y[y1 + 4 * dy] = tailBf16(red[12], w, w0 + 4 * stepBytes, x, x1, upper, cols);
+      y[y1 + 5 * dy] = tailBf16(red[13], w, w0 + 5 * stepBytes, x, x1, upper, cols);
+      y[y1 + 6 * dy] = tailBf16(red[14], w, w0 + 6 * stepBytes, x, x1, upper, cols);
+      y[y1 + 7 * dy] = tailBf16(red[15], w, w0 + 7 * stepBytes, x, x1, upper, cols);
+      return;
+    }
+    a00.intoArray(red, 0);
+    y[y0] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
+    a10.intoArray(red, 0);
+    y[y0 + dy] = tailBf16(lanes(red), w, w0 + stepBytes, x, x0, upper, cols);
+    a20.intoArray(red, 0);
+    y[y0 + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * stepBytes, x, x0, upper, cols);
+    a30.intoArray(red, 0);
+    y[y0 + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * stepBytes, x, x0, upper, cols);
+    a40.intoArray(red, 0);
+    y[y0 + 4 * dy] = tailBf16(lanes(red), w, w0 + 4 * stepBytes, x, x0, upper, cols);
+    a50.intoArray(red, 0);
+    y[y0 + 5 * dy] = tailBf16(lanes(red), w, w0 + 5 * stepBytes, x, x0, upper, cols);
+    a60.intoArray(red, 0);
+    y[y0 + 6 * dy] = tailBf16(lanes(red), w, w0 + 6 * stepBytes, x, x0, upper, cols);
+    a70.intoArray(red, 0);
+    y[y0 + 7 * dy] = tailBf16(lanes(red), w, w0 + 7 * stepBytes, x, x0, upper, cols);
+    a01.intoArray(red, 0);
+    y[y1] = tailBf16(lanes(red), w, w0, x, x1, upper, cols);
+    a11.intoArray(red, 0);
+    y[y1 + dy] = tailBf16(lanes(red), w, w0 + stepBytes, x, x1, upper, cols);
+    a21.intoArray(red, 0);
+    y[y1 + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * stepBytes, x, x1, upper, cols);
+    a31.intoArray(red, 0);
+    y[y1 + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * stepBytes, x, x1, upper, cols);
+    a41.intoArray(red, 0);
+    y[y1 + 4 * dy] = tailBf16(lanes(red), w, w0 + 4 * stepBytes, x, x1, upper, cols);
+    a51.intoArray(red, 0);
+    y[y1 + 5 * dy] = tailBf16(lanes(red), w, w0 + 5 * stepBytes, x, x1, upper, cols);
+    a61.intoArray(red, 0);
+    y[y1 + 6 * dy] = tailBf16(lanes(red), w, w0 + 6 * stepBytes, x, x1, upper, cols);
+    a71.intoArray(red, 0);
+    y[y1 + 7 * dy] = tailBf16(lanes(red), w, w0 + 7 * stepBytes, x, x1, upper, cols);
+  }
+
+  /** Four bf16 weight rows times one input row (from x0), into y[y0..y0+4). */
   private static void tile4x1Bf16(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, int x0, float[] y, int y0,
-      int dy, int upper, int cols) {
+      int upper, int cols) {
     FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
     for (int i = 0; i < upper; i += B) {
       FloatVector ce = FloatVector.fromArray(S, x, x0 + i);
@@ -458,19 +604,16 @@ final class VectorKernels implements Kernels {
     a0.intoArray(red, 0);
     y[y0] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
     a1.intoArray(red, 0);
-    y[y0 + dy] = tailBf16(lanes(red), w, w0 + rowBytes, x, x0, upper, cols);
+    y[y0 + 1] = tailBf16(lanes(red), w, w0 + rowBytes, x, x0, upper, cols);
     a2.intoArray(red, 0);
-    y[y0 + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * rowBytes, x, x0, upper, cols);
+    y[y0 + 2] = tailBf16(lanes(red), w, w0 + 2 * rowBytes, x, x0, upper, cols);
     a3.intoArray(red, 0);
-    y[y0 + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * rowBytes, x, x0, upper, cols);
+    y[y0 + 3] = tailBf16(lanes(red), w, w0 + 3 * rowBytes, x, x0, upper, cols);
   }
 
-  /**
-   * Four bf16 weight rows (rowBytes apart) times four input rows (from x0), into y[y0 + b yStride + k dy]
-   * for input row b and weight row k: each weight widened once for four rows.
-   */
+  /** Four bf16 weight rows times four input rows (from x0), into y from y0: each weight widened once for four rows. */
   private static void tile4x4Bf16(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride, float[] y,
-      int y0, int yStride, int dy, int upper, int cols) {
+      int y0, int yStride, int upper, int cols) {
     int x1 = x0 + xStride;
     int x2 = x1 + xStride;
     int x3 = x2 + xStride;
@@ -559,21 +702,21 @@ final class VectorKernels implements Kernels {
       c1 = c1.blend(c3, M2).add(c3.blend(c1, M2).rearrange(X2));
       c0.blend(c1, M1).add(c1.blend(c0, M1).rearrange(X1)).intoArray(red, 0);
       y[y0] = tailBf16(red[0], w, w0, x, x0, upper, cols);
-      y[y0 + dy] = tailBf16(red[1], w, w1, x, x0, upper, cols);
-      y[y0 + 2 * dy] = tailBf16(red[2], w, w2, x, x0, upper, cols);
-      y[y0 + 3 * dy] = tailBf16(red[3], w, w3, x, x0, upper, cols);
+      y[y0 + 1] = tailBf16(red[1], w, w1, x, x0, upper, cols);
+      y[y0 + 2] = tailBf16(red[2], w, w2, x, x0, upper, cols);
+      y[y0 + 3] = tailBf16(red[3], w, w3, x, x0, upper, cols);
       y[y1] = tailBf16(red[4], w, w0, x, x1, upper, cols);
-      y[y1 + dy] = tailBf16(red[5], w, w1, x, x1, upper, cols);
-      y[y1 + 2 * dy] = tailBf16(red[6], w, w2, x, x1, upper, cols);
-      y[y1 + 3 * dy] = tailBf16(red[7], w, w3, x, x1, upper, cols);
+      y[y1 + 1] = tailBf16(red[5], w, w1, x, x1, upper, cols);
+      y[y1 + 2] = tailBf16(red[6], w, w2, x, x1, upper, cols);
+      y[y1 + 3] = tailBf16(red[7], w, w3, x, x1, upper, cols);
       y[y2] = tailBf16(red[8], w, w0, x, x2, upper, cols);
-      y[y2 + dy] = tailBf16(red[9], w, w1, x, x2, upper, cols);
-      y[y2 + 2 * dy] = tailBf16(red[10], w, w2, x, x2, upper, cols);
-      y[y2 + 3 * dy] = tailBf16(red[11], w, w3, x, x2, upper, cols);
+      y[y2 + 1] = tailBf16(red[9], w, w1, x, x2, upper, cols);
+      y[y2 + 2] = tailBf16(red[10], w, w2, x, x2, upper, cols);
+      y[y2 + 3] = tailBf16(red[11], w, w3, x, x2, upper, cols);
       y[y3] = tailBf16(red[12], w, w0, x, x3, upper, cols);
-      y[y3 + dy] = tailBf16(red[13], w, w1, x, x3, upper, cols);
-      y[y3 + 2 * dy] = tailBf16(red[14], w, w2, x, x3, upper, cols);
-      y[y3 + 3 * dy] = tailBf16(red[15], w, w3, x, x3, upper, cols);
+      y[y3 + 1] = tailBf16(red[13], w, w1, x, x3, upper, cols);
+      y[y3 + 2] = tailBf16(red[14], w, w2, x, x3, upper, cols);
+      y[y3 + 3] = tailBf16(red[15], w, w3, x, x3, upper, cols);
       return;
     }
     a00.intoArray(red, 0);
@@ -585,29 +728,29 @@ final class VectorKernels implements Kernels {
     a03.intoArray(red, 0);
     y[y3] = tailBf16(lanes(red), w, w0, x, x3, upper, cols);
     a10.intoArray(red, 0);
-    y[y0 + dy] = tailBf16(lanes(red), w, w1, x, x0, upper, cols);
+    y[y0 + 1] = tailBf16(lanes(red), w, w1, x, x0, upper, cols);
     a11.intoArray(red, 0);
-    y[y1 + dy] = tailBf16(lanes(red), w, w1, x, x1, upper, cols);
+    y[y1 + 1] = tailBf16(lanes(red), w, w1, x, x1, upper, cols);
     a12.intoArray(red, 0);
-    y[y2 + dy] = tailBf16(lanes(red), w, w1, x, x2, upper, cols);
+    y[y2 + 1] = tailBf16(lanes(red), w, w1, x, x2, upper, cols);
     a13.intoArray(red, 0);
-    y[y3 + dy] = tailBf16(lanes(red), w, w1, x, x3, upper, cols);
+    y[y3 + 1] = tailBf16(lanes(red), w, w1, x, x3, upper, cols);
     a20.intoArray(red, 0);
-    y[y0 + 2 * dy] = tailBf16(lanes(red), w, w2, x, x0, upper, cols);
+    y[y0 + 2] = tailBf16(lanes(red), w, w2, x, x0, upper, cols);
     a21.intoArray(red, 0);
-    y[y1 + 2 * dy] = tailBf16(lanes(red), w, w2, x, x1, upper, cols);
+    y[y1 + 2] = tailBf16(lanes(red), w, w2, x, x1, upper, cols);
     a22.intoArray(red, 0);
-    y[y2 + 2 * dy] = tailBf16(lanes(red), w, w2, x, x2, upper, cols);
+    y[y2 + 2] = tailBf16(lanes(red), w, w2, x, x2, upper, cols);
     a23.intoArray(red, 0);
-    y[y3 + 2 * dy] = tailBf16(lanes(red), w, w2, x, x3, upper, cols);
+    y[y3 + 2] = tailBf16(lanes(red), w, w2, x, x3, upper, cols);
     a30.intoArray(red, 0);
-    y[y0 + 3 * dy] = tailBf16(lanes(red), w, w3, x, x0, upper, cols);
+    y[y0 + 3] = tailBf16(lanes(red), w, w3, x, x0, upper, cols);
     a31.intoArray(red, 0);
-    y[y1 + 3 * dy] = tailBf16(lanes(red), w, w3, x, x1, upper, cols);
+    y[y1 + 3] = tailBf16(lanes(red), w, w3, x, x1, upper, cols);
     a32.intoArray(red, 0);
-    y[y2 + 3 * dy] = tailBf16(lanes(red), w, w3, x, x2, upper, cols);
+    y[y2 + 3] = tailBf16(lanes(red), w, w3, x, x2, upper, cols);
     a33.intoArray(red, 0);
-    y[y3 + 3 * dy] = tailBf16(lanes(red), w, w3, x, x3, upper, cols);
+    y[y3 + 3] = tailBf16(lanes(red), w, w3, x, x3, upper, cols);
   }
 
   /** Adds the bf16 columns past the last full block (in column order; the layout leaves them in place). */
