@@ -64,7 +64,7 @@ class KernelsTest {
   void bf16MatmulMatchesForEveryTileAndTailAndIsBatchInvariant() {
     SplittableRandom r = new SplittableRandom(4);
     for (int rows : new int[] {1, 3, 4, 7, 8, 13, 21, 40, 67}) {
-      // 1056 and 2100: a decode group cuts rows past 1024 columns into slabs
+      // 1056 and 2100: long rows (the down projection has 4864 columns)
       for (int cols : new int[] {1, 15, 31, 32, 33, 64, 96, 100, 1056, 2100}) {
         // 2..16 rows: the decode-group path (strided row streams); 17 and up: the prefill path
         for (int n : new int[] {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 21}) {
