@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.rollout.agent.TestKit;
+import dev.art4j.rollout.engine.InferenceDtype;
+import dev.art4j.rollout.engine.InferenceEngine;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -190,13 +193,22 @@ class ServerEndpointsTest {
 
   @Test
   void clientsThatLeaveAWholeRequestAreCancelledAndNotRecorded() throws Exception {
-    try (OpenAiServer s = OpenAiServer.builder(tiny.engine(), tiny.format()).port(0).modelName("tiny-chat").start()) {
+    // The tiny model decodes thousands of tokens a second, faster than the server can learn that a
+    // client left (its first write, after one second). Here every step pays a millisecond per row
+    // in the detokenizer (the requests carry a stop string, which the engine checks through it), as
+    // a large model's step would, so no request can finish before its client is found gone.
+    try (InferenceEngine slow = InferenceEngine.builder().model(tiny.policy().model()).inferenceDtype(InferenceDtype.FP32)
+            .detokenizer(ids -> {
+              LockSupport.parkNanos(1_000_000);
+              return tiny.format().tokenizer().decode(ids);
+            })
+            .eosTokenIds(tiny.format().tokenizer().eosTokenIds()).threads(1).seed(31).build();
+        OpenAiServer s = OpenAiServer.builder(slow, tiny.format()).port(0).modelName("tiny-chat").start()) {
       List<Socket> sockets = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        // eight choices of 3000 tokens each (the context is 4096): decoding must outlast the watch's
-        // first write (after one second) even where the engine decodes the tiny model fast
+        // eight choices of 3000 tokens each (the context is 4096)
         byte[] b = ("{\"messages\":[{\"role\":\"user\",\"content\":\"leave " + i + "\"}],\"max_tokens\":3000,\"n\":8,"
-            + "\"ignore_eos\":true}")
+            + "\"ignore_eos\":true,\"stop\":[\"never in this text\"]}")
             .getBytes(StandardCharsets.UTF_8);
         Socket sock = new Socket("127.0.0.1", s.port());
         sock.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
