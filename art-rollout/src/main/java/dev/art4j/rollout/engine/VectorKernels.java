@@ -434,7 +434,8 @@ final class VectorKernels implements Kernels {
    * Eight bf16 weight rows (stepBytes apart) times two input rows (from x0, xStride apart), into
    * y[y0 + b yStride + k dy] for input row b and weight row k. A decode group's kernel: eight
    * row streams keep as many cache misses in flight as {@link #gemv8Bf16}, while each loaded
-   * weight serves two rows; the later pairs of the group find the eight rows in L1.
+   * weight serves two rows; the later pairs of the group find the eight rows in L1. {@code at}:
+   * the outputs' offsets from y0 ({@link #outputOffsets}) where rows have no column tail, else null.
    */
   private static void tile8x2Bf16(float[] red, int[] at, MemorySegment w, long w0, long stepBytes, float[] x, int x0, int xStride,
       float[] y, int y0, int yStride, int dy, int upper, int cols) {
@@ -618,7 +619,10 @@ final class VectorKernels implements Kernels {
     y[y0 + 3] = tailBf16(lanes(red), w, w0 + 3 * rowBytes, x, x0, upper, cols);
   }
 
-  /** Four bf16 weight rows times four input rows (from x0), into y from y0: each weight widened once for four rows. */
+  /**
+   * Four bf16 weight rows times four input rows (from x0), into y from y0: each weight widened once
+   * for four rows. {@code at}: as for {@link #tile8x2Bf16}.
+   */
   private static void tile4x4Bf16(float[] red, int[] at, MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride,
       float[] y, int y0, int yStride, int upper, int cols) {
     int x1 = x0 + xStride;
