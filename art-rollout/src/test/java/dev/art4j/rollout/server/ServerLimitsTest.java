@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.rollout.agent.TestKit;
+import dev.art4j.rollout.engine.InferenceDtype;
+import dev.art4j.rollout.engine.InferenceEngine;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,12 +42,22 @@ class ServerLimitsTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final HttpClient HTTP = HttpClient.newHttpClient();
   static TestKit.TinyChat tiny;
+  static InferenceEngine engine;
   static OpenAiServer server;
 
   @BeforeAll
   static void start() throws Exception {
     tiny = TestKit.TinyChat.load(11);
-    server = OpenAiServer.builder(tiny.engine(), tiny.format()).port(0).modelName("tiny-chat").maxBodyBytes(1 << 20)
+    // The tiny model decodes thousands of tokens a second: a request with a stop string pays a
+    // millisecond per step in this detokenizer (the engine checks stop strings through it), as a
+    // large model's step would, so that a test's clients can leave before their answers are done
+    engine = InferenceEngine.builder().model(tiny.policy().model()).inferenceDtype(InferenceDtype.FP32)
+        .detokenizer(ids -> {
+          LockSupport.parkNanos(1_000_000);
+          return tiny.format().tokenizer().decode(ids);
+        })
+        .eosTokenIds(tiny.format().tokenizer().eosTokenIds()).threads(1).seed(11).build();
+    server = OpenAiServer.builder(engine, tiny.format()).port(0).modelName("tiny-chat").maxBodyBytes(1 << 20)
         .idleTimeoutMillis(5_000).start();
   }
 
@@ -52,6 +65,9 @@ class ServerLimitsTest {
   static void stop() {
     if (server != null) {
       server.close();
+    }
+    if (engine != null) {
+      engine.close();
     }
     if (tiny != null) {
       tiny.close();
@@ -147,7 +163,7 @@ class ServerLimitsTest {
     for (int i = 0; i < 100; i++) {
       Socket s = new Socket("127.0.0.1", server.port());
       String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"leave " + i + "\"}],\"max_tokens\":3000,\"stream\":true,"
-          + "\"ignore_eos\":true}";
+          + "\"ignore_eos\":true,\"stop\":[\"never in this text\"]}";
       byte[] b = body.getBytes(StandardCharsets.UTF_8);
       s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
           + "Content-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -171,7 +187,7 @@ class ServerLimitsTest {
     assertEquals(before + 1, server.trajectories().size(), "only the probe's conversation is kept: " + server.trajectories().stream()
         .map(t -> t.messages().get(0).content()).filter(c -> c.startsWith("leave")).count() + " abandoned ones were");
     assertTrue(server.metrics.cancelled.get() - cancelledBefore >= 100, "cancelled: " + (server.metrics.cancelled.get() - cancelledBefore));
-    assertTrue(tiny.engine().kvUsage() < 0.5, "the abandoned requests' cache was freed: " + tiny.engine().kvUsage());
+    assertTrue(engine.kvUsage() < 0.5, "the abandoned requests' cache was freed: " + engine.kvUsage());
   }
 
   @Test
