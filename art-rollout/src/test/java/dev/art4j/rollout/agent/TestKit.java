@@ -66,6 +66,26 @@ public final class TestKit {
       return new TinyChat(policy, format, engine);
     }
 
+    /**
+     * A second engine over the same model whose requests with a stop string pay a millisecond per
+     * step (the engine checks stop strings through this detokenizer), as a large model's step would:
+     * the tiny model decodes thousands of tokens a second, faster than a server learns that a
+     * client left. Requests without a stop string run at full speed. The caller closes it.
+     */
+    public InferenceEngine engineSlowOnStopStrings(long engineSeed) {
+      return InferenceEngine.builder().model(policy.model()).inferenceDtype(InferenceDtype.FP32)
+          .detokenizer(ids -> {
+            // a spin, not parkNanos: the engine unparks its scheduler thread as requests come and
+            // go, which would cut a park short (and sleep would throw if the thread is interrupted)
+            long until = System.nanoTime() + 1_000_000;
+            while (System.nanoTime() < until) {
+              Thread.onSpinWait();
+            }
+            return format.tokenizer().decode(ids);
+          })
+          .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(engineSeed).build();
+    }
+
     @Override
     public void close() {
       engine.close();

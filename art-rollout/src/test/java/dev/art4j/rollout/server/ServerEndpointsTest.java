@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.core.model.Lora;
 import dev.art4j.core.model.LoraConfig;
 import dev.art4j.rollout.agent.TestKit;
-import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
 import java.net.Socket;
 import java.net.URI;
@@ -26,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -193,16 +191,9 @@ class ServerEndpointsTest {
 
   @Test
   void clientsThatLeaveAWholeRequestAreCancelledAndNotRecorded() throws Exception {
-    // The tiny model decodes thousands of tokens a second, faster than the server can learn that a
-    // client left (its first write, after one second). Here every step pays a millisecond per row
-    // in the detokenizer (the requests carry a stop string, which the engine checks through it), as
-    // a large model's step would, so no request can finish before its client is found gone.
-    try (InferenceEngine slow = InferenceEngine.builder().model(tiny.policy().model()).inferenceDtype(InferenceDtype.FP32)
-            .detokenizer(ids -> {
-              LockSupport.parkNanos(1_000_000);
-              return tiny.format().tokenizer().decode(ids);
-            })
-            .eosTokenIds(tiny.format().tokenizer().eosTokenIds()).threads(1).seed(31).build();
+    // the requests carry a stop string: every step pays a millisecond per row, so that no request
+    // can finish before the server finds its client gone (engineSlowOnStopStrings)
+    try (InferenceEngine slow = tiny.engineSlowOnStopStrings(31);
         OpenAiServer s = OpenAiServer.builder(slow, tiny.format()).port(0).modelName("tiny-chat").start()) {
       List<Socket> sockets = new ArrayList<>();
       for (int i = 0; i < 3; i++) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.art4j.rollout.agent.TestKit;
-import dev.art4j.rollout.engine.InferenceDtype;
 import dev.art4j.rollout.engine.InferenceEngine;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -28,7 +27,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,15 +46,8 @@ class ServerLimitsTest {
   @BeforeAll
   static void start() throws Exception {
     tiny = TestKit.TinyChat.load(11);
-    // The tiny model decodes thousands of tokens a second: a request with a stop string pays a
-    // millisecond per step in this detokenizer (the engine checks stop strings through it), as a
-    // large model's step would, so that a test's clients can leave before their answers are done
-    engine = InferenceEngine.builder().model(tiny.policy().model()).inferenceDtype(InferenceDtype.FP32)
-        .detokenizer(ids -> {
-          LockSupport.parkNanos(1_000_000);
-          return tiny.format().tokenizer().decode(ids);
-        })
-        .eosTokenIds(tiny.format().tokenizer().eosTokenIds()).threads(1).seed(11).build();
+    // the mid-stream leave test's requests carry a stop string, so that they cannot finish first
+    engine = tiny.engineSlowOnStopStrings(11);
     server = OpenAiServer.builder(engine, tiny.format()).port(0).modelName("tiny-chat").maxBodyBytes(1 << 20)
         .idleTimeoutMillis(5_000).start();
   }
