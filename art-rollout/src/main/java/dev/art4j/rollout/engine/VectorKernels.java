@@ -326,7 +326,7 @@ final class VectorKernels implements Kernels {
       // each octet of rows, loaded from memory by the first pair of inputs, serves the others from L1
       int span = (r1 - r0) / 8;
       long step = span * rowBytes;
-      int[] at = L == 16 && upper == cols ? outputOffsets(8, span, yStride) : null;
+      int[] at = n > 1 && L == 16 && upper == cols ? outputOffsets(8, span, yStride) : null; // batch 1: gemv8 only
       for (int j = r0; j < r0 + span; j++) {
         int b = 0;
         for (; b + 2 <= n; b += 2) {
