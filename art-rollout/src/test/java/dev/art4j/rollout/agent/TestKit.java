@@ -27,6 +27,7 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import org.junit.jupiter.api.Assumptions;
 
 /** Test fixtures shared by the agent, server and langchain4j tests. */
@@ -59,11 +60,14 @@ public final class TestKit {
       Policy policy = Policy.load(tinyChat());
       ChatFormat format = ChatFormat.of(ChatTemplate.fromTokenizerConfig(tinyChat().resolve("tokenizer_config.json")),
           policy.tokenizer().orElseThrow());
-      // fp32: the agent tests compare the log-probs a loop records with the core model's (to 1e-3)
-      InferenceEngine engine = InferenceEngine.builder().model(policy.model()).inferenceDtype(InferenceDtype.FP32)
-          .detokenizer(format.tokenizer()::decode)
+      return new TinyChat(policy, format, engine(policy, format, format.tokenizer()::decode, engineSeed));
+    }
+
+    // fp32: the agent tests compare the log-probs a loop records with the core model's (to 1e-3)
+    private static InferenceEngine engine(Policy policy, ChatFormat format, Function<int[], String> detokenizer,
+        long engineSeed) {
+      return InferenceEngine.builder().model(policy.model()).inferenceDtype(InferenceDtype.FP32).detokenizer(detokenizer)
           .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(engineSeed).build();
-      return new TinyChat(policy, format, engine);
     }
 
     /**
@@ -73,17 +77,15 @@ public final class TestKit {
      * client left. Requests without a stop string run at full speed. The caller closes it.
      */
     public InferenceEngine engineSlowOnStopStrings(long engineSeed) {
-      return InferenceEngine.builder().model(policy.model()).inferenceDtype(InferenceDtype.FP32)
-          .detokenizer(ids -> {
-            // a spin, not parkNanos: the engine unparks its scheduler thread as requests come and
-            // go, which would cut a park short (and sleep would throw if the thread is interrupted)
-            long until = System.nanoTime() + 1_000_000;
-            while (System.nanoTime() < until) {
-              Thread.onSpinWait();
-            }
-            return format.tokenizer().decode(ids);
-          })
-          .eosTokenIds(format.tokenizer().eosTokenIds()).threads(1).seed(engineSeed).build();
+      return engine(policy, format, ids -> {
+        // a spin, not parkNanos: the engine unparks its scheduler thread as requests come and go,
+        // which would cut a park short (and sleep would throw if the thread is interrupted)
+        long until = System.nanoTime() + 1_000_000;
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+        return format.tokenizer().decode(ids);
+      }, engineSeed);
     }
 
     @Override

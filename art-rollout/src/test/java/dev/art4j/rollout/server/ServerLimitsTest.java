@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.core.trajectory.Trajectory;
 import dev.art4j.rollout.agent.TestKit;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -170,9 +171,9 @@ class ServerLimitsTest {
     probe(1_000);
     // The tiny model can finish a 3000-token stream into the socket buffer before its client has
     // left; such an answer is whole and may be kept. An abandoned (partial) one never is.
-    List<dev.art4j.core.trajectory.Trajectory> kept = server.trajectories().subList(before, server.trajectories().size());
+    List<Trajectory> kept = server.trajectories().subList(before, server.trajectories().size());
     long finishedFirst = 0;
-    for (dev.art4j.core.trajectory.Trajectory t : kept) {
+    for (Trajectory t : kept) {
       if (t.messages().get(0).content().startsWith("leave")) {
         assertEquals(3000, t.turns().get(0).sampledIds().length, "a kept conversation of a client that left is whole");
         finishedFirst++;
