@@ -172,8 +172,8 @@ final class MicroBatch {
      * The forward of {@link #logprobs} with activation checkpointing: call outside the gradient
      * collector, then {@code logprobs(model, forward.hidden())} and {@code forward.backward} inside.
      */
-    CheckpointedForward checkpointed(Transformer model, Lora adapter, int layers) {
-      return model.checkpointed(inputIds, positionIds, attention, adapter, layers);
+    CheckpointedForward checkpointed(Transformer model, Lora adapter, int layers, boolean selective) {
+      return model.checkpointed(inputIds, positionIds, attention, adapter, layers, selective); // no graph yet
     }
 
     /**

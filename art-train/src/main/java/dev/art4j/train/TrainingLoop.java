@@ -239,8 +239,8 @@ final class TrainingLoop implements AutoCloseable {
         NDArray value;
         if (!backward) {
           value = loss.compute(t, t.logprobs(model, adapter), ref, sums);
-        } else if (recomputed > 0) {
-          CheckpointedForward forward = t.checkpointed(model, adapter, recomputed); // no graph yet
+        } else if (recomputed > 0 || config.selectiveCheckpointing()) {
+          CheckpointedForward forward = t.checkpointed(model, adapter, recomputed, config.selectiveCheckpointing());
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             value = loss.compute(t, t.logprobs(model, forward.hidden()), ref, sums);
             forward.backward(gc, value);

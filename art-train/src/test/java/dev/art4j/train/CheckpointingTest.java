@@ -27,12 +27,24 @@ class CheckpointingTest {
 
   @Test
   void someLayersCheckpointed() throws Exception {
-    compare(step(0.0), step(0.5)); // tiny-qwen2 has 2 layers: the first is recomputed
+    compare(step(0.0, false), step(0.5, false)); // tiny-qwen2 has 2 layers: the first is recomputed
   }
 
   @Test
   void allLayersCheckpointed() throws Exception {
-    compare(step(0.0), step(1.0));
+    compare(step(0.0, false), step(1.0, false));
+  }
+
+  /** Every layer recomputes its attention probabilities and MLP activation (the default). */
+  @Test
+  void selectiveCheckpointingOfEveryLayer() throws Exception {
+    compare(step(0.0, false), step(0.0, true));
+  }
+
+  /** The first layer recomputed whole, the second selectively: gradients cross both kinds. */
+  @Test
+  void selectiveAboveWholeLayerCheckpointing() throws Exception {
+    compare(step(0.0, false), step(0.5, true));
   }
 
   /**
@@ -122,9 +134,9 @@ class CheckpointingTest {
 
   private record Step(double loss, float[][] grads) {}
 
-  private static Step step(double checkpointing) throws Exception {
+  private static Step step(double checkpointing, boolean selective) throws Exception {
     TrainConfig config = TrainConfig.builder().lossType(LossType.PPO).klCoef(0.3).tokenBudget(24)
-        .activationCheckpointing(checkpointing).build();
+        .activationCheckpointing(checkpointing).selectiveCheckpointing(selective).build();
     try (Policy policy = Policy.builder(Tiny.model("tiny-qwen2")).adapter(Tiny.model("tiny-qwen2").resolve("adapter")).build();
         GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).build()) {
       List<Sample> samples = trainer.samples(Advantages.compute(Tiny.fixedGroups(), true));

@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A training forward with activation checkpointing of the first {@code k} layers
@@ -32,10 +34,15 @@ public final class CheckpointedForward {
   private final Lora adapter;
   private final NDArray[] inputs; // x_l (B, T, D) of the checkpointed layers, no graph
   private final int seed; // base of the per-layer dropout seeds; 0 when no dropout
+  private final boolean selective;
+  private final List<SelectiveCheckpoint> selectiveLayers = new ArrayList<>(); // layers k.. when selective
+  private final List<NDArray> selectiveInputs = new ArrayList<>(); // their input leaves
   private NDArray leaf; // x_k; requires gradients once hidden() is called
+  private NDArray top; // x_L, the last selective layer's output leaf
   private boolean recorded;
 
-  CheckpointedForward(Transformer model, Transformer.Context context, NDArray embedded, Lora adapter, int k) {
+  CheckpointedForward(Transformer model, Transformer.Context context, NDArray embedded, Lora adapter, int k,
+      boolean selective) {
     int layers = model.config().numHiddenLayers();
     if (k < 0 || k > layers) {
       throw new IllegalArgumentException("checkpointed layers must be in [0, " + layers + "], got " + k);
@@ -44,6 +51,7 @@ public final class CheckpointedForward {
     this.context = context;
     this.adapter = adapter;
     this.inputs = new NDArray[k];
+    this.selective = selective;
     this.seed = dropout() ? 1 + embedded.getManager()
         .randomInteger(0, Integer.MAX_VALUE / 2, new Shape(1), DataType.INT32).getInt(0) : 0;
     NDArray x = embedded;
@@ -69,10 +77,23 @@ public final class CheckpointedForward {
     NDArray out = leaf.stopGradient();
     leaf.close();
     leaf = out;
-    if (k > 0) {
-      leaf.setRequiresGradient(true); // the embedding is not trained: no gradient below layer 0
+    if (k > 0 || selective) {
+      // the embedding is not trained: no gradient below layer 0, except that selective layers
+      // need every piece in a graph (SelectiveCheckpoint)
+      leaf.setRequiresGradient(true);
     }
     NDArray x = leaf;
+    if (selective) {
+      for (int l = k; l < model.config().numHiddenLayers(); l++) {
+        seedLayer(l);
+        SelectiveCheckpoint layer = new SelectiveCheckpoint(model, context, x, l, adapter);
+        selectiveLayers.add(layer);
+        selectiveInputs.add(x);
+        x = layer.output();
+      }
+      top = x;
+      return model.norm(x);
+    }
     for (int l = k; l < model.config().numHiddenLayers(); l++) {
       seedLayer(l);
       NDArray next = model.layer(x, l, context, null, adapter);
@@ -94,7 +115,23 @@ public final class CheckpointedForward {
       throw new IllegalStateException("build the loss from hidden() before backward");
     }
     collector.backward(loss);
-    NDArray grad = inputs.length > 0 ? leaf.getGradient() : null; // (B, T, D)
+    NDArray grad; // (B, T, D)
+    if (!selectiveLayers.isEmpty()) {
+      grad = top.getGradient();
+      top.close();
+      for (int i = selectiveLayers.size() - 1; i >= 0; i--) {
+        grad = selectiveLayers.get(i).backward(collector, grad);
+        if (i > 0) {
+          selectiveInputs.get(i).close();
+        }
+      }
+      if (inputs.length == 0) {
+        grad.close(); // dloss/d(embedding), not needed
+        grad = null;
+      }
+    } else {
+      grad = inputs.length > 0 ? leaf.getGradient() : null;
+    }
     for (int l = inputs.length - 1; l >= 0; l--) {
       NDArray next;
       try (NDScope scope = new NDScope()) {

@@ -335,8 +335,18 @@ public final class Transformer implements AutoCloseable {
    */
   public CheckpointedForward checkpointed(NDArray inputIds, NDArray positionIds, NDArray attentionMask,
       Lora adapter, int layers) {
+    return checkpointed(inputIds, positionIds, attentionMask, adapter, layers, false);
+  }
+
+  /**
+   * {@link #checkpointed(NDArray, NDArray, NDArray, Lora, int)}; with {@code selective}, the other
+   * layers keep all but their attention probabilities and MLP activation, which backward computes
+   * again (a few percent of a layer's work; see {@link CheckpointedForward}).
+   */
+  public CheckpointedForward checkpointed(NDArray inputIds, NDArray positionIds, NDArray attentionMask,
+      Lora adapter, int layers, boolean selective) {
     return new CheckpointedForward(this, context(inputIds, positionIds, attentionMask, null, adapter),
-        embed(inputIds), adapter, layers);
+        embed(inputIds), adapter, layers, selective);
   }
 
   /** Shapes, rotary tables and the additive attention mask of one forward. */
@@ -412,58 +422,100 @@ public final class Transformer implements AutoCloseable {
    * graph still holds what backward needs, exactly as in a PyTorch training step.
    */
   NDArray layer(NDArray x, int l, Context c, ReferenceKvCache cache, Lora adapter) {
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDArray x1 = attentionOutput(x, attentionCore(attentionInputs(x, l, c, cache, adapter), c), l, adapter);
+      NDArray y = mlpOutput(x1, mlpActivation(mlpInputs(x1, l, adapter)), l, adapter);
+      NDScope.unregister(y);
+      return y;
+    }
+  }
+
+  // The layer in the five pieces that SelectiveCheckpoint cuts its graph between:
+  //   x -> attentionInputs -> (q, k, v) -> attentionCore -> attn -> attentionOutput (+ x) -> x1
+  //   x1 -> mlpInputs -> (gate, up) -> mlpActivation -> act -> mlpOutput (+ x1) -> y
+  // The pieces leave their intermediates to the caller's NDScope.
+
+  /**
+   * The attention's inputs: q (B, H, T, hd), k and v (B, Hkv, S, hd), after the norm, the
+   * projections (with the adapter) and the rotary embedding; k and v include the cache's slots.
+   */
+  NDList attentionInputs(NDArray x, int l, Context c, ReferenceKvCache cache, Lora adapter) {
+    long b = c.b();
+    long t = c.t();
+    int hd = config.headDim();
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    TransformerWeights.Layer w = weights.layers().get(l);
+    NDArray h = rmsNorm(x, w.attnNorm()); // (B, T, D)
+    NDArray q = project(h, w.wq(), w.bq(), adapter, l, Projection.Q).reshape(b, t, heads, hd);
+    NDArray k = project(h, w.wk(), w.bk(), adapter, l, Projection.K).reshape(b, t, kvHeads, hd);
+    NDArray v = project(h, w.wv(), w.bv(), adapter, l, Projection.V).reshape(b, t, kvHeads, hd);
+    if (config.qkNorm()) {
+      q = rmsNorm(q, w.qNorm());
+      k = rmsNorm(k, w.kNorm());
+    }
+    q = rope(q.transpose(0, 2, 1, 3), c.cos(), c.sin(), hd); // (B, H, T, hd)
+    k = rope(k.transpose(0, 2, 1, 3), c.cos(), c.sin(), hd); // (B, Hkv, T, hd)
+    v = v.transpose(0, 2, 1, 3); // (B, Hkv, T, hd)
+    if (cache != null) {
+      NDList kv = cache.append(l, k, v);
+      k = kv.get(0); // (B, Hkv, S, hd)
+      v = kv.get(1);
+    }
+    return new NDList(q, k, v);
+  }
+
+  /**
+   * {@code softmax(q k^T / sqrt(hd) + mask) v} with the heads concatenated: (B, T, H*hd). No
+   * parameters; its (B, H, T, S) scores and probabilities are the layer's largest activations.
+   */
+  NDArray attentionCore(NDList qkv, Context c) {
     long b = c.b();
     long t = c.t();
     long s = c.s();
-    NDArray cos = c.cos();
-    NDArray sin = c.sin();
-    NDArray bias = c.bias();
     int hd = config.headDim();
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int group = config.groupSize();
-    try (NDScope scope = new NDScope()) {
-      scope.suppressNotUsedWarning();
-      TransformerWeights.Layer w = weights.layers().get(l);
+    // grouped-query attention without copying K/V: the `group` query heads sharing a KV head
+    // are stacked along the time axis
+    NDArray qg = qkv.get(0).mul(c.scale()).reshape(b, kvHeads, (long) group * t, hd); // (B, Hkv, G*T, hd)
+    NDArray scores = qg.matMul(qkv.get(1).transpose(0, 1, 3, 2)) // (B, Hkv, G*T, S)
+        .toType(DataType.FLOAT32, false)
+        .reshape(b, kvHeads, group, t, s)
+        .add(c.bias());
+    NDArray probs = scores.softmax(-1).toType(dtype, false).reshape(b, kvHeads, (long) group * t, s);
+    return probs.matMul(qkv.get(2)) // (B, Hkv, G*T, hd)
+        .reshape(b, heads, t, hd)
+        .transpose(0, 2, 1, 3)
+        .reshape(b, t, (long) heads * hd); // (B, T, H*hd)
+  }
 
-      NDArray h = rmsNorm(x, w.attnNorm()); // (B, T, D)
-      NDArray q = project(h, w.wq(), w.bq(), adapter, l, Projection.Q).reshape(b, t, heads, hd);
-      NDArray k = project(h, w.wk(), w.bk(), adapter, l, Projection.K).reshape(b, t, kvHeads, hd);
-      NDArray v = project(h, w.wv(), w.bv(), adapter, l, Projection.V).reshape(b, t, kvHeads, hd);
-      if (config.qkNorm()) {
-        q = rmsNorm(q, w.qNorm());
-        k = rmsNorm(k, w.kNorm());
-      }
-      q = rope(q.transpose(0, 2, 1, 3), cos, sin, hd); // (B, H, T, hd)
-      k = rope(k.transpose(0, 2, 1, 3), cos, sin, hd); // (B, Hkv, T, hd)
-      v = v.transpose(0, 2, 1, 3); // (B, Hkv, T, hd)
-      if (cache != null) {
-        NDList kv = cache.append(l, k, v);
-        k = kv.get(0); // (B, Hkv, S, hd)
-        v = kv.get(1);
-      }
+  /** {@code x + o_proj(attn)}: (B, T, D). */
+  NDArray attentionOutput(NDArray x, NDArray attn, int l, Lora adapter) {
+    TransformerWeights.Layer w = weights.layers().get(l);
+    return x.add(project(attn, w.wo(), w.bo(), adapter, l, Projection.O));
+  }
 
-      // grouped-query attention without copying K/V: the `group` query heads sharing a KV head
-      // are stacked along the time axis
-      NDArray qg = q.mul(c.scale()).reshape(b, kvHeads, (long) group * t, hd); // (B, Hkv, G*T, hd)
-      NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)) // (B, Hkv, G*T, S)
-          .toType(DataType.FLOAT32, false)
-          .reshape(b, kvHeads, group, t, s)
-          .add(bias);
-      NDArray probs = scores.softmax(-1).toType(dtype, false).reshape(b, kvHeads, (long) group * t, s);
-      NDArray attn = probs.matMul(v) // (B, Hkv, G*T, hd)
-          .reshape(b, heads, t, hd)
-          .transpose(0, 2, 1, 3)
-          .reshape(b, t, (long) heads * hd); // (B, T, H*hd)
-      x = x.add(project(attn, w.wo(), w.bo(), adapter, l, Projection.O));
+  /** The gate and up projections of {@code norm(x1)}: (B, T, F) each. */
+  NDList mlpInputs(NDArray x1, int l, Lora adapter) {
+    TransformerWeights.Layer w = weights.layers().get(l);
+    NDArray h = rmsNorm(x1, w.mlpNorm());
+    return new NDList(project(h, w.wGate(), w.bGate(), adapter, l, Projection.GATE),
+        project(h, w.wUp(), w.bUp(), adapter, l, Projection.UP));
+  }
 
-      h = rmsNorm(x, w.mlpNorm());
-      NDArray gate = project(h, w.wGate(), w.bGate(), adapter, l, Projection.GATE); // (B, T, F)
-      NDArray up = project(h, w.wUp(), w.bUp(), adapter, l, Projection.UP);
-      x = x.add(project(gate.mul(Activation.sigmoid(gate)).mul(up), w.wDown(), w.bDown(), adapter, l, Projection.DOWN));
-      NDScope.unregister(x);
-      return x;
-    }
+  /** {@code silu(gate) * up}: (B, T, F), no parameters. */
+  NDArray mlpActivation(NDList gateUp) {
+    NDArray gate = gateUp.get(0);
+    return gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1));
+  }
+
+  /** {@code x1 + down_proj(act)}: (B, T, D). */
+  NDArray mlpOutput(NDArray x1, NDArray act, int l, Lora adapter) {
+    TransformerWeights.Layer w = weights.layers().get(l);
+    return x1.add(project(act, w.wDown(), w.bDown(), adapter, l, Projection.DOWN));
   }
 
   /** {@code x W^T + b}, plus the adapter's low-rank term when it adapts this projection. */

@@ -36,8 +36,10 @@ import picocli.CommandLine.Spec;
  * {@code art4j bench train}: GRPO steps on a random model of Qwen2.5-0.5B's shape (or a given
  * checkpoint), LoRA rank 8 on all linear layers, one group of {@code --batch} sequences of
  * {@code --seq} tokens; prints one JSON object with {@code train_tok_s} (sequence tokens per
- * second of the step), {@code forward_backward_s}, {@code optimizer_s}, {@code peak_rss_mb} and,
- * for the 1/4 target, {@code prefill_tok_s} of a no-grad forward of the same batch.
+ * second of the step), {@code forward_backward_s}, {@code optimizer_s}, {@code peak_rss_mb} and
+ * {@code prefill_tok_s} of a no-grad forward of the same batch, with {@code train_to_prefill}, their
+ * ratio. The prefill runs before every step and once after the last, and each figure is the best
+ * of its runs: a ratio of two figures taken minutes apart drifts with this machine's speed.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = "Benchmark one GRPO step (LoRA rank 8, all linear layers) and print JSON.")
@@ -83,6 +85,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
       description = "Fraction of the layers recomputed in backward instead of kept (default: the trainer's, "
           + "TrainConfig.activationCheckpointing).")
   Double checkpointing;
+
+  @Option(names = "--selective-checkpointing", paramLabel = "BOOL", arity = "1",
+      description = "Whether the layers not checkpointed recompute their attention probabilities and MLP "
+          + "activation (default: the trainer's, TrainConfig.selectiveCheckpointing).")
+  Boolean selective;
 
   @Override
   public Integer call() throws Exception {
@@ -133,19 +140,30 @@ public final class BenchTrainCommand implements Callable<Integer> {
       if (checkpointing != null) {
         config.activationCheckpointing(checkpointing);
       }
+      if (selective != null) {
+        config.selectiveCheckpointing(selective);
+      }
       TrainConfig trainConfig = config.build();
       out.put("activation_checkpointing", trainConfig.activationCheckpointing());
+      out.put("selective_checkpointing", trainConfig.selectiveCheckpointing());
       try (GrpoTrainer trainer = GrpoTrainer.builder(policy)
           .config(trainConfig)
           .lora(new LoraConfig(8, 16, 0.0), 1)
           .build()) {
         out.put("lora_parameters", trainer.adapter().parameters().stream().mapToLong(NDArray::size).sum());
         phases.mark("after_trainer");
-        double prefill = prefillSeconds(policy, groups);
-        phases.mark("after_prefill");
-        cmd.getErr().printf("bench train: prefill %.1f s%n", prefill);
+        double prefill = Double.MAX_VALUE;
         TrainResult best = null;
-        for (int s = 0; s < steps; s++) {
+        for (int s = 0; s <= steps; s++) {
+          double p = prefillSeconds(policy, groups);
+          cmd.getErr().printf("bench train: prefill %.1f s%n", p);
+          prefill = Math.min(prefill, p);
+          if (s == 0) {
+            phases.mark("after_prefill");
+          }
+          if (s == steps) {
+            break;
+          }
           TrainResult r = trainer.train(groups);
           cmd.getErr().printf("bench train: step %d %.1f s%n", s + 1, r.metric("seconds"));
           phases.mark("after_step_" + (s + 1));
@@ -199,36 +217,31 @@ public final class BenchTrainCommand implements Callable<Integer> {
   }
 
   /**
-   * Best of two no-grad forwards of the batch, in the training step's micro-batches (as many
-   * sequences as the token budget holds), with the LM head on the last position only, as a
-   * prefill.
+   * One no-grad forward of the batch, in the training step's micro-batches (as many sequences as
+   * the token budget holds), with the LM head on the last position only, as a prefill.
    */
   private double prefillSeconds(Policy policy, List<TrajectoryGroup> groups) {
     List<Trajectory> rows = groups.get(0).trajectories();
     int chunk = Math.max(1, tokenBudget / seq);
-    double best = Double.MAX_VALUE;
-    for (int r = 0; r < 2; r++) {
-      long start = System.nanoTime();
-      for (int from = 0; from < rows.size(); from += chunk) {
-        int n = Math.min(chunk, rows.size() - from);
-        long[] ids = new long[n * seq];
-        for (int i = 0; i < n; i++) {
-          int[] t = rows.get(from + i).tokens().ids();
-          for (int j = 0; j < seq; j++) {
-            ids[i * seq + j] = t[j];
-          }
-        }
-        try (NDManager m = policy.manager().newSubManager()) {
-          NDArray input = m.create(ids, new Shape(n, seq));
-          NDArray positions = m.arange(0, seq).toType(ai.djl.ndarray.types.DataType.INT64, false)
-              .reshape(1, seq).repeat(0, n);
-          NDArray hidden = policy.model().hidden(input, positions, null, null, policy.adapter()); // (n, seq, D)
-          policy.model().logits(hidden.get(":, -1, :")).toFloatArray();
+    long start = System.nanoTime();
+    for (int from = 0; from < rows.size(); from += chunk) {
+      int n = Math.min(chunk, rows.size() - from);
+      long[] ids = new long[n * seq];
+      for (int i = 0; i < n; i++) {
+        int[] t = rows.get(from + i).tokens().ids();
+        for (int j = 0; j < seq; j++) {
+          ids[i * seq + j] = t[j];
         }
       }
-      best = Math.min(best, (System.nanoTime() - start) / 1e9);
+      try (NDManager m = policy.manager().newSubManager()) {
+        NDArray input = m.create(ids, new Shape(n, seq));
+        NDArray positions = m.arange(0, seq).toType(ai.djl.ndarray.types.DataType.INT64, false)
+            .reshape(1, seq).repeat(0, n);
+        NDArray hidden = policy.model().hidden(input, positions, null, null, policy.adapter()); // (n, seq, D)
+        policy.model().logits(hidden.get(":, -1, :")).toFloatArray();
+      }
     }
-    return best;
+    return (System.nanoTime() - start) / 1e9;
   }
 
   private static void deleteTree(Path dir) throws IOException {

@@ -36,6 +36,9 @@ class BenchTrainCommandTest {
       assertTrue(json.get(field).asDouble() > 0, field + " = " + json.get(field));
     }
     assertTrue(json.get("step_s").asDouble() >= json.get("forward_backward_s").asDouble());
+    assertTrue(json.get("selective_checkpointing").asBoolean(), "the trainer's default");
+    assertEquals(3, err.toString().lines().filter(l -> l.startsWith("bench train: prefill")).count(),
+        "a prefill before each of the 2 steps and one after: " + err);
   }
 
   /** {@code --json}, as on every bench subcommand: the same object on one line. */
@@ -45,10 +48,12 @@ class BenchTrainCommandTest {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int status = run(out, err, "--json", "--model", model.toString(), "--batch", "2", "--seq", "12", "--prompt", "4",
-        "--token-budget", "32", "--steps", "1");
+        "--token-budget", "32", "--steps", "1", "--selective-checkpointing", "false");
     assertEquals(0, status, err.toString());
     assertEquals(1, out.toString().strip().lines().count(), out.toString());
-    assertEquals(2 * 8, new ObjectMapper().readTree(out.toString()).get("trained_tokens").asInt());
+    JsonNode json = new ObjectMapper().readTree(out.toString());
+    assertEquals(2 * 8, json.get("trained_tokens").asInt());
+    assertEquals(false, json.get("selective_checkpointing").asBoolean());
   }
 
   @Test

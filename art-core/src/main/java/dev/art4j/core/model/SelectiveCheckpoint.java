@@ -1,0 +1,161 @@
+package dev.art4j.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import java.util.function.Supplier;
+
+/**
+ * One decoder layer under selective activation checkpointing (Korthikanti et al., "Reducing
+ * Activation Recomputation in Large Transformer Models", 2022): the activations that are large but
+ * cheap to compute, the attention's (B, H, T, S) probabilities and the MLP's gated activation
+ * (three (B, T, F) arrays in autograd), are not kept for backward but computed again from inputs
+ * that are kept anyway. The layer's graph is cut around those two parts ({@code ~~>}: run without a
+ * graph, and again with one in backward):
+ *
+ * <pre>
+ *   x  --norm, q/k/v proj, rope--> (q, k, v) ~~core~~> a --o proj, + x-->    x1
+ *   x1 --norm, gate/up proj-->     (g, u)    ~~act~~>  p --down proj, + x1--> y
+ * </pre>
+ *
+ * Every cut is a leaf that shares its storage with the array it was cut from, so the cuts cost no
+ * memory. {@link #backward} walks the pieces from the top, each by one autograd pass from its
+ * outputs weighted by their gradients: {@code d/dθ sum(out * g) = g^T dout/dθ}. Cost: the core's
+ * two matmuls and the activation's elementwise ops once more, a few percent of the layer's work
+ * (against a whole layer for {@link CheckpointedForward}'s recomputed layers). No dropout sits in
+ * the recomputed parts, so they are the same functions in both runs.
+ */
+final class SelectiveCheckpoint {
+
+  private final Transformer model;
+  private final Transformer.Context context;
+  private final NDArray x; // (B, T, D) input leaf, owned by the caller
+  private NDList qkv; // roots
+  private NDList qkvCut; // leaves
+  private NDArray attnCut; // (B, T, H*hd) leaf
+  private NDArray x1; // (B, T, D) root
+  private NDArray x1Cut;
+  private NDList gateUp; // (B, T, F) roots
+  private NDList gateUpCut;
+  private NDArray actCut; // (B, T, F) leaf
+  private NDArray y; // (B, T, D) root
+
+  /**
+   * Runs layer {@code l} on {@code x} inside a gradient collector; {@code x} is a leaf that
+   * requires gradients (even where nothing below it is trained: then every piece's output is in a
+   * graph, which {@link #pass} needs, since DJL's {@code hasGradient()} is false for any array that
+   * is not a leaf). {@link #output()} gives the layer's output as a new leaf.
+   */
+  SelectiveCheckpoint(Transformer model, Transformer.Context c, NDArray x, int l, Lora adapter) {
+    this.model = model;
+    this.context = c;
+    this.x = x;
+    qkv = scoped(() -> model.attentionInputs(x, l, c, null, adapter));
+    qkvCut = cut(qkv);
+    attnCut = leaf(scoped(() -> new NDList(model.attentionCore(detached(qkvCut), c))).head());
+    x1 = scoped(() -> new NDList(model.attentionOutput(x, attnCut, l, adapter))).head();
+    x1Cut = cut(new NDList(x1)).head();
+    gateUp = scoped(() -> model.mlpInputs(x1Cut, l, adapter));
+    gateUpCut = cut(gateUp);
+    actCut = leaf(scoped(() -> new NDList(model.mlpActivation(detached(gateUpCut)))).head());
+    y = scoped(() -> new NDList(model.mlpOutput(x1Cut, actCut, l, adapter))).head();
+  }
+
+  /** The layer's output (B, T, D): a leaf that requires gradients, owned by the caller. */
+  NDArray output() {
+    NDArray out = y.stopGradient();
+    out.setRequiresGradient(true);
+    return out;
+  }
+
+  /**
+   * Back-propagates {@code gy = dloss/dy} through the layer into the adapter's gradients and frees
+   * everything the layer kept.
+   *
+   * @return {@code dloss/dx} (B, T, D)
+   */
+  NDArray backward(GradientCollector collector, NDArray gy) {
+    try {
+      pass(collector, new NDList(y), new NDList(gy)); // into actCut and x1Cut
+      NDList gateUpAgain = scoped(() -> new NDList(model.mlpActivation(gateUpCut)));
+      pass(collector, gateUpAgain, gradients(new NDList(actCut)));
+      gateUpAgain.close();
+      pass(collector, gateUp, gradients(gateUpCut)); // into x1Cut, after the residual's share
+      pass(collector, new NDList(x1), gradients(new NDList(x1Cut))); // into attnCut and x
+      NDList attnAgain = scoped(() -> new NDList(model.attentionCore(qkvCut, context)));
+      pass(collector, attnAgain, gradients(new NDList(attnCut)));
+      attnAgain.close();
+      pass(collector, qkv, gradients(qkvCut)); // into x, after the residual's share
+      return x.getGradient();
+    } finally {
+      for (NDList list : new NDList[] {qkv, qkvCut, gateUp, gateUpCut}) {
+        list.close();
+      }
+      for (NDArray a : new NDArray[] {attnCut, x1, x1Cut, actCut, y}) {
+        a.close();
+      }
+    }
+  }
+
+  /**
+   * One autograd pass from {@code sum_i sum(outputs_i * grads_i)}: one target, because outputs
+   * like gate and up share their norm's graph, which a pass frees. Closes the gradients.
+   */
+  private static void pass(GradientCollector collector, NDList outputs, NDList grads) {
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDArray target = outputs.get(0).mul(grads.get(0)).sum();
+      for (int i = 1; i < outputs.size(); i++) {
+        target = target.add(outputs.get(i).mul(grads.get(i)).sum());
+      }
+      collector.backward(target);
+    } finally {
+      grads.close();
+    }
+  }
+
+  /** The gradients that the leaves received. */
+  private static NDList gradients(NDList leaves) {
+    NDList out = new NDList(leaves.size());
+    for (NDArray leaf : leaves) {
+      out.add(leaf.getGradient());
+    }
+    return out;
+  }
+
+  /** Leaves on the same storage as {@code roots}, requiring gradients. */
+  private static NDList cut(NDList roots) {
+    NDList out = new NDList(roots.size());
+    for (NDArray r : roots) {
+      out.add(leaf(r.stopGradient()));
+    }
+    return out;
+  }
+
+  private static NDArray leaf(NDArray a) {
+    a.setRequiresGradient(true);
+    return a;
+  }
+
+  /** Views of {@code leaves} outside any graph, closed with the scope they are made in. */
+  private static NDList detached(NDList leaves) {
+    NDList out = new NDList(leaves.size());
+    for (NDArray a : leaves) {
+      out.add(a.stopGradient());
+    }
+    return out;
+  }
+
+  /** Runs a piece in its own scope and keeps only what it returns. */
+  private static NDList scoped(Supplier<NDList> piece) {
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDList out = piece.get();
+      for (NDArray a : out) {
+        NDScope.unregister(a);
+      }
+      return out;
+    }
+  }
+}
