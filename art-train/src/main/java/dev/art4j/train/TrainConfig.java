@@ -91,6 +91,10 @@ public record TrainConfig(
    */
   static final double DEFAULT_CHECKPOINTING = 0.5;
 
+  /**
+   * On: with the default half of the layers checkpointed, the same shape's peak falls from 6.2 to
+   * 4.7 GB at the same step time (76.7 s against 78.6; docs/hardening.md).
+   */
   static final boolean DEFAULT_SELECTIVE = true;
 
   /** The layers of a {@code layers}-layer model whose activations are recomputed. */
