@@ -101,8 +101,14 @@ class FleetTest {
           maxInFlight = Math.max(maxInFlight, s.inFlight());
         }
       }
+      // the other server may finish every request before the dead one has failed twice (its
+      // in-flight requests and the 300 ms probes count): ejection is due within a few probes
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (fleet.servers().get(1).up() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
       ServerStatus dead = fleet.servers().get(1);
-      assertFalse(dead.up(), "the killed server is out of rotation");
+      assertFalse(dead.up(), "the killed server is out of rotation: " + fleet.servers());
       assertEquals(1, dead.dropped());
       assertEquals(n, completed(fleet, 0) + dead.completed(), "every request answered exactly once: " + fleet.servers());
       assertTrue(maxInFlight <= 4, "in flight on one server: " + maxInFlight);
