@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
 public final class Lora implements AutoCloseable {
 
   static {
-    Offline.ensure();
+    EngineSetup.ensure();
   }
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -28,7 +28,7 @@ import java.util.Optional;
 public final class Policy implements AutoCloseable {
 
   static {
-    Offline.ensure();
+    EngineSetup.ensure();
   }
 
   private final Path directory;

@@ -48,7 +48,7 @@ import java.util.TreeMap;
 public final class Safetensors {
 
   static {
-    Offline.ensure();
+    EngineSetup.ensure();
   }
 
   /** Where one tensor lives. {@code begin}/{@code end} are absolute byte positions in the file. */

@@ -57,7 +57,7 @@ import java.util.regex.Pattern;
 public final class Transformer implements AutoCloseable {
 
   static {
-    Offline.ensure();
+    EngineSetup.ensure();
   }
 
   /** Additive bias of masked attention scores: finite, so fully masked pad rows stay NaN-free. */
