@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * {@link TokenLogprobs} (chunked, gradient through a surrogate) against the plain autograd path
  * it replaced ({@code logSoftmax(head(h)).gather(targets)}), on the tiny Qwen2 fixture with its
  * PEFT adapter: the same log-probs and the same LoRA gradients of a weighted sum of them, for
- * chunks of one row, of a few rows, and of all rows at once.
+ * chunks of one row, of a few rows and of all rows at once, each against the head a vocabulary
+ * block at a time (one token up to the whole vocabulary).
  */
 class TokenLogprobsTest {
 
@@ -28,8 +29,14 @@ class TokenLogprobsTest {
     try (Policy policy = Policy.builder(Tiny.model("tiny-qwen2")).adapter(Tiny.model("tiny-qwen2").resolve("adapter")).build()) {
       Result full = run(policy, (hidden, targets) ->
           policy.model().logits(hidden).logSoftmax(-1).gather(targets, 1).reshape(-1));
-      for (long chunk : new long[] {1, 3, 1000}) {
-        Result chunked = run(policy, (hidden, targets) -> TokenLogprobs.of(policy.model(), hidden, targets, chunk));
+      int vocab = policy.config().vocabSize();
+      // rows per chunk x vocabulary tokens per block: one row, a few, all; blocks of one token,
+      // of a few (the online softmax rescales at almost every block), of a part, of the whole vocabulary
+      long[][] chunkings = {{1, vocab}, {3, 7}, {1000, 1}, {5, vocab / 3 + 1}, {1000, vocab}, {4, 100}};
+      for (long[] chunking : chunkings) {
+        String chunk = chunking[0] + " rows x " + chunking[1] + " tokens";
+        Result chunked = run(policy, (hidden, targets) ->
+            TokenLogprobs.of(policy.model(), hidden, targets, null, chunking[0], chunking[1], true));
         for (int k = 0; k < full.logprobs.length; k++) {
           // fp32 rounding of a differently blocked matmul: relative, log-probs reach -30 here
           assertEquals(full.logprobs[k], chunked.logprobs[k], 1e-6 * (1 + Math.abs(full.logprobs[k])),
@@ -67,7 +74,7 @@ class TokenLogprobsTest {
       Result full = run(policy, (hidden, targets) ->
           policy.model().logits(hidden).div(temperature).logSoftmax(-1).gather(targets, 1).reshape(-1));
       Result untempered = run(policy, (hidden, targets) -> TokenLogprobs.of(policy.model(), hidden, targets));
-      Result chunked = run(policy, (hidden, targets) -> TokenLogprobs.of(policy.model(), hidden, targets, temperature, 3, true));
+      Result chunked = run(policy, (hidden, targets) -> TokenLogprobs.of(policy.model(), hidden, targets, temperature, 3, 50, true));
       double moved = 0;
       for (int k = 0; k < full.logprobs.length; k++) {
         assertEquals(full.logprobs[k], chunked.logprobs[k], 1e-6 * (1 + Math.abs(full.logprobs[k])), "log-prob " + k);
