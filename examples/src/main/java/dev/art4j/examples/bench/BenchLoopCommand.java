@@ -25,6 +25,7 @@ import dev.art4j.train.GrpoTrainer;
 import dev.art4j.train.TrainConfig;
 import dev.art4j.train.TrainResult;
 import dev.art4j.examples.rl.RemoteRollouts;
+import dev.art4j.examples.rl.RlLoop;
 import dev.art4j.examples.rl.Rollouts;
 import java.net.URI;
 import java.nio.file.Files;
@@ -186,8 +187,11 @@ public final class BenchLoopCommand implements Callable<Integer> {
           batch.add(order.get(((step - 1) * groups + i) % order.size()));
         }
         long r0 = System.nanoTime();
-        List<TrajectoryGroup> raw = Gather.builder(batch, (MathProblem p) -> agent.run(List.of(Message.user(p.question())), tools))
-            .groupSize(groupSize).concurrency(groupSize * groups).maxExceptionFraction(0.25).progress(null)
+        // seeded as train math seeds its steps, so that runs with the same --seed sample the same
+        // rollouts whatever order the concurrent rollouts reach the engine in
+        List<TrajectoryGroup> raw = Gather.builder(batch,
+                (MathProblem p, long s) -> agent.withSeed(s).run(List.of(Message.user(p.question())), tools))
+            .seed(RlLoop.gatherSeed(seed, step)).groupSize(groupSize).concurrency(groupSize * groups).maxExceptionFraction(0.25).progress(null)
             .taskName("math").build().run();
         rollout += secondsSince(r0);
 

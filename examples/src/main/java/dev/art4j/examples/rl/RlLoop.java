@@ -317,7 +317,7 @@ public final class RlLoop<S> {
    * never repeat across steps (a seed built as {@code seed ^ step * gamma} made step s + 2 reuse
    * step s's seeds, two rollouts along).
    */
-  static long gatherSeed(long runSeed, int step) {
+  public static long gatherSeed(long runSeed, int step) {
     return new SplittableRandom(runSeed).nextLong() + step;
   }
 
