@@ -120,7 +120,7 @@ public final class CheckpointedForward {
       grad = top.getGradient();
       top.close();
       for (int i = selectiveLayers.size() - 1; i >= 0; i--) {
-        grad = selectiveLayers.get(i).backward(collector, grad);
+        grad = selectiveLayers.get(i).backward(grad);
         if (i > 0) {
           selectiveInputs.get(i).close();
         }
@@ -142,7 +142,7 @@ public final class CheckpointedForward {
         }
         seedLayer(l);
         NDArray y = model.layer(x, l, context, null, adapter);
-        collector.backward(y.mul(grad).sum());
+        Autograd.backward(y, grad, false); // as collector.backward(sum(y * grad))
         // layer() hands y over unregistered, so this scope would not close it; left open, it kept
         // its layer's saved activations alive after backward (measured: +150 MB per layer)
         y.close();

@@ -3,7 +3,6 @@ package dev.art4j.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
-import ai.djl.training.GradientCollector;
 import java.util.function.Supplier;
 
 /**
@@ -20,8 +19,8 @@ import java.util.function.Supplier;
  * </pre>
  *
  * Every cut is a leaf that shares its storage with the array it was cut from, so the cuts cost no
- * memory. {@link #backward} walks the pieces from the top, each by one autograd pass from its
- * outputs weighted by their gradients: {@code d/dθ sum(out * g) = g^T dout/dθ}. Cost: the core's
+ * memory. {@link #backward} walks the pieces from the top, each by autograd passes from its
+ * outputs with their gradients ({@link Autograd}: {@code g^T dout/dθ}). Cost: the core's
  * two matmuls and the activation's elementwise ops once more, a few percent of the layer's work
  * (against a whole layer for {@link CheckpointedForward}'s recomputed layers). No dropout sits in
  * the recomputed parts, so they are the same functions in both runs.
@@ -75,18 +74,18 @@ final class SelectiveCheckpoint {
    *
    * @return {@code dloss/dx} (B, T, D)
    */
-  NDArray backward(GradientCollector collector, NDArray gy) {
+  NDArray backward(NDArray gy) {
     try {
-      pass(collector, new NDList(y), new NDList(gy)); // into actCut and x1Cut
+      pass(new NDList(y), new NDList(gy)); // into actCut and x1Cut
       NDList gateUpAgain = scoped(() -> new NDList(model.mlpActivation(gateUpCut)));
-      pass(collector, gateUpAgain, gradients(new NDList(actCut)));
+      pass(gateUpAgain, gradients(new NDList(actCut)));
       gateUpAgain.close();
-      pass(collector, gateUp, gradients(gateUpCut)); // into x1Cut, after the residual's share
-      pass(collector, new NDList(x1), gradients(new NDList(x1Cut))); // into attnCut and x
+      pass(gateUp, gradients(gateUpCut)); // into x1Cut, after the residual's share
+      pass(new NDList(x1), gradients(new NDList(x1Cut))); // into attnCut and x
       NDList attnAgain = scoped(() -> new NDList(model.attentionCore(qkvCut, context)));
-      pass(collector, attnAgain, gradients(new NDList(attnCut)));
+      pass(attnAgain, gradients(new NDList(attnCut)));
       attnAgain.close();
-      pass(collector, qkv, gradients(qkvCut)); // into x, after the residual's share
+      pass(qkv, gradients(qkvCut)); // into x, after the residual's share
       return x.getGradient();
     } finally {
       for (NDList list : new NDList[] {qkv, qkvCut, gateUp, gateUpCut}) {
@@ -99,17 +98,15 @@ final class SelectiveCheckpoint {
   }
 
   /**
-   * One autograd pass from {@code sum_i sum(outputs_i * grads_i)}: one target, because outputs
-   * like gate and up share their norm's graph, which a pass frees. Closes the gradients.
+   * Back-propagates {@code grads_i} from {@code outputs_i}, as one pass from
+   * {@code sum_i sum(outputs_i * grads_i)} would: outputs like gate and up share their norm's
+   * graph, so every pass but the last keeps it. Closes the gradients.
    */
-  private static void pass(GradientCollector collector, NDList outputs, NDList grads) {
-    try (NDScope scope = new NDScope()) {
-      scope.suppressNotUsedWarning();
-      NDArray target = outputs.get(0).mul(grads.get(0)).sum();
-      for (int i = 1; i < outputs.size(); i++) {
-        target = target.add(outputs.get(i).mul(grads.get(i)).sum());
+  private static void pass(NDList outputs, NDList grads) {
+    try {
+      for (int i = 0; i < outputs.size(); i++) {
+        Autograd.backward(outputs.get(i), grads.get(i), i < outputs.size() - 1);
       }
-      collector.backward(target);
     } finally {
       grads.close();
     }
