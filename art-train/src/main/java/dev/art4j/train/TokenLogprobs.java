@@ -68,8 +68,7 @@ final class TokenLogprobs {
    * @param temperature (K, 1) fp32, or null for temperature 1 everywhere
    */
   static NDArray of(Transformer model, NDArray hidden, NDArray targets, NDArray temperature) {
-    long rows = defaultRows(hidden);
-    return of(model, hidden, targets, temperature, rows, defaultBlock(model, rows), true);
+    return defaultChunking(model, hidden, targets, temperature, true);
   }
 
   /**
@@ -77,20 +76,19 @@ final class TokenLogprobs {
    * back-propagate (the reference model's): no {@code a}, so no {@code softmax W} matmul.
    */
   static NDArray valuesOf(Transformer model, NDArray hidden, NDArray targets, NDArray temperature) {
-    long rows = defaultRows(hidden);
-    return of(model, hidden, targets, temperature, rows, defaultBlock(model, rows), false);
+    return defaultChunking(model, hidden, targets, temperature, false);
   }
 
   static NDArray valuesOf(Transformer model, NDArray hidden, NDArray targets) {
     return valuesOf(model, hidden, targets, null);
   }
 
-  private static long defaultRows(NDArray hidden) {
-    return Math.max(1, Math.min(hidden.getShape().get(0), CHUNK_ELEMENTS / MIN_VOCAB_BLOCK));
-  }
-
-  private static long defaultBlock(Transformer model, long rows) {
-    return Math.max(1, Math.min(model.config().vocabSize(), CHUNK_ELEMENTS / rows));
+  /** All rows up to 4096 at a time, vocabulary blocks of {@link #CHUNK_ELEMENTS} logits. */
+  private static NDArray defaultChunking(Transformer model, NDArray hidden, NDArray targets, NDArray temperature,
+      boolean gradient) {
+    long rows = Math.max(1, Math.min(hidden.getShape().get(0), CHUNK_ELEMENTS / MIN_VOCAB_BLOCK));
+    long block = Math.max(1, Math.min(model.config().vocabSize(), CHUNK_ELEMENTS / rows));
+    return of(model, hidden, targets, temperature, rows, block, gradient);
   }
 
   /**

@@ -39,28 +39,29 @@ final class MklFeatureDispatch {
   private static final Logger LOG = LoggerFactory.getLogger(MklFeatureDispatch.class);
   private static final int RTLD_NOW = 0x2;
   private static final int RTLD_GLOBAL = 0x100;
-  private static final boolean LOADED = load();
+
+  static {
+    load();
+  }
 
   private MklFeatureDispatch() {}
 
-  /** Loads the library once (idempotent); true when it is in the global scope. */
-  static boolean ensure() {
-    return LOADED;
-  }
+  /** Runs the static initialiser, which loads the library once (idempotent). */
+  static void ensure() {}
 
-  private static boolean load() {
+  private static void load() {
     if ("false".equalsIgnoreCase(System.getProperty(PROPERTY))) {
-      return false;
+      return;
     }
     String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
     String arch = System.getProperty("os.arch", "");
     if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-      return false;
+      return;
     }
     try (InputStream in = MklFeatureDispatch.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         LOG.debug("{} is not in this jar (built without gcc): oneMKL dispatches by CPU vendor", RESOURCE);
-        return false;
+        return;
       }
       Path file = Files.createTempFile("art4j-mkl-feature-dispatch", ".so");
       try {
@@ -71,11 +72,9 @@ final class MklFeatureDispatch {
         Files.deleteIfExists(file);
       }
       LOG.debug("oneMKL dispatches by CPU features ({}=false turns it off)", PROPERTY);
-      return true;
     } catch (IOException | RuntimeException e) {
       LOG.warn("could not load {} ({}); oneMKL dispatches by CPU vendor, which on AMD CPUs halves PyTorch's "
           + "matmul rate", RESOURCE, e.getMessage());
-      return false;
     }
   }
 

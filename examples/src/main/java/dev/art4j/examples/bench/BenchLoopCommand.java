@@ -191,8 +191,8 @@ public final class BenchLoopCommand implements Callable<Integer> {
         // rollouts whatever order the concurrent rollouts reach the engine in
         List<TrajectoryGroup> raw = Gather.builder(batch,
                 (MathProblem p, long s) -> agent.withSeed(s).run(List.of(Message.user(p.question())), tools))
-            .seed(RlLoop.gatherSeed(seed, step)).groupSize(groupSize).concurrency(groupSize * groups).maxExceptionFraction(0.25).progress(null)
-            .taskName("math").build().run();
+            .seed(RlLoop.gatherSeed(seed, step)).groupSize(groupSize).concurrency(groupSize * groups)
+            .maxExceptionFraction(0.25).progress(null).taskName("math").build().run();
         rollout += secondsSince(r0);
 
         long s0 = System.nanoTime();
