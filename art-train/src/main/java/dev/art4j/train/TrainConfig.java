@@ -1,7 +1,10 @@
 package dev.art4j.train;
 
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.art4j.core.model.ModelConfig;
 
 /**
  * Options of the GRPO and SFT trainers. Build with {@link #builder()}; every field has a default.
@@ -30,7 +33,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param activationCheckpointing fraction of the layers, from the first, whose activations are not
  *                            kept for backward but recomputed from the layer's input (same
  *                            gradients): 0 = none (fastest), 1 = all (activation memory of one layer
- *                            instead of all, for one more forward of compute)
+ *                            instead of all, for one more forward of compute); {@code null} (the
+ *                            default) = auto: on the CPU the fewest layers that let the micro-batch's
+ *                            activations fit in half the memory available at each step (none on a
+ *                            machine with room), half the layers on other devices
  * @param selectiveCheckpointing whether the other layers recompute in backward their attention
  *                            probabilities and MLP activation instead of keeping them (same
  *                            gradients; ~40% less activation memory for a few percent of a
@@ -64,9 +70,6 @@ public record TrainConfig(
     if (schedule == null) {
       schedule = LrSchedule.CONSTANT;
     }
-    if (activationCheckpointing == null) {
-      activationCheckpointing = DEFAULT_CHECKPOINTING; // checkpoints written before the option existed
-    }
     if (selectiveCheckpointing == null) {
       selectiveCheckpointing = DEFAULT_SELECTIVE;
     }
@@ -81,15 +84,9 @@ public record TrainConfig(
     require(weightDecay >= 0, "weight_decay must be >= 0, got " + weightDecay);
     require(warmupSteps >= 0, "warmup_steps must be >= 0, got " + warmupSteps);
     require(tokenBudget > 0, "token_budget must be > 0, got " + tokenBudget);
-    require(activationCheckpointing >= 0 && activationCheckpointing <= 1,
-        "activation_checkpointing must be in [0, 1], got " + activationCheckpointing);
+    require(activationCheckpointing == null || (activationCheckpointing >= 0 && activationCheckpointing <= 1),
+        "activation_checkpointing must be in [0, 1] or null (auto), got " + activationCheckpointing);
   }
-
-  /**
-   * Half the layers: on Qwen2.5-0.5B's shape (CPU, 1024-token micro-batches) the step's peak memory
-   * falls from 8.1 to 5.4-6.0 GB for half a forward more (see docs/hardening.md).
-   */
-  static final double DEFAULT_CHECKPOINTING = 0.5;
 
   /**
    * On: with the default half of the layers checkpointed, the same shape's peak falls from 6.2 to
@@ -97,9 +94,15 @@ public record TrainConfig(
    */
   static final boolean DEFAULT_SELECTIVE = true;
 
-  /** The layers of a {@code layers}-layer model whose activations are recomputed. */
-  public int checkpointedLayers(int layers) {
-    return (int) Math.round(activationCheckpointing * layers);
+  /**
+   * The layers whose activations are recomputed, for {@code tokens}-token micro-batches of a model
+   * with {@code base} weights on {@code device}: the fixed fraction, or auto ({@link ActivationMemory}).
+   */
+  int checkpointedLayers(ModelConfig model, int tokens, DataType base, Device device) {
+    if (activationCheckpointing == null) {
+      return ActivationMemory.checkpointedLayers(model, tokens, selectiveCheckpointing, base, device);
+    }
+    return (int) Math.round(activationCheckpointing * model.numHiddenLayers());
   }
 
   /** The defaults: CISPO, lr 1e-5, AdamW (0.9, 0.999, 1e-8, no decay), grad norm 1, 4096-token micro-batches. */
@@ -180,7 +183,7 @@ public record TrainConfig(
     private int warmupSteps = 0;
     private int tokenBudget = 4096;
     private long seed = 0;
-    private double activationCheckpointing = DEFAULT_CHECKPOINTING;
+    private Double activationCheckpointing;
     private boolean selectiveCheckpointing = DEFAULT_SELECTIVE;
 
     private Builder() {}
@@ -202,7 +205,8 @@ public record TrainConfig(
     public Builder tokenBudget(int v) { tokenBudget = v; return this; }
     public Builder seed(long v) { seed = v; return this; }
     /** Fraction of the layers recomputed in backward instead of kept (default 0.5). */
-    public Builder activationCheckpointing(double v) { activationCheckpointing = v; return this; }
+    /** A fixed fraction of the layers in [0, 1], or null for auto (the default). */
+    public Builder activationCheckpointing(Double v) { activationCheckpointing = v; return this; }
     /** Whether the layers not checkpointed recompute their attention probabilities and MLP activation (default true). */
     public Builder selectiveCheckpointing(boolean v) { selectiveCheckpointing = v; return this; }
 

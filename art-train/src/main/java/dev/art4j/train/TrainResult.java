@@ -13,6 +13,10 @@ import java.util.Map;
  * {@code tokens} (trained tokens), {@code tokens_per_s} (sequence tokens forwarded, prompts
  * included, per second of the step), {@code padding_fraction}, {@code forward_backward_s}
  * (advantages, batching, forward and backward passes), {@code optimizer_s} (clipping and AdamW),
+ * {@code forward_s}, {@code head_s} and {@code backward_s} (its three parts, summed over the
+ * micro-batches: the layers' forward, the LM head with the loss, backward; wall times, exact on the
+ * CPU, approximate on CUDA where ops are queued), {@code checkpointed_layers} (recomputed in
+ * backward; see {@link TrainConfig#activationCheckpointing()}),
  * {@code seconds} (the whole step, checkpoint and run-store writes excluded), and for GRPO
  * {@code policy_loss}, {@code kl} (k3 to the base model, when {@code klCoef > 0}),
  * {@code clip_fraction} and {@code ratio_mean}.

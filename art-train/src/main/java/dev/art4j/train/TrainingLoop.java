@@ -53,6 +53,7 @@ final class TrainingLoop implements AutoCloseable {
   final String trainer;
   private final int checkpointEvery;
   private int step;
+  private int lastCheckpointedLayers = -1;
 
   /** Test hook: runs inside a checkpoint folder after the adapter is written (a fault there = a kill). */
   RunStore.CheckpointWriter checkpointFault;
@@ -214,7 +215,7 @@ final class TrainingLoop implements AutoCloseable {
       if (!Double.isFinite(gradNorm)) {
         log.warn("step {}: gradient norm {}, update skipped", step, gradNorm);
       }
-      return new Step(sums, samples.size(), lr, gradNorm, start, backwardDone, System.nanoTime());
+      return new Step(sums, samples.size(), lr, gradNorm, lastCheckpointedLayers, start, backwardDone, System.nanoTime());
     } finally {
       adapter.setTraining(false);
     }
@@ -230,7 +231,7 @@ final class TrainingLoop implements AutoCloseable {
   StepSums accumulate(List<Sample> samples, TrainingLoss loss, boolean segments, NDManager scope, boolean backward) {
     StepSums sums = new StepSums();
     Transformer model = policy.model();
-    int recomputed = config.checkpointedLayers(policy.config().numHiddenLayers());
+    int recomputed = checkpointedLayers();
     for (MicroBatch mb : MicroBatch.plan(samples, config.tokenBudget())) {
       try (NDManager m = scope.newSubManager()) {
         MicroBatch.Tensors t = mb.tensors(m, segments);
@@ -240,21 +241,43 @@ final class TrainingLoop implements AutoCloseable {
         if (!backward) {
           value = loss.compute(t, t.logprobs(model, adapter), ref, sums);
         } else if (recomputed > 0 || config.selectiveCheckpointing()) {
+          long t0 = System.nanoTime();
           CheckpointedForward forward = t.checkpointed(model, adapter, recomputed, config.selectiveCheckpointing());
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            value = loss.compute(t, t.logprobs(model, forward.hidden()), ref, sums);
+            NDArray hidden = forward.hidden();
+            long t1 = System.nanoTime();
+            value = loss.compute(t, t.logprobs(model, hidden), ref, sums);
+            long t2 = System.nanoTime();
             forward.backward(gc, value);
+            sums.addPhases(t0, t1, t2, System.nanoTime());
           }
         } else {
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            value = loss.compute(t, t.logprobs(model, adapter), ref, sums);
+            long t0 = System.nanoTime();
+            NDArray hidden = model.hidden(t.inputIds(), t.positionIds(), t.attention(), null, adapter);
+            long t1 = System.nanoTime();
+            value = loss.compute(t, t.logprobs(model, hidden), ref, sums);
+            long t2 = System.nanoTime();
             gc.backward(value);
+            sums.addPhases(t0, t1, t2, System.nanoTime());
           }
         }
         sums.addMicroBatch(value.getFloat(), mb);
       }
     }
     return sums;
+  }
+
+  /** This step's recomputed layers, logged when auto's choice changes. */
+  private int checkpointedLayers() {
+    int k = config.checkpointedLayers(policy.config(), config.tokenBudget(), policy.model().dataType(), policy.device());
+    if (k != lastCheckpointedLayers) {
+      log.info("activation checkpointing: {} of {} layers recomputed in backward ({})", k,
+          policy.config().numHiddenLayers(), config.activationCheckpointing() == null
+              ? "auto, for the memory available" : "fraction " + config.activationCheckpointing());
+      lastCheckpointedLayers = k;
+    }
+    return k;
   }
 
   /** A device out-of-memory error said plainly, with the knobs that lower a step's memory; others as they are. */
@@ -269,12 +292,12 @@ final class TrainingLoop implements AutoCloseable {
   }
 
   /** One {@link #step}: its sums, the gradient norm, and when each phase ended (nanoTime). */
-  record Step(StepSums sums, int sequences, double lr, double gradNorm, long start, long backwardDone,
-      long optimizerDone) {
+  record Step(StepSums sums, int sequences, double lr, double gradNorm, int checkpointedLayers, long start,
+      long backwardDone, long optimizerDone) {
 
     /**
      * Adds what every trainer reports after its own metrics: gradient norm, learning rate,
-     * sequences and tokens trained, throughput, padding, and the time of each phase.
+     * sequences and tokens trained, throughput, padding, the time of each phase and the layers recomputed.
      */
     void putMetrics(Map<String, Double> metrics) {
       double seconds = (optimizerDone - start) / 1e9;
@@ -286,6 +309,10 @@ final class TrainingLoop implements AutoCloseable {
       metrics.put("padding_fraction", 1.0 - (double) sums.realTokens() / sums.slots());
       metrics.put("forward_backward_s", (backwardDone - start) / 1e9);
       metrics.put("optimizer_s", (optimizerDone - backwardDone) / 1e9);
+      metrics.put("forward_s", sums.get(StepSums.FORWARD_S));
+      metrics.put("head_s", sums.get(StepSums.HEAD_S));
+      metrics.put("backward_s", sums.get(StepSums.BACKWARD_S));
+      metrics.put("checkpointed_layers", (double) checkpointedLayers);
       metrics.put("seconds", seconds);
     }
   }

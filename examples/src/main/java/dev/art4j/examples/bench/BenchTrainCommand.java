@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
  * {@code art4j bench train}: GRPO steps on a random model of Qwen2.5-0.5B's shape (or a given
  * checkpoint), LoRA rank 8 on all linear layers, one group of {@code --batch} sequences of
  * {@code --seq} tokens; prints one JSON object with {@code train_tok_s} (sequence tokens per
- * second of the step), {@code forward_backward_s}, {@code optimizer_s}, {@code peak_rss_mb} and
+ * second of the step), {@code forward_backward_s} (split into {@code forward_s}, {@code head_s} and
+ * {@code backward_s}), {@code optimizer_s}, {@code checkpointed_layers}, {@code peak_rss_mb} and
  * {@code prefill_tok_s} of a no-grad forward of the same batch, with {@code train_to_prefill}, their
  * ratio. The prefill runs before every step and once after the last, and each figure is the best
  * of its runs: a ratio of two figures taken minutes apart drifts with this machine's speed.
@@ -82,8 +83,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
   LossType loss;
 
   @Option(names = "--activation-checkpointing", paramLabel = "FRACTION",
-      description = "Fraction of the layers recomputed in backward instead of kept (default: the trainer's, "
-          + "TrainConfig.activationCheckpointing).")
+      description = "Fraction of the layers recomputed in backward instead of kept (default: the trainer's "
+          + "auto, TrainConfig.activationCheckpointing: the fewest for the memory available).")
   Double checkpointing;
 
   @Option(names = "--selective-checkpointing", paramLabel = "BOOL", arity = "1",
@@ -178,6 +179,10 @@ public final class BenchTrainCommand implements Callable<Integer> {
         out.put("step_s", best.metric("seconds"));
         out.put("forward_backward_s", best.metric("forward_backward_s"));
         out.put("optimizer_s", best.metric("optimizer_s"));
+        out.put("forward_s", best.metric("forward_s"));
+        out.put("head_s", best.metric("head_s"));
+        out.put("backward_s", best.metric("backward_s"));
+        out.put("checkpointed_layers", (int) best.metric("checkpointed_layers"));
         out.put("trained_tokens", best.metric("tokens"));
         out.put("padding_fraction", best.metric("padding_fraction"));
         out.put("loss_value", best.loss());

@@ -86,7 +86,7 @@ final class WarmStart {
         // costs time (measured: losses bit-identical over 30 math steps, and the tic-tac-toe seed-3
         // starter byte-identical with and without)
         TrainConfig config = TrainConfig.builder().learningRate(PHASES[phase]).weightDecay(0.0).maxGradNorm(1.0)
-            .seed(spec.seed() + phase).activationCheckpointing(0).build();
+            .seed(spec.seed() + phase).activationCheckpointing(0.0).build();
         if (phase == 0) {
           config = config.toBuilder().linearWarmup(20).build();
         }

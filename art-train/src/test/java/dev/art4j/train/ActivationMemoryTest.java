@@ -1,0 +1,113 @@
+package dev.art4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.art4j.core.model.ModelConfig;
+import dev.art4j.core.model.Policy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Auto activation checkpointing ({@link TrainConfig#activationCheckpointing()} null): the estimate
+ * of a layer's kept activations, the fewest recomputed layers for a budget, {@code MemAvailable},
+ * and what a trainer reports.
+ */
+class ActivationMemoryTest {
+
+  /** Qwen2.5-0.5B's shape: D 896, 2 KV heads of 64, F 4864, 14 heads, 24 layers. */
+  private static ModelConfig qwen05b() throws Exception {
+    return ModelConfig.parse(new ObjectMapper().readTree("{\"model_type\":\"qwen2\",\"vocab_size\":151936,\"hidden_size\":896,"
+        + "\"intermediate_size\":4864,\"num_hidden_layers\":24,\"num_attention_heads\":14,"
+        + "\"num_key_value_heads\":2,\"rms_norm_eps\":1e-6,\"rope_theta\":1000000.0,"
+        + "\"tie_word_embeddings\":true}"), "Qwen2.5-0.5B");
+  }
+
+  @Test
+  void keptLayerEstimateMatchesTheFormula() throws Exception {
+    ModelConfig c = qwen05b();
+    long perToken = 8 * 896 + 2 * 128 + 5 * 4864;
+    assertEquals(4L * 1024 * perToken, ActivationMemory.keptLayerBytes(c, 1024, true, DataType.FLOAT32));
+    // without selective checkpointing the scores and probabilities of every head are kept too
+    assertEquals(4L * 1024 * (perToken + 2 * 14 * 1024), ActivationMemory.keptLayerBytes(c, 1024, false, DataType.FLOAT32));
+    // a float16 base keeps each layer's fp32 copies of its weights: 896*(896+128+128+896) + 3*896*4864
+    long widened = 4L * (896L * (896 + 128 + 128 + 896) + 3L * 896 * 4864);
+    assertEquals(4L * 1024 * perToken + widened, ActivationMemory.keptLayerBytes(c, 1024, true, DataType.FLOAT16));
+    assertEquals(4L * 1024 * 896, ActivationMemory.recomputedLayerBytes(c, 1024));
+  }
+
+  @Test
+  void recomputesTheFewestLayersThatFit() throws Exception {
+    ModelConfig c = qwen05b();
+    long kept = ActivationMemory.keptLayerBytes(c, 1024, true, DataType.FLOAT32);
+    long recomputed = ActivationMemory.recomputedLayerBytes(c, 1024);
+    assertEquals(0, ActivationMemory.checkpointedLayers(c, 1024, true, DataType.FLOAT32, 24 * kept));
+    assertEquals(24, ActivationMemory.checkpointedLayers(c, 1024, true, DataType.FLOAT32, 0));
+    int previous = 24;
+    for (long budget = 0; budget <= 25 * kept; budget += kept / 3) {
+      int k = ActivationMemory.checkpointedLayers(c, 1024, true, DataType.FLOAT32, budget);
+      assertTrue(k <= previous, "more memory never recomputes more layers");
+      previous = k;
+      if (k > 0 && k < 24) {
+        long need = (24 - k) * kept + k * recomputed + kept; // + one recomputed layer during its backward
+        assertTrue(need <= budget, k + " layers: " + need + " > " + budget);
+        long needOneFewer = (24 - k + 1) * kept + (k - 1) * recomputed + (k > 1 ? kept : 0);
+        assertTrue(needOneFewer > budget, "one layer fewer would also fit " + budget);
+      }
+    }
+    // half of the layers kept: 12 * kept + 12 * recomputed + kept
+    assertEquals(12, ActivationMemory.checkpointedLayers(c, 1024, true, DataType.FLOAT32, 13 * kept + 12 * recomputed));
+  }
+
+  @Test
+  void memAvailableComesFromProcMeminfo(@TempDir Path dir) throws Exception {
+    Path meminfo = dir.resolve("meminfo");
+    Files.write(meminfo, List.of("MemTotal:       24683712 kB", "MemFree:        16375304 kB",
+        "MemAvailable:   18131708 kB", "Buffers:           70944 kB"));
+    assertEquals(18131708L * 1024, ActivationMemory.memAvailable(meminfo).getAsLong());
+    Files.write(meminfo, List.of("MemTotal:       24683712 kB", "MemFree:        16375304 kB"));
+    assertTrue(ActivationMemory.memAvailable(meminfo).isEmpty(), "a kernel without the field");
+    assertTrue(ActivationMemory.memAvailable(dir.resolve("absent")).isEmpty());
+    assertTrue(ActivationMemory.availableBytes() > 0);
+  }
+
+  @Test
+  void autoIsTheDefaultAndHalfTheLayersOffTheCpu() throws Exception {
+    TrainConfig auto = TrainConfig.defaults();
+    assertEquals(null, auto.activationCheckpointing());
+    ModelConfig c = qwen05b();
+    assertEquals(12, auto.checkpointedLayers(c, 1024, DataType.FLOAT16, Device.gpu()));
+    assertEquals(6, TrainConfig.builder().activationCheckpointing(0.25).build()
+        .checkpointedLayers(c, 1024, DataType.FLOAT32, Device.cpu()));
+    // JSON: null stays auto, a fixed fraction (as older checkpoints wrote 0.5) stays fixed
+    ObjectMapper json = new ObjectMapper();
+    assertEquals(null, json.readValue(json.writeValueAsString(auto), TrainConfig.class).activationCheckpointing());
+    com.fasterxml.jackson.databind.node.ObjectNode older = json.valueToTree(auto);
+    older.put("activation_checkpointing", 0.5);
+    assertEquals(0.5, json.treeToValue(older, TrainConfig.class).activationCheckpointing());
+  }
+
+  /** A trainer on the tiny model reports what it recomputed: none by auto (a few KB fit), k by a fraction. */
+  @Test
+  void theTrainerReportsTheLayersItRecomputed() throws Exception {
+    assertEquals(0.0, checkpointedLayersOfOneStep(null));
+    assertEquals(1.0, checkpointedLayersOfOneStep(0.5)); // tiny-qwen2 has 2 layers
+    assertEquals(2.0, checkpointedLayersOfOneStep(1.0));
+  }
+
+  private static double checkpointedLayersOfOneStep(Double fraction) throws Exception {
+    TrainConfig config = TrainConfig.builder().activationCheckpointing(fraction).tokenBudget(24).build();
+    try (Policy policy = Policy.load(Tiny.model("tiny-qwen2"));
+        GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).build()) {
+      TrainResult r = trainer.train(Tiny.fixedGroups());
+      assertTrue(Double.isFinite(r.loss()), "a trained step");
+      return r.metric("checkpointed_layers");
+    }
+  }
+}
