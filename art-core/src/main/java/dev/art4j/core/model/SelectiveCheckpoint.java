@@ -14,13 +14,15 @@ import java.util.function.Supplier;
  * graph, and again with one in backward):
  *
  * <pre>
- *   x  --norm, q/k/v proj, rope--> (q, k, v) ~~core~~> a --o proj, + x-->    x1
- *   x1 --norm, gate/up proj-->     (g, u)    ~~act~~>  p --down proj, + x1--> y
+ *   x  --norm--> h1 --q/k/v proj, rope--> (q, k, v) ~~core~~> a --o proj, + x-->    x1
+ *   x1 --norm--> h2 --gate/up proj-->     (g, u)    ~~act~~>  p --down proj, + x1--> y
  * </pre>
  *
  * Every cut is a leaf that shares its storage with the array it was cut from, so the cuts cost no
  * memory. {@link #backward} walks the pieces from the top, each by autograd passes from its
- * outputs with their gradients ({@link Autograd}: {@code g^T dout/dθ}). Cost: the core's
+ * outputs with their gradients ({@link Autograd}: {@code g^T dout/dθ}), one pass per output; the
+ * cuts at the norms' outputs let the three (q, k, v) and two (g, u) passes stop there and add up
+ * in the cut, so each norm back-propagates once instead of once per projection. Cost: the core's
  * two matmuls and the activation's elementwise ops once more, a few percent of the layer's work
  * (against a whole layer for {@link CheckpointedForward}'s recomputed layers). No dropout sits in
  * the recomputed parts, so they are the same functions in both runs.
@@ -30,11 +32,15 @@ final class SelectiveCheckpoint {
   private final Transformer model;
   private final Transformer.Context context;
   private final NDArray x; // (B, T, D) input leaf, owned by the caller
+  private NDArray h1; // (B, T, D) root: the attention's normed input
+  private NDArray h1Cut;
   private NDList qkv; // roots
   private NDList qkvCut; // leaves
   private NDArray attnCut; // (B, T, H*hd) leaf
   private NDArray x1; // (B, T, D) root
   private NDArray x1Cut;
+  private NDArray h2; // (B, T, D) root: the MLP's normed input
+  private NDArray h2Cut;
   private NDList gateUp; // (B, T, F) roots
   private NDList gateUpCut;
   private NDArray actCut; // (B, T, F) leaf
@@ -50,12 +56,16 @@ final class SelectiveCheckpoint {
     this.model = model;
     this.context = c;
     this.x = x;
-    qkv = scoped(() -> model.attentionInputs(x, l, c, null, adapter));
+    h1 = scoped(() -> new NDList(model.attentionNorm(x, l))).head();
+    h1Cut = cut(new NDList(h1)).head();
+    qkv = scoped(() -> model.attentionProjections(h1Cut, l, c, null, adapter));
     qkvCut = cut(qkv);
     attnCut = leaf(scoped(() -> new NDList(model.attentionCore(detached(qkvCut), c))).head());
     x1 = scoped(() -> new NDList(model.attentionOutput(x, attnCut, l, adapter))).head();
     x1Cut = cut(new NDList(x1)).head();
-    gateUp = scoped(() -> model.mlpInputs(x1Cut, l, adapter));
+    h2 = scoped(() -> new NDList(model.mlpNorm(x1Cut, l))).head();
+    h2Cut = cut(new NDList(h2)).head();
+    gateUp = scoped(() -> model.mlpProjections(h2Cut, l, adapter));
     gateUpCut = cut(gateUp);
     actCut = leaf(scoped(() -> new NDList(model.mlpActivation(detached(gateUpCut)))).head());
     y = scoped(() -> new NDList(model.mlpOutput(x1Cut, actCut, l, adapter))).head();
@@ -80,18 +90,20 @@ final class SelectiveCheckpoint {
       NDList gateUpAgain = scoped(() -> new NDList(model.mlpActivation(gateUpCut)));
       pass(gateUpAgain, gradients(new NDList(actCut)));
       gateUpAgain.close();
-      pass(gateUp, gradients(gateUpCut)); // into x1Cut, after the residual's share
+      pass(gateUp, gradients(gateUpCut)); // into h2Cut
+      pass(new NDList(h2), gradients(new NDList(h2Cut))); // into x1Cut, after the residual's share
       pass(new NDList(x1), gradients(new NDList(x1Cut))); // into attnCut and x
       NDList attnAgain = scoped(() -> new NDList(model.attentionCore(qkvCut, context)));
       pass(attnAgain, gradients(new NDList(attnCut)));
       attnAgain.close();
-      pass(qkv, gradients(qkvCut)); // into x, after the residual's share
+      pass(qkv, gradients(qkvCut)); // into h1Cut
+      pass(new NDList(h1), gradients(new NDList(h1Cut))); // into x, after the residual's share
       return x.getGradient();
     } finally {
       for (NDList list : new NDList[] {qkv, qkvCut, gateUp, gateUpCut}) {
         list.close();
       }
-      for (NDArray a : new NDArray[] {attnCut, x1, x1Cut, actCut, y}) {
+      for (NDArray a : new NDArray[] {h1, h1Cut, attnCut, x1, x1Cut, h2, h2Cut, actCut, y}) {
         a.close();
       }
     }

@@ -441,13 +441,22 @@ public final class Transformer implements AutoCloseable {
    * projections (with the adapter) and the rotary embedding; k and v include the cache's slots.
    */
   NDList attentionInputs(NDArray x, int l, Context c, ReferenceKvCache cache, Lora adapter) {
+    return attentionProjections(attentionNorm(x, l), l, c, cache, adapter);
+  }
+
+  /** {@code norm(x)} before the attention: (B, T, D). */
+  NDArray attentionNorm(NDArray x, int l) {
+    return rmsNorm(x, weights.layers().get(l).attnNorm());
+  }
+
+  /** {@link #attentionInputs} from the normed input {@code h} (B, T, D). */
+  NDList attentionProjections(NDArray h, int l, Context c, ReferenceKvCache cache, Lora adapter) {
     long b = c.b();
     long t = c.t();
     int hd = config.headDim();
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     TransformerWeights.Layer w = weights.layers().get(l);
-    NDArray h = rmsNorm(x, w.attnNorm()); // (B, T, D)
     NDArray q = project(h, w.wq(), w.bq(), adapter, l, Projection.Q).reshape(b, t, heads, hd);
     NDArray k = project(h, w.wk(), w.bk(), adapter, l, Projection.K).reshape(b, t, kvHeads, hd);
     NDArray v = project(h, w.wv(), w.bv(), adapter, l, Projection.V).reshape(b, t, kvHeads, hd);
@@ -500,8 +509,17 @@ public final class Transformer implements AutoCloseable {
 
   /** The gate and up projections of {@code norm(x1)}: (B, T, F) each. */
   NDList mlpInputs(NDArray x1, int l, Lora adapter) {
+    return mlpProjections(mlpNorm(x1, l), l, adapter);
+  }
+
+  /** {@code norm(x1)} before the MLP: (B, T, D). */
+  NDArray mlpNorm(NDArray x1, int l) {
+    return rmsNorm(x1, weights.layers().get(l).mlpNorm());
+  }
+
+  /** {@link #mlpInputs} from the normed input {@code h} (B, T, D). */
+  NDList mlpProjections(NDArray h, int l, Lora adapter) {
     TransformerWeights.Layer w = weights.layers().get(l);
-    NDArray h = rmsNorm(x1, w.mlpNorm());
     return new NDList(project(h, w.wGate(), w.bGate(), adapter, l, Projection.GATE),
         project(h, w.wUp(), w.bUp(), adapter, l, Projection.UP));
   }
