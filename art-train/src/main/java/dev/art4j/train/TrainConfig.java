@@ -89,8 +89,8 @@ public record TrainConfig(
   }
 
   /**
-   * On: with the default half of the layers checkpointed, the same shape's peak falls from 6.2 to
-   * 4.7 GB at the same step time (76.7 s against 78.6; docs/hardening.md).
+   * On: with half of the layers checkpointed, the same shape's peak falls from 6.2 to 4.7 GB at the
+   * same step time (76.7 s against 78.6; docs/hardening.md); with none, from 8.7 to 6.3-7.0 GB.
    */
   static final boolean DEFAULT_SELECTIVE = true;
 
@@ -204,7 +204,6 @@ public record TrainConfig(
     public Builder schedule(LrSchedule v) { schedule = v; return this; }
     public Builder tokenBudget(int v) { tokenBudget = v; return this; }
     public Builder seed(long v) { seed = v; return this; }
-    /** Fraction of the layers recomputed in backward instead of kept (default 0.5). */
     /** A fixed fraction of the layers in [0, 1], or null for auto (the default). */
     public Builder activationCheckpointing(Double v) { activationCheckpointing = v; return this; }
     /** Whether the layers not checkpointed recompute their attention probabilities and MLP activation (default true). */
