@@ -27,7 +27,8 @@ import java.util.OptionalLong;
  * fitted with margin to {@code bench train}'s peak resident memory on Qwen2.5-0.5B's shape
  * (1024-token micro-batches: 1.4-1.6 GB more for 12 kept layers than for none, 8 D + 2 K + 5 F
  * gives 1.56 GB). The activations may take half of the memory available now: on the CPU,
- * {@code MemAvailable} of {@code /proc/meminfo} (the JVM's free-memory figure elsewhere). On
+ * {@code MemAvailable} of {@code /proc/meminfo}, or a container's headroom under its memory limit
+ * when that is less (the JVM's free-memory figure where there is no {@code /proc/meminfo}). On
  * other devices DJL gives no free-memory figure, so auto recomputes half the layers there.
  */
 final class ActivationMemory {
@@ -83,23 +84,41 @@ final class ActivationMemory {
     return checkpointedLayers(c, tokens, selective, base, availableBytes() / 2);
   }
 
-  /** Memory the process may still take: Linux's {@code MemAvailable}, else the JVM's free-memory figure. */
+  /**
+   * Memory the process may still take: Linux's {@code MemAvailable}, or inside a container whose
+   * memory limit is below the machine's (the JVM reads the cgroup), what the limit leaves if that
+   * is less; elsewhere the JVM's free-memory figure.
+   */
   static long availableBytes() {
-    return memAvailable(Path.of("/proc/meminfo")).orElseGet(() ->
-        ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getFreeMemorySize());
+    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    Path meminfo = Path.of("/proc/meminfo");
+    OptionalLong available = meminfoField(meminfo, "MemAvailable");
+    if (available.isEmpty()) {
+      return os.getFreeMemorySize();
+    }
+    return available(available.getAsLong(), meminfoField(meminfo, "MemTotal").orElse(Long.MAX_VALUE),
+        os.getTotalMemorySize(), os.getFreeMemorySize());
   }
 
-  /** {@code MemAvailable} of a {@code /proc/meminfo}-format file, in bytes. */
-  static OptionalLong memAvailable(Path meminfo) {
+  /**
+   * {@code memAvailable}, or the container's headroom {@code jvmFree} when the JVM's total
+   * ({@code jvmTotal}, the cgroup limit in a container) is below the machine's {@code memTotal}.
+   */
+  static long available(long memAvailable, long memTotal, long jvmTotal, long jvmFree) {
+    return jvmTotal < memTotal ? Math.min(memAvailable, jvmFree) : memAvailable;
+  }
+
+  /** A field of a {@code /proc/meminfo}-format file ({@code MemAvailable}, {@code MemTotal}), in bytes. */
+  static OptionalLong meminfoField(Path meminfo, String name) {
     try {
       for (String line : Files.readAllLines(meminfo)) {
-        if (line.startsWith("MemAvailable:")) {
-          String[] f = line.substring("MemAvailable:".length()).trim().split("\\s+");
+        if (line.startsWith(name + ":")) {
+          String[] f = line.substring(name.length() + 1).trim().split("\\s+");
           return OptionalLong.of(Long.parseLong(f[0]) * 1024); // kB
         }
       }
     } catch (IOException | RuntimeException e) {
-      // not Linux, or a kernel without the field (before 3.14)
+      // not Linux, or a kernel without the field (MemAvailable: before 3.14)
     }
     return OptionalLong.empty();
   }

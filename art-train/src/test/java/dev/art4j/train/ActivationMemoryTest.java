@@ -70,11 +70,24 @@ class ActivationMemoryTest {
     Path meminfo = dir.resolve("meminfo");
     Files.write(meminfo, List.of("MemTotal:       24683712 kB", "MemFree:        16375304 kB",
         "MemAvailable:   18131708 kB", "Buffers:           70944 kB"));
-    assertEquals(18131708L * 1024, ActivationMemory.memAvailable(meminfo).getAsLong());
+    assertEquals(18131708L * 1024, ActivationMemory.meminfoField(meminfo, "MemAvailable").getAsLong());
+    assertEquals(24683712L * 1024, ActivationMemory.meminfoField(meminfo, "MemTotal").getAsLong());
     Files.write(meminfo, List.of("MemTotal:       24683712 kB", "MemFree:        16375304 kB"));
-    assertTrue(ActivationMemory.memAvailable(meminfo).isEmpty(), "a kernel without the field");
-    assertTrue(ActivationMemory.memAvailable(dir.resolve("absent")).isEmpty());
+    assertTrue(ActivationMemory.meminfoField(meminfo, "MemAvailable").isEmpty(), "a kernel without the field");
+    assertTrue(ActivationMemory.meminfoField(dir.resolve("absent"), "MemAvailable").isEmpty());
     assertTrue(ActivationMemory.availableBytes() > 0);
+  }
+
+  /** A container limited below the machine's memory counts what its limit leaves, not the machine's. */
+  @Test
+  void aContainersLimitBoundsTheMemoryAvailable() {
+    long gb = 1L << 30;
+    // 64 GB machine, 60 GB available, container limited to 8 GB of which 5 GB are free
+    assertEquals(5 * gb, ActivationMemory.available(60 * gb, 64 * gb, 8 * gb, 5 * gb));
+    // no limit: the JVM's total is the machine's, and MemAvailable (page cache included) counts
+    assertEquals(60 * gb, ActivationMemory.available(60 * gb, 64 * gb, 64 * gb, 40 * gb));
+    // a limit above what the machine has left changes nothing
+    assertEquals(3 * gb, ActivationMemory.available(3 * gb, 64 * gb, 32 * gb, 20 * gb));
   }
 
   @Test
