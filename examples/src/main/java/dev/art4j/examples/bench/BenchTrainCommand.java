@@ -145,7 +145,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
         config.selectiveCheckpointing(selective);
       }
       TrainConfig trainConfig = config.build();
-      out.put("activation_checkpointing", trainConfig.activationCheckpointing());
+      if (trainConfig.activationCheckpointing() == null) {
+        out.put("activation_checkpointing", "auto"); // the layers it chose: checkpointed_layers
+      } else {
+        out.put("activation_checkpointing", trainConfig.activationCheckpointing());
+      }
       out.put("selective_checkpointing", trainConfig.selectiveCheckpointing());
       try (GrpoTrainer trainer = GrpoTrainer.builder(policy)
           .config(trainConfig)

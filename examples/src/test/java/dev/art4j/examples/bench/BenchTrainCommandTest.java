@@ -37,6 +37,14 @@ class BenchTrainCommandTest {
     }
     assertTrue(json.get("step_s").asDouble() >= json.get("forward_backward_s").asDouble());
     assertTrue(json.get("selective_checkpointing").asBoolean(), "the trainer's default");
+    assertEquals("auto", json.get("activation_checkpointing").asText(), "the trainer's default");
+    assertEquals(0, json.get("checkpointed_layers").asInt(), "a tiny model fits: nothing recomputed");
+    double parts = 0;
+    for (String field : new String[] {"forward_s", "head_s", "backward_s"}) {
+      assertTrue(json.get(field).asDouble() > 0, field + " = " + json.get(field));
+      parts += json.get(field).asDouble();
+    }
+    assertTrue(parts <= json.get("forward_backward_s").asDouble(), "the parts of forward_backward_s: " + json);
     assertEquals(3, err.toString().lines().filter(l -> l.startsWith("bench train: prefill")).count(),
         "a prefill before each of the 2 steps and one after: " + err);
   }
@@ -54,6 +62,20 @@ class BenchTrainCommandTest {
     JsonNode json = new ObjectMapper().readTree(out.toString());
     assertEquals(2 * 8, json.get("trained_tokens").asInt());
     assertEquals(false, json.get("selective_checkpointing").asBoolean());
+  }
+
+  /** A fixed fraction is printed as given, and the layers it recomputes with it. */
+  @Test
+  void aFixedCheckpointingFractionIsReported() throws Exception {
+    Path model = Path.of(System.getProperty("art4j.fixtures")).resolve("models").resolve("tiny-qwen2");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int status = run(out, err, "--json", "--model", model.toString(), "--batch", "2", "--seq", "12", "--prompt", "4",
+        "--token-budget", "32", "--steps", "1", "--activation-checkpointing", "1");
+    assertEquals(0, status, err.toString());
+    JsonNode json = new ObjectMapper().readTree(out.toString());
+    assertEquals(1.0, json.get("activation_checkpointing").asDouble());
+    assertEquals(2, json.get("checkpointed_layers").asInt(), "both layers of tiny-qwen2");
   }
 
   @Test
