@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -52,14 +54,7 @@ class BenchTrainCommandTest {
   /** {@code --json}, as on every bench subcommand: the same object on one line. */
   @Test
   void jsonPrintsTheResultOnOneLine() throws Exception {
-    Path model = Path.of(System.getProperty("art4j.fixtures")).resolve("models").resolve("tiny-qwen2");
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int status = run(out, err, "--json", "--model", model.toString(), "--batch", "2", "--seq", "12", "--prompt", "4",
-        "--token-budget", "32", "--steps", "1", "--selective-checkpointing", "false");
-    assertEquals(0, status, err.toString());
-    assertEquals(1, out.toString().strip().lines().count(), out.toString());
-    JsonNode json = new ObjectMapper().readTree(out.toString());
+    JsonNode json = smallRun("--selective-checkpointing", "false");
     assertEquals(2 * 8, json.get("trained_tokens").asInt());
     assertEquals(false, json.get("selective_checkpointing").asBoolean());
   }
@@ -67,15 +62,22 @@ class BenchTrainCommandTest {
   /** A fixed fraction is printed as given, and the layers it recomputes with it. */
   @Test
   void aFixedCheckpointingFractionIsReported() throws Exception {
-    Path model = Path.of(System.getProperty("art4j.fixtures")).resolve("models").resolve("tiny-qwen2");
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int status = run(out, err, "--json", "--model", model.toString(), "--batch", "2", "--seq", "12", "--prompt", "4",
-        "--token-budget", "32", "--steps", "1", "--activation-checkpointing", "1");
-    assertEquals(0, status, err.toString());
-    JsonNode json = new ObjectMapper().readTree(out.toString());
+    JsonNode json = smallRun("--activation-checkpointing", "1");
     assertEquals(1.0, json.get("activation_checkpointing").asDouble());
     assertEquals(2, json.get("checkpointed_layers").asInt(), "both layers of tiny-qwen2");
+  }
+
+  /** One step of 2 x 12 tokens on the tiny fixture with {@code --json} and {@code extra}: the one-line result. */
+  private static JsonNode smallRun(String... extra) throws Exception {
+    Path model = Path.of(System.getProperty("art4j.fixtures")).resolve("models").resolve("tiny-qwen2");
+    List<String> args = new ArrayList<>(List.of("--json", "--model", model.toString(),
+        "--batch", "2", "--seq", "12", "--prompt", "4", "--token-budget", "32", "--steps", "1"));
+    args.addAll(List.of(extra));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    assertEquals(0, run(out, err, args.toArray(String[]::new)), err.toString());
+    assertEquals(1, out.toString().strip().lines().count(), out.toString());
+    return new ObjectMapper().readTree(out.toString());
   }
 
   @Test
