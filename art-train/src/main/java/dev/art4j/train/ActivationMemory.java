@@ -10,11 +10,14 @@ import java.nio.file.Path;
 import java.util.OptionalLong;
 
 /**
- * How many layers activation checkpointing must recompute for a micro-batch's activations to fit
- * in the memory there is: the {@link TrainConfig#activationCheckpointing()} {@code null} (auto)
- * default. Recomputing a layer costs a forward of it in backward (a sixth of a step when half the
- * layers are recomputed), so auto recomputes none when all layers fit, and otherwise the fewest
- * that make them fit. The gradients are the same either way.
+ * How much activation checkpointing must recompute for a micro-batch's activations to fit in the
+ * memory there is: the {@link TrainConfig#activationCheckpointing()} and
+ * {@link TrainConfig#selectiveCheckpointing()} {@code null} (auto) defaults. Recomputing a layer
+ * costs a forward of it in backward (a sixth of a step when half the layers are recomputed),
+ * selective checkpointing the attention core and the MLP activation again (7% of a step on
+ * Qwen2.5-0.5B's shape), so auto recomputes nothing when every layer fits whole, else only
+ * selectively when that fits, and otherwise selectively plus the fewest whole layers that make
+ * the rest fit. The gradients are the same either way.
  *
  * <p>Estimate, per micro-batch of {@code T} tokens (fp32 compute, 4 bytes a value; hidden size
  * {@code D}, key/value width {@code K}, MLP width {@code F}, {@code H} heads):
@@ -29,7 +32,8 @@ import java.util.OptionalLong;
  * gives 1.56 GB). The activations may take half of the memory available now: on the CPU,
  * {@code MemAvailable} of {@code /proc/meminfo}, or a container's headroom under its memory limit
  * when that is less (the JVM's free-memory figure where there is no {@code /proc/meminfo}). On
- * other devices DJL gives no free-memory figure, so auto recomputes half the layers there.
+ * other devices DJL gives no free-memory figure, so auto recomputes half the layers there, and the
+ * others selectively.
  */
 final class ActivationMemory {
 
@@ -64,24 +68,55 @@ final class ActivationMemory {
    */
   static int checkpointedLayers(ModelConfig c, int tokens, boolean selective, DataType base, long budget) {
     int layers = c.numHiddenLayers();
-    long kept = keptLayerBytes(c, tokens, selective, base);
-    long recomputed = recomputedLayerBytes(c, tokens);
-    // one recomputed layer's activations exist again during its backward
-    long transientBytes = kept;
     for (int k = 0; k < layers; k++) {
-      if ((layers - k) * kept + k * recomputed + (k > 0 ? transientBytes : 0) <= budget) {
+      if (need(c, tokens, selective, base, k) <= budget) {
         return k;
       }
     }
     return layers;
   }
 
-  /** The auto choice for a model on {@code device}: see the class comment. */
-  static int checkpointedLayers(ModelConfig c, int tokens, boolean selective, DataType base, Device device) {
-    if (!Device.Type.CPU.equals(device.getDeviceType())) {
-      return (int) Math.round(UNKNOWN_DEVICE_FRACTION * c.numHiddenLayers());
+  /** What a step recomputes: the first {@code checkpointedLayers} layers, and selectively the others or not. */
+  record Plan(int checkpointedLayers, boolean selective) {}
+
+  /**
+   * The plan for a model on {@code device}, each part fixed by the config or auto (null): see the
+   * class comment. Both auto: nothing recomputed when all layers fit whole (fastest), else
+   * selective checkpointing with the fewest recomputed layers.
+   */
+  static Plan plan(ModelConfig c, int tokens, Double fraction, Boolean selective, DataType base, Device device) {
+    boolean cpu = Device.Type.CPU.equals(device.getDeviceType());
+    return plan(c, tokens, fraction, selective, base, cpu ? availableBytes() / 2 : -1);
+  }
+
+  /** {@link #plan} for activations that may take {@code budget} bytes, or -1 where that is unknown. */
+  static Plan plan(ModelConfig c, int tokens, Double fraction, Boolean selective, DataType base, long budget) {
+    int layers = c.numHiddenLayers();
+    boolean cpu = budget >= 0;
+    if (fraction != null) {
+      int k = (int) Math.round(fraction * layers);
+      if (selective != null) {
+        return new Plan(k, selective);
+      }
+      return new Plan(k, !cpu || need(c, tokens, false, base, k) > budget);
     }
-    return checkpointedLayers(c, tokens, selective, base, availableBytes() / 2);
+    if (!cpu) {
+      return new Plan((int) Math.round(UNKNOWN_DEVICE_FRACTION * layers), selective == null || selective);
+    }
+    if (selective == null || !selective) {
+      int k = checkpointedLayers(c, tokens, false, base, budget);
+      if (k == 0 || selective != null) {
+        return new Plan(k, false);
+      }
+    }
+    return new Plan(checkpointedLayers(c, tokens, true, base, budget), true);
+  }
+
+  /** Bytes the kept activations take with the first {@code k} layers recomputed. */
+  static long need(ModelConfig c, int tokens, boolean selective, DataType base, int k) {
+    long kept = keptLayerBytes(c, tokens, selective, base);
+    return (c.numHiddenLayers() - k) * kept + k * recomputedLayerBytes(c, tokens)
+        + (k > 0 ? kept : 0); // one recomputed layer's activations exist again during its backward
   }
 
   /**

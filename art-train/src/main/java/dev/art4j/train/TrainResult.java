@@ -16,7 +16,8 @@ import java.util.Map;
  * {@code forward_s}, {@code head_s} and {@code backward_s} (its three parts, summed over the
  * micro-batches: the layers' forward, the LM head with the loss, backward; wall times, exact on the
  * CPU, approximate on CUDA where ops are queued), {@code checkpointed_layers} (recomputed in
- * backward; see {@link TrainConfig#activationCheckpointing()}),
+ * backward; see {@link TrainConfig#activationCheckpointing()}), {@code selective_checkpointing}
+ * (1 when the other layers recomputed their attention core and MLP activation, else 0),
  * {@code seconds} (the whole step, checkpoint and run-store writes excluded), and for GRPO
  * {@code policy_loss}, {@code kl} (k3 to the base model, when {@code klCoef > 0}),
  * {@code clip_fraction} and {@code ratio_mean}.

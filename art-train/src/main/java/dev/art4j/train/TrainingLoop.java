@@ -53,7 +53,7 @@ final class TrainingLoop implements AutoCloseable {
   final String trainer;
   private final int checkpointEvery;
   private int step;
-  private int lastCheckpointedLayers = -1;
+  private ActivationMemory.Plan lastPlan;
 
   /** Test hook: runs inside a checkpoint folder after the adapter is written (a fault there = a kill). */
   RunStore.CheckpointWriter checkpointFault;
@@ -215,7 +215,7 @@ final class TrainingLoop implements AutoCloseable {
       if (!Double.isFinite(gradNorm)) {
         log.warn("step {}: gradient norm {}, update skipped", step, gradNorm);
       }
-      return new Step(sums, samples.size(), lr, gradNorm, lastCheckpointedLayers, start, backwardDone, System.nanoTime());
+      return new Step(sums, samples.size(), lr, gradNorm, lastPlan, start, backwardDone, System.nanoTime());
     } finally {
       adapter.setTraining(false);
     }
@@ -231,7 +231,8 @@ final class TrainingLoop implements AutoCloseable {
   StepSums accumulate(List<Sample> samples, TrainingLoss loss, boolean segments, NDManager scope, boolean backward) {
     StepSums sums = new StepSums();
     Transformer model = policy.model();
-    int recomputed = checkpointedLayers();
+    ActivationMemory.Plan plan = checkpointing();
+    int recomputed = plan.checkpointedLayers();
     for (MicroBatch mb : MicroBatch.plan(samples, config.tokenBudget())) {
       try (NDManager m = scope.newSubManager()) {
         MicroBatch.Tensors t = mb.tensors(m, segments);
@@ -240,9 +241,9 @@ final class TrainingLoop implements AutoCloseable {
         NDArray value;
         if (!backward) {
           value = loss.compute(t, t.logprobs(model, adapter), ref, sums);
-        } else if (recomputed > 0 || config.selectiveCheckpointing()) {
+        } else if (recomputed > 0 || plan.selective()) {
           long t0 = System.nanoTime();
-          CheckpointedForward forward = t.checkpointed(model, adapter, recomputed, config.selectiveCheckpointing());
+          CheckpointedForward forward = t.checkpointed(model, adapter, recomputed, plan.selective());
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray hidden = forward.hidden();
             long t1 = System.nanoTime();
@@ -268,16 +269,18 @@ final class TrainingLoop implements AutoCloseable {
     return sums;
   }
 
-  /** This step's recomputed layers, logged when auto's choice changes. */
-  private int checkpointedLayers() {
-    int k = config.checkpointedLayers(policy.config(), config.tokenBudget(), policy.model().dataType(), policy.device());
-    if (k != lastCheckpointedLayers) {
-      log.info("activation checkpointing: {} of {} layers recomputed in backward ({})", k,
-          policy.config().numHiddenLayers(), config.activationCheckpointing() == null
-              ? "auto, for the memory available" : "fraction " + config.activationCheckpointing());
-      lastCheckpointedLayers = k;
+  /** What this step recomputes, logged when it changes. */
+  private ActivationMemory.Plan checkpointing() {
+    ActivationMemory.Plan plan = config.checkpointing(policy.config(), config.tokenBudget(), policy.model().dataType(),
+        policy.device());
+    if (!plan.equals(lastPlan)) {
+      log.info("activation checkpointing: {} of {} layers recomputed in backward, the others {} ({})",
+          plan.checkpointedLayers(), policy.config().numHiddenLayers(), plan.selective() ? "selectively" : "kept whole",
+          config.activationCheckpointing() == null || config.selectiveCheckpointing() == null
+              ? "auto, for the memory available" : "as configured");
+      lastPlan = plan;
     }
-    return k;
+    return plan;
   }
 
   /** A device out-of-memory error said plainly, with the knobs that lower a step's memory; others as they are. */
@@ -292,7 +295,7 @@ final class TrainingLoop implements AutoCloseable {
   }
 
   /** One {@link #step}: its sums, the gradient norm, and when each phase ended (nanoTime). */
-  record Step(StepSums sums, int sequences, double lr, double gradNorm, int checkpointedLayers, long start,
+  record Step(StepSums sums, int sequences, double lr, double gradNorm, ActivationMemory.Plan checkpointing, long start,
       long backwardDone, long optimizerDone) {
 
     /**
@@ -312,7 +315,8 @@ final class TrainingLoop implements AutoCloseable {
       metrics.put("forward_s", sums.get(StepSums.FORWARD_S));
       metrics.put("head_s", sums.get(StepSums.HEAD_S));
       metrics.put("backward_s", sums.get(StepSums.BACKWARD_S));
-      metrics.put("checkpointed_layers", (double) checkpointedLayers);
+      metrics.put("checkpointed_layers", (double) checkpointing.checkpointedLayers());
+      metrics.put("selective_checkpointing", checkpointing.selective() ? 1.0 : 0.0);
       metrics.put("seconds", seconds);
     }
   }

@@ -94,33 +94,68 @@ class ActivationMemoryTest {
   void autoIsTheDefaultAndHalfTheLayersOffTheCpu() throws Exception {
     TrainConfig auto = TrainConfig.defaults();
     assertEquals(null, auto.activationCheckpointing());
+    assertEquals(null, auto.selectiveCheckpointing());
     ModelConfig c = qwen05b();
-    assertEquals(12, auto.checkpointedLayers(c, 1024, DataType.FLOAT16, Device.gpu()));
-    assertEquals(6, TrainConfig.builder().activationCheckpointing(0.25).build()
-        .checkpointedLayers(c, 1024, DataType.FLOAT32, Device.cpu()));
+    // no free-memory figure (CUDA): half the layers, the others selectively, as before auto
+    assertEquals(new ActivationMemory.Plan(12, true), auto.checkpointing(c, 1024, DataType.FLOAT16, Device.gpu()));
+    assertEquals(new ActivationMemory.Plan(6, false), TrainConfig.builder().activationCheckpointing(0.25)
+        .selectiveCheckpointing(false).build().checkpointing(c, 1024, DataType.FLOAT32, Device.cpu()));
     // JSON: null stays auto, a fixed fraction (as older checkpoints wrote 0.5) stays fixed
     ObjectMapper json = new ObjectMapper();
-    assertEquals(null, json.readValue(json.writeValueAsString(auto), TrainConfig.class).activationCheckpointing());
+    TrainConfig back = json.readValue(json.writeValueAsString(auto), TrainConfig.class);
+    assertEquals(null, back.activationCheckpointing());
+    assertEquals(null, back.selectiveCheckpointing());
     com.fasterxml.jackson.databind.node.ObjectNode older = json.valueToTree(auto);
     older.put("activation_checkpointing", 0.5);
-    assertEquals(0.5, json.treeToValue(older, TrainConfig.class).activationCheckpointing());
+    older.put("selective_checkpointing", true);
+    TrainConfig old = json.treeToValue(older, TrainConfig.class);
+    assertEquals(0.5, old.activationCheckpointing());
+    assertEquals(true, old.selectiveCheckpointing());
   }
 
-  /** A trainer on the tiny model reports what it recomputed: none by auto (a few KB fit), k by a fraction. */
+  /** Both auto: whole layers when they all fit, else selective, else selective plus recomputed layers. */
   @Test
-  void theTrainerReportsTheLayersItRecomputed() throws Exception {
-    assertEquals(0.0, checkpointedLayersOfOneStep(null));
-    assertEquals(1.0, checkpointedLayersOfOneStep(0.5)); // tiny-qwen2 has 2 layers
-    assertEquals(2.0, checkpointedLayersOfOneStep(1.0));
+  void autoKeepsLayersWholeWhenTheyFitAndRecomputesLessFirst() throws Exception {
+    ModelConfig c = qwen05b();
+    long whole = 24 * ActivationMemory.keptLayerBytes(c, 1024, false, DataType.FLOAT32);
+    long selective = 24 * ActivationMemory.keptLayerBytes(c, 1024, true, DataType.FLOAT32);
+    assertTrue(selective < whole);
+    assertEquals(new ActivationMemory.Plan(0, false), plan(c, null, null, whole));
+    assertEquals(new ActivationMemory.Plan(0, true), plan(c, null, null, whole - 1));
+    assertEquals(new ActivationMemory.Plan(0, true), plan(c, null, null, selective));
+    ActivationMemory.Plan tight = plan(c, null, null, selective - 1);
+    assertTrue(tight.selective() && tight.checkpointedLayers() > 0, tight.toString());
+    assertEquals(tight.checkpointedLayers(), ActivationMemory.checkpointedLayers(c, 1024, true, DataType.FLOAT32, selective - 1));
+    // one part fixed, the other auto
+    assertEquals(new ActivationMemory.Plan(0, true), plan(c, null, true, whole));
+    assertEquals(new ActivationMemory.Plan(
+        ActivationMemory.checkpointedLayers(c, 1024, false, DataType.FLOAT32, whole - 1), false), plan(c, null, false, whole - 1));
+    assertEquals(new ActivationMemory.Plan(12, false), plan(c, 0.5, null, whole));
+    assertEquals(new ActivationMemory.Plan(12, true), plan(c, 0.5, null, ActivationMemory.need(c, 1024, false, DataType.FLOAT32, 12) - 1));
   }
 
-  private static double checkpointedLayersOfOneStep(Double fraction) throws Exception {
-    TrainConfig config = TrainConfig.builder().activationCheckpointing(fraction).tokenBudget(24).build();
+  private static ActivationMemory.Plan plan(ModelConfig c, Double fraction, Boolean selective, long budget) {
+    return ActivationMemory.plan(c, 1024, fraction, selective, DataType.FLOAT32, budget);
+  }
+
+  /** A trainer on the tiny model reports what it recomputed: nothing by auto (a few KB fit whole), k by a fraction. */
+  @Test
+  void theTrainerReportsWhatItRecomputed() throws Exception {
+    assertEquals(List.of(0.0, 0.0), recomputedInOneStep(null, null));
+    assertEquals(List.of(1.0, 0.0), recomputedInOneStep(0.5, null)); // tiny-qwen2 has 2 layers
+    assertEquals(List.of(2.0, 0.0), recomputedInOneStep(1.0, null));
+    assertEquals(List.of(0.0, 1.0), recomputedInOneStep(null, true));
+  }
+
+  /** [checkpointed_layers, selective_checkpointing] of one step. */
+  private static List<Double> recomputedInOneStep(Double fraction, Boolean selective) throws Exception {
+    TrainConfig config = TrainConfig.builder().activationCheckpointing(fraction).selectiveCheckpointing(selective)
+        .tokenBudget(24).build();
     try (Policy policy = Policy.load(Tiny.model("tiny-qwen2"));
         GrpoTrainer trainer = GrpoTrainer.builder(policy).config(config).build()) {
       TrainResult r = trainer.train(Tiny.fixedGroups());
       assertTrue(Double.isFinite(r.loss()), "a trained step");
-      return r.metric("checkpointed_layers");
+      return List.of(r.metric("checkpointed_layers"), r.metric("selective_checkpointing"));
     }
   }
 }

@@ -89,7 +89,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
 
   @Option(names = "--selective-checkpointing", paramLabel = "BOOL", arity = "1",
       description = "Whether the layers not checkpointed recompute their attention probabilities and MLP "
-          + "activation (default: the trainer's, TrainConfig.selectiveCheckpointing).")
+          + "activation (default: the trainer's auto, TrainConfig.selectiveCheckpointing: off where all fits).")
   Boolean selective;
 
   @Override
@@ -146,11 +146,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
       }
       TrainConfig trainConfig = config.build();
       if (trainConfig.activationCheckpointing() == null) {
-        out.put("activation_checkpointing", "auto"); // the layers it chose: checkpointed_layers
+        out.put("activation_checkpointing", "auto"); // what it chose: checkpointed_layers, selective_checkpointing
       } else {
         out.put("activation_checkpointing", trainConfig.activationCheckpointing());
       }
-      out.put("selective_checkpointing", trainConfig.selectiveCheckpointing());
+
       try (GrpoTrainer trainer = GrpoTrainer.builder(policy)
           .config(trainConfig)
           .lora(new LoraConfig(8, 16, 0.0), 1)
@@ -187,6 +187,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         out.put("head_s", best.metric("head_s"));
         out.put("backward_s", best.metric("backward_s"));
         out.put("checkpointed_layers", (int) best.metric("checkpointed_layers"));
+        out.put("selective_checkpointing", best.metric("selective_checkpointing") == 1.0);
         out.put("trained_tokens", best.metric("tokens"));
         out.put("padding_fraction", best.metric("padding_fraction"));
         out.put("loss_value", best.loss());
