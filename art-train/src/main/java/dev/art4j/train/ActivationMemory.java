@@ -85,6 +85,9 @@ final class ActivationMemory {
    * selective checkpointing with the fewest recomputed layers.
    */
   static Plan plan(ModelConfig c, int tokens, Double fraction, Boolean selective, DataType base, Device device) {
+    if (fraction != null && selective != null) {
+      return fixed(c, fraction, selective); // nothing to measure
+    }
     boolean cpu = Device.Type.CPU.equals(device.getDeviceType());
     return plan(c, tokens, fraction, selective, base, cpu ? availableBytes() / 2 : -1);
   }
@@ -94,10 +97,10 @@ final class ActivationMemory {
     int layers = c.numHiddenLayers();
     boolean cpu = budget >= 0;
     if (fraction != null) {
-      int k = (int) Math.round(fraction * layers);
       if (selective != null) {
-        return new Plan(k, selective);
+        return fixed(c, fraction, selective);
       }
+      int k = (int) Math.round(fraction * layers);
       return new Plan(k, !cpu || need(c, tokens, false, base, k) > budget);
     }
     if (!cpu) {
@@ -110,6 +113,11 @@ final class ActivationMemory {
       }
     }
     return new Plan(checkpointedLayers(c, tokens, true, base, budget), true);
+  }
+
+  /** The plan both settings fix. */
+  private static Plan fixed(ModelConfig c, double fraction, boolean selective) {
+    return new Plan((int) Math.round(fraction * c.numHiddenLayers()), selective);
   }
 
   /** Bytes the kept activations take with the first {@code k} layers recomputed. */

@@ -231,8 +231,7 @@ final class TrainingLoop implements AutoCloseable {
   StepSums accumulate(List<Sample> samples, TrainingLoss loss, boolean segments, NDManager scope, boolean backward) {
     StepSums sums = new StepSums();
     Transformer model = policy.model();
-    ActivationMemory.Plan plan = checkpointing();
-    int recomputed = plan.checkpointedLayers();
+    ActivationMemory.Plan plan = backward ? checkpointing() : null; // a pass without backward keeps no graph
     for (MicroBatch mb : MicroBatch.plan(samples, config.tokenBudget())) {
       try (NDManager m = scope.newSubManager()) {
         MicroBatch.Tensors t = mb.tensors(m, segments);
@@ -241,9 +240,9 @@ final class TrainingLoop implements AutoCloseable {
         NDArray value;
         if (!backward) {
           value = loss.compute(t, t.logprobs(model, adapter), ref, sums);
-        } else if (recomputed > 0 || plan.selective()) {
+        } else if (plan.checkpointedLayers() > 0 || plan.selective()) {
           long t0 = System.nanoTime();
-          CheckpointedForward forward = t.checkpointed(model, adapter, recomputed, plan.selective());
+          CheckpointedForward forward = t.checkpointed(model, adapter, plan.checkpointedLayers(), plan.selective());
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray hidden = forward.hidden();
             long t1 = System.nanoTime();

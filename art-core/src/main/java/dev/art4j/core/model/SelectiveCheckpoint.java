@@ -56,19 +56,19 @@ final class SelectiveCheckpoint {
     this.model = model;
     this.context = c;
     this.x = x;
-    h1 = scoped(() -> new NDList(model.attentionNorm(x, l))).head();
-    h1Cut = cut(new NDList(h1)).head();
+    h1 = scopedOne(() -> model.attentionNorm(x, l));
+    h1Cut = cut(h1);
     qkv = scoped(() -> model.attentionProjections(h1Cut, l, c, null, adapter));
     qkvCut = cut(qkv);
-    attnCut = leaf(scoped(() -> new NDList(model.attentionCore(detached(qkvCut), c))).head());
-    x1 = scoped(() -> new NDList(model.attentionOutput(x, attnCut, l, adapter))).head();
-    x1Cut = cut(new NDList(x1)).head();
-    h2 = scoped(() -> new NDList(model.mlpNorm(x1Cut, l))).head();
-    h2Cut = cut(new NDList(h2)).head();
+    attnCut = leaf(scopedOne(() -> model.attentionCore(detached(qkvCut), c)));
+    x1 = scopedOne(() -> model.attentionOutput(x, attnCut, l, adapter));
+    x1Cut = cut(x1);
+    h2 = scopedOne(() -> model.mlpNorm(x1Cut, l));
+    h2Cut = cut(h2);
     gateUp = scoped(() -> model.mlpProjections(h2Cut, l, adapter));
     gateUpCut = cut(gateUp);
-    actCut = leaf(scoped(() -> new NDList(model.mlpActivation(detached(gateUpCut)))).head());
-    y = scoped(() -> new NDList(model.mlpOutput(x1Cut, actCut, l, adapter))).head();
+    actCut = leaf(scopedOne(() -> model.mlpActivation(detached(gateUpCut))));
+    y = scopedOne(() -> model.mlpOutput(x1Cut, actCut, l, adapter));
   }
 
   /** The layer's output (B, T, D): a leaf that requires gradients, owned by the caller. */
@@ -137,9 +137,14 @@ final class SelectiveCheckpoint {
   private static NDList cut(NDList roots) {
     NDList out = new NDList(roots.size());
     for (NDArray r : roots) {
-      out.add(leaf(r.stopGradient()));
+      out.add(cut(r));
     }
     return out;
+  }
+
+  /** A leaf on the same storage as {@code root}, requiring gradients. */
+  private static NDArray cut(NDArray root) {
+    return leaf(root.stopGradient());
   }
 
   private static NDArray leaf(NDArray a) {
@@ -154,6 +159,11 @@ final class SelectiveCheckpoint {
       out.add(a.stopGradient());
     }
     return out;
+  }
+
+  /** {@link #scoped} for a piece with one output. */
+  private static NDArray scopedOne(Supplier<NDArray> piece) {
+    return scoped(() -> new NDList(piece.get())).head();
   }
 
   /** Runs a piece in its own scope and keeps only what it returns. */

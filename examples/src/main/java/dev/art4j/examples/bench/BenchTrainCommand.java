@@ -150,7 +150,6 @@ public final class BenchTrainCommand implements Callable<Integer> {
       } else {
         out.put("activation_checkpointing", trainConfig.activationCheckpointing());
       }
-
       try (GrpoTrainer trainer = GrpoTrainer.builder(policy)
           .config(trainConfig)
           .lora(new LoraConfig(8, 16, 0.0), 1)
