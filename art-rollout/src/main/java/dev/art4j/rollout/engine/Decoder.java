@@ -51,7 +51,7 @@ final class Decoder implements AutoCloseable {
   /** Projection indices, in {@code dev.art4j.core.model.Projection} order. */
   static final int Q = 0, K = 1, V = 2, O = 3, GATE = 4, UP = 5, DOWN = 6;
 
-  /** Weight rows per parallel task (a multiple of 4, the matmul tile). */
+  /** Weight rows per parallel task (a multiple of two bf16 panels, {@link Kernels#matmulBf16}). */
   private static final int CHUNK = 64;
 
   final ModelConfig config;
@@ -83,8 +83,6 @@ final class Decoder implements AutoCloseable {
   private float[] gate;   // (n, ffn) gate_proj output, then SwiGLU(gate, up), the input of down_proj
   private float[] up;     // (n, ffn) up_proj output
   private float[] tmp;    // (n, max(dim, qDim)) a projection's output before it is added to x
-  /** An input in the column order of the bf16 kernel ({@link Kernels#bf16Layout}). */
-  private float[] laid;
   private double[] cos, sin;
   private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[256]);
 
@@ -315,12 +313,9 @@ final class Decoder implements AutoCloseable {
       start[j + 1] = start[j] + (ls[j].out() + CHUNK - 1) / CHUNK;
     }
     long work = 0;
-    boolean bf16 = false;
     for (Linear l : ls) {
       work += (long) l.out() * l.in() * n;
-      bf16 |= l.bf16();
     }
-    final float[] xb = bf16 ? layout(in, n, ls[0].in()) : null;
     pool.run(start[ls.length], work, task -> {
       int j = 0;
       while (task >= start[j + 1]) {
@@ -329,7 +324,7 @@ final class Decoder implements AutoCloseable {
       Linear l = ls[j];
       int r0 = (task - start[j]) * CHUNK;
       int r1 = Math.min(l.out(), r0 + CHUNK);
-      matmul(l, in, xb, n, outs[j], r0, r1);
+      matmul(l, in, n, outs[j], r0, r1);
       if (l.bias() != null) {
         for (int b = 0; b < n; b++) {
           for (int r = r0; r < r1; r++) {
@@ -340,31 +335,24 @@ final class Decoder implements AutoCloseable {
     });
   }
 
-  /** Rows r0..r1 of {@code y = x W^T} for n inputs; {@code xb} is x in the bf16 layout where W is bf16. */
-  private void matmul(Linear l, float[] x, float[] xb, int n, float[] y, int r0, int r1) {
+  /** Rows r0..r1 of {@code y = x W^T} for n inputs. */
+  private void matmul(Linear l, float[] x, int n, float[] y, int r0, int r1) {
     if (l.bf16()) {
-      kernels.matmulBf16(l.w().data(), l.in(), xb, l.in(), n, y, l.out(), r0, r1);
+      kernels.matmulBf16(l.w(), x, l.in(), n, y, l.out(), r0, r1);
     } else {
       kernels.matmul(l.w().data(), l.in(), x, l.in(), n, y, l.out(), r0, r1);
     }
-  }
-
-  /** {@code in}'s n rows of width {@code width} in the bf16 kernel's column order (once per input, not per task). */
-  private float[] layout(float[] in, int n, int width) {
-    kernels.bf16Layout(in, width, n, width, laid);
-    return laid;
   }
 
   /** gate = silu(h Wg^T) * (h Wu^T), chunk by chunk so the activation runs in parallel too. */
   private void gateUp(int n, Layer l, AdapterSnapshot[] adapter, int layer) {
     int chunks = (ffn + CHUNK - 1) / CHUNK;
     if (adapter == null) {
-      float[] hb = l.gate().bf16() || l.up().bf16() ? layout(h, n, dim) : null;
       pool.run(chunks, 2L * ffn * dim * n, task -> {
         int r0 = task * CHUNK;
         int r1 = Math.min(ffn, r0 + CHUNK);
-        matmul(l.gate(), h, hb, n, gate, r0, r1);
-        matmul(l.up(), h, hb, n, up, r0, r1);
+        matmul(l.gate(), h, n, gate, r0, r1);
+        matmul(l.up(), h, n, up, r0, r1);
         for (int b = 0; b < n; b++) {
           addBias(l.gate().bias(), gate, b * ffn, r0, r1);
           addBias(l.up().bias(), up, b * ffn, r0, r1);
@@ -513,7 +501,6 @@ final class Decoder implements AutoCloseable {
     up = new float[capacity * ffn];
     cos = new double[capacity * headDim / 2];
     sin = new double[capacity * headDim / 2];
-    laid = new float[capacity * Math.max(Math.max(dim, qDim), ffn)];
   }
 
   @Override

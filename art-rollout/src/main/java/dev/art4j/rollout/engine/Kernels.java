@@ -21,16 +21,12 @@ interface Kernels {
   void matmul(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1);
 
   /**
-   * {@link #matmul} for a bfloat16 {@code W} (little-endian 16-bit words; each widened to fp32,
-   * products accumulated in fp32), with the input rows in the order {@link #bf16Layout} gives.
+   * {@link #matmul} for a bfloat16 {@code w} in its panel layout: each weight widened to fp32 and
+   * {@code y[b*yStride + r]} the fused multiply-add chain over the columns in order that
+   * {@link WeightMatrix} gives, so every implementation returns the same bits. {@code r0} is a
+   * multiple of {@code 2 * WeightMatrix.PANEL} (or 0); only rows {@code r0..r1-1} of {@code y} are written.
    */
-  void matmulBf16(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1);
-
-  /**
-   * Copies {@code n} input rows of width {@code cols} (row stride {@code xStride}, in {@code x}
-   * and {@code out} alike) into the column order {@link #matmulBf16} reads them in.
-   */
-  void bf16Layout(float[] x, int xStride, int n, int cols, float[] out);
+  void matmulBf16(WeightMatrix w, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1);
 
   /** {@code sum_i a[ao + i] * b[bo + i]} for {@code i < len}. */
   float dot(float[] a, int ao, float[] b, int bo, int len);
@@ -81,9 +77,11 @@ interface Kernels {
     int rows = 16;
     // native, like the weights: a heap segment here would teach the JIT a second shape
     MemorySegment w = java.lang.foreign.Arena.ofAuto().allocate((long) rows * cols * 4, 64);
+    int wideRows = 4 * WeightMatrix.PANEL; // every bf16 tile, the four-panel one of a single row too
+    WeightMatrix wb = new WeightMatrix(java.lang.foreign.Arena.ofAuto().allocate(
+        WeightMatrix.bytes(InferenceDtype.BF16, wideRows, cols), 64), InferenceDtype.BF16, wideRows, cols);
     float[] x = new float[16 * cols];
-    float[] y = new float[16 * rows];
-    float[] xb = new float[16 * cols];
+    float[] y = new float[16 * wideRows];
     // attention: 7 heads of width 64 over two blocks of keys and values
     float[] q = new float[7 * cols];
     float[] out = new float[7 * cols];
@@ -95,8 +93,7 @@ interface Kernels {
     for (int i = 0; i < 20_000; i++) {
       int n = 1 + (i & 15);
       matmul(w, cols, x, cols, Math.min(n, 8), y, rows, 0, rows);
-      matmulBf16(w, cols, xb, cols, n, y, rows, 0, rows);
-      bf16Layout(x, cols, 1, cols, xb);
+      matmulBf16(wb, x, cols, n, y, wideRows, 0, wideRows - (i & 7));
       dot(x, 0, x, cols, cols);
       axpy(0.5f, x, 0, y, 0, rows);
       swiglu(x, y, 0, rows);

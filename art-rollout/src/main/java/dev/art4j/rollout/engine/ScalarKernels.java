@@ -22,25 +22,17 @@ final class ScalarKernels implements Kernels {
   }
 
   @Override
-  public void matmulBf16(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
+  public void matmulBf16(WeightMatrix w, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
+    MemorySegment m = w.data();
     for (int r = r0; r < r1; r++) {
-      long base = (long) r * cols;
       for (int b = 0; b < n; b++) {
         int xo = b * xStride;
         float s = 0;
-        for (int i = 0; i < cols; i++) {
-          s += WeightMatrix.widen(w.getAtIndex(WeightMatrix.BF16, base + i)) * x[xo + i];
+        for (int c = 0; c < w.cols(); c++) {
+          s = Math.fma(WeightMatrix.widen(m.getAtIndex(WeightMatrix.BF16, w.bf16Index(r, c))), x[xo + c], s);
         }
         y[b * yStride + r] = s;
       }
-    }
-  }
-
-  /** Plain column order: the scalar loop reads the input as it is. */
-  @Override
-  public void bf16Layout(float[] x, int xStride, int n, int cols, float[] out) {
-    for (int b = 0; b < n; b++) {
-      System.arraycopy(x, b * xStride, out, b * xStride, cols);
     }
   }
 

@@ -273,526 +273,365 @@ final class VectorKernels implements Kernels {
   // ---------------------------------------------------------------- bfloat16 weights
 
   private static final VectorSpecies<Integer> I = S.withLanes(int.class);
-  /** Weights per block: one int vector holds 2L bfloat16 values. */
-  private static final int B = 2 * L;
-  /**
-   * The most input rows {@link #matmulBf16} multiplies by each octet of weight rows before moving
-   * on (a decode group); larger batches (prefill) keep four input rows in L1 and stream the weights
-   * from L2 instead.
-   */
-  private static final int STRIDED_MAX_ROWS = 16;
+  /** The high half of every int lane: the odd column of a bf16 pair, already in fp32 position. */
+  private static final int ODD = 0xFFFF0000;
+  /** Bytes from one column pair of a bf16 panel to the next. */
+  private static final long PAIR = 4L * WeightMatrix.PANEL;
+  /** Where the vector width does not divide a panel (wider than 512 bits) or a range starts mid-panel. */
+  private static final Kernels SCALAR = new ScalarKernels();
 
   /*
-   * An int vector of 2L bfloat16 weights: lane j holds weight 2j in its low half and 2j+1 in its
-   * high half (little-endian words). Shifting left by 16 gives weights 2j as fp32, masking the
-   * low half gives weights 2j+1: two instructions widen 2L weights, no lane shuffles. The input
-   * is laid out to match ({@link #bf16Layout}). The loads and widenings are written out in each
-   * tile rather than in helper methods: a helper C2 does not inline returns its vector boxed on
-   * the heap, which made the kernel ten times slower.
+   * The bf16 tiles read column pair k, k+1 of L rows of a panel as one int vector (WeightMatrix's
+   * layout), widen it with a shift (column k) and a mask (column k+1), and multiply each into the
+   * broadcast input values, one accumulator per (group of L rows, input row): no lane sums at the
+   * end, each accumulator is L finished outputs. Loads and widenings are written out in each tile
+   * rather than in helpers: a helper C2 does not inline returns its vector boxed on the heap.
    */
 
-  @Override
-  public void bf16Layout(float[] x, int xStride, int n, int cols, float[] out) {
-    int upper = cols - cols % B;
-    for (int b = 0; b < n; b++) {
-      int o = b * xStride;
-      for (int k = 0; k < upper; k += B) {
-        for (int j = 0; j < L; j++) {
-          out[o + k + j] = x[o + k + 2 * j];
-          out[o + k + L + j] = x[o + k + 2 * j + 1];
-        }
-      }
-      System.arraycopy(x, o + upper, out, o + upper, cols - upper);
-    }
-  }
-
   /**
-   * Per (weight row, input row): one fp32 accumulator vector, {@code acc = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() * x_even + acc},
-   * then {@code acc = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats() * x_odd + acc}, block after block; then {@link #sumLanes} and the
-   * tail in column order. Every tile below does exactly this, so a row's result does not depend
-   * on the tile that computed it (batch invariance). One row or a decode group (up to
-   * {@link #STRIDED_MAX_ROWS} rows) takes each octet of weight rows from memory once, into every
-   * input row; larger batches (prefill) walk the input rows in the outer loop: four input rows
-   * stay in L1 while the weight rows of the range stream from L2.
+   * Groups of L rows, two at a time against eight, four or one input rows (four against one at
+   * batch 1, where the kernel only streams). Input rows are the outer loop: a task's rows (64 in the
+   * engine) stay in L2 while each octet of inputs passes over them, so a decode group of up to
+   * eight rows reads every weight from memory once, the streaming overlapping its arithmetic.
    */
   @Override
-  public void matmulBf16(MemorySegment w, int cols, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
-    float[] red = RED.get();
-    int upper = cols - cols % B;
-    long rowBytes = cols * 2L;
-    int quads = r0 + (r1 - r0) / 4 * 4;
-    if (n <= STRIDED_MAX_ROWS) {
-      // eight row streams a span apart, each walking its rows in memory order (see gemv8Bf16);
-      // each octet of rows, loaded from memory by the first pair of inputs, serves the others from L1
-      int span = (r1 - r0) / 8;
-      long step = span * rowBytes;
-      int[] at = n > 1 && L == 16 && upper == cols ? outputOffsets(8, span, yStride) : null; // batch 1: gemv8 only
-      for (int j = r0; j < r0 + span; j++) {
-        int b = 0;
-        for (; b + 2 <= n; b += 2) {
-          tile8x2Bf16(red, at, w, j * rowBytes, step, x, b * xStride, xStride, y, b * yStride + j, yStride, span, upper, cols);
-        }
-        if (b < n) {
-          gemv8Bf16(red, w, j * rowBytes, step, x, b * xStride, y, b * yStride + j, span, upper, cols);
-        }
-      }
-      for (int r = r0 + 8 * span; r + 4 <= r1; r += 4) {
-        for (int b = 0; b < n; b++) {
-          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
-        }
-      }
-    } else {
-      int[] at = L == 16 && upper == cols ? outputOffsets(4, 1, yStride) : null;
-      int b = 0;
-      for (; b + 4 <= n; b += 4) {
-        for (int r = r0; r < quads; r += 4) {
-          tile4x4Bf16(red, at, w, r * rowBytes, rowBytes, x, b * xStride, xStride, y, b * yStride + r, yStride, upper, cols);
-        }
-      }
-      for (; b < n; b++) {
-        for (int r = r0; r < quads; r += 4) {
-          tile4x1Bf16(red, w, r * rowBytes, rowBytes, x, b * xStride, y, b * yStride + r, upper, cols);
-        }
-      }
-    }
-    for (int r = quads; r < r1; r++) {
-      long w0 = r * rowBytes;
-      for (int b = 0; b < n; b++) {
-        int x0 = b * xStride;
-        FloatVector a = FloatVector.zero(S);
-        for (int i = 0; i < upper; i += B) {
-          IntVector v = IntVector.fromMemorySegment(I, w, w0 + 2L * i, ByteOrder.LITTLE_ENDIAN);
-          a = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, x0 + i), a);
-          a = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, x0 + i + L), a);
-        }
-        a.intoArray(red, 0);
-        y[b * yStride + r] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
-      }
-    }
-  }
-
-  /**
-   * Eight bf16 weight rows, dy rows apart (the first at byte offset w0, the next stepBytes later),
-   * times one input row, into y[r], y[r + dy], ... y[r + 7 dy]. The caller walks r through
-   * consecutive rows, so each of the eight rows is the continuation of a sequential read: with
-   * adjacent rows instead (dy = 1), a 896-column matrix (1792-byte rows) puts two or three
-   * interleaved row streams in each 4 KiB page, which the hardware prefetcher does not follow,
-   * and the matrix streamed at half the bandwidth of one with long rows.
-   */
-  private static void gemv8Bf16(float[] red, MemorySegment w, long w0, long stepBytes, float[] x, int x0, float[] y, int r, int dy,
-      int upper, int cols) {
-    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-    FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
-    for (int i = 0; i < upper; i += B) {
-      FloatVector ce = FloatVector.fromArray(S, x, x0 + i);
-      FloatVector co = FloatVector.fromArray(S, x, x0 + i + L);
-      long o = w0 + 2L * i;
-      IntVector v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
-      a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a0);
-      a0 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a0);
-      v = IntVector.fromMemorySegment(I, w, o + stepBytes, ByteOrder.LITTLE_ENDIAN);
-      a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a1);
-      a1 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a1);
-      v = IntVector.fromMemorySegment(I, w, o + 2 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      a2 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a2);
-      a2 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a2);
-      v = IntVector.fromMemorySegment(I, w, o + 3 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      a3 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a3);
-      a3 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a3);
-      v = IntVector.fromMemorySegment(I, w, o + 4 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      a4 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a4);
-      a4 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a4);
-      v = IntVector.fromMemorySegment(I, w, o + 5 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      a5 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a5);
-      a5 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a5);
-      v = IntVector.fromMemorySegment(I, w, o + 6 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      a6 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a6);
-      a6 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a6);
-      v = IntVector.fromMemorySegment(I, w, o + 7 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      a7 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a7);
-      a7 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a7);
-    }
-    a0.intoArray(red, 0);
-    y[r] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
-    a1.intoArray(red, 0);
-    y[r + 1 * dy] = tailBf16(lanes(red), w, w0 + stepBytes, x, x0, upper, cols);
-    a2.intoArray(red, 0);
-    y[r + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * stepBytes, x, x0, upper, cols);
-    a3.intoArray(red, 0);
-    y[r + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * stepBytes, x, x0, upper, cols);
-    a4.intoArray(red, 0);
-    y[r + 4 * dy] = tailBf16(lanes(red), w, w0 + 4 * stepBytes, x, x0, upper, cols);
-    a5.intoArray(red, 0);
-    y[r + 5 * dy] = tailBf16(lanes(red), w, w0 + 5 * stepBytes, x, x0, upper, cols);
-    a6.intoArray(red, 0);
-    y[r + 6 * dy] = tailBf16(lanes(red), w, w0 + 6 * stepBytes, x, x0, upper, cols);
-    a7.intoArray(red, 0);
-    y[r + 7 * dy] = tailBf16(lanes(red), w, w0 + 7 * stepBytes, x, x0, upper, cols);
-  }
-
-  /**
-   * Eight bf16 weight rows (stepBytes apart) times two input rows (from x0, xStride apart), into
-   * y[y0 + b yStride + k dy] for input row b and weight row k. A decode group's kernel: eight
-   * row streams keep as many cache misses in flight as {@link #gemv8Bf16}, while each loaded
-   * weight serves two rows; the later pairs of the group find the eight rows in L1. {@code at}:
-   * the outputs' offsets from y0 ({@link #outputOffsets}) where rows have no column tail, else null.
-   */
-  private static void tile8x2Bf16(float[] red, int[] at, MemorySegment w, long w0, long stepBytes, float[] x, int x0, int xStride,
-      float[] y, int y0, int yStride, int dy, int upper, int cols) {
-    int x1 = x0 + xStride;
-    FloatVector a00 = FloatVector.zero(S), a01 = FloatVector.zero(S);
-    FloatVector a10 = FloatVector.zero(S), a11 = FloatVector.zero(S);
-    FloatVector a20 = FloatVector.zero(S), a21 = FloatVector.zero(S);
-    FloatVector a30 = FloatVector.zero(S), a31 = FloatVector.zero(S);
-    FloatVector a40 = FloatVector.zero(S), a41 = FloatVector.zero(S);
-    FloatVector a50 = FloatVector.zero(S), a51 = FloatVector.zero(S);
-    FloatVector a60 = FloatVector.zero(S), a61 = FloatVector.zero(S);
-    FloatVector a70 = FloatVector.zero(S), a71 = FloatVector.zero(S);
-    for (int i = 0; i < upper; i += B) {
-      long o = w0 + 2L * i;
-      FloatVector c0 = FloatVector.fromArray(S, x, x0 + i);
-      FloatVector c1 = FloatVector.fromArray(S, x, x1 + i);
-      FloatVector d0 = FloatVector.fromArray(S, x, x0 + i + L);
-      FloatVector d1 = FloatVector.fromArray(S, x, x1 + i + L);
-      IntVector v;
-      FloatVector e;
-      v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
-      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a00 = e.fma(c0, a00);
-      a01 = e.fma(c1, a01);
-      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a00 = e.fma(d0, a00);
-      a01 = e.fma(d1, a01);
-      v = IntVector.fromMemorySegment(I, w, o + stepBytes, ByteOrder.LITTLE_ENDIAN);
-      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a10 = e.fma(c0, a10);
-      a11 = e.fma(c1, a11);
-      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a10 = e.fma(d0, a10);
-      a11 = e.fma(d1, a11);
-      v = IntVector.fromMemorySegment(I, w, o + 2 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a20 = e.fma(c0, a20);
-      a21 = e.fma(c1, a21);
-      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a20 = e.fma(d0, a20);
-      a21 = e.fma(d1, a21);
-      v = IntVector.fromMemorySegment(I, w, o + 3 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a30 = e.fma(c0, a30);
-      a31 = e.fma(c1, a31);
-      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a30 = e.fma(d0, a30);
-      a31 = e.fma(d1, a31);
-      v = IntVector.fromMemorySegment(I, w, o + 4 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a40 = e.fma(c0, a40);
-      a41 = e.fma(c1, a41);
-      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a40 = e.fma(d0, a40);
-      a41 = e.fma(d1, a41);
-      v = IntVector.fromMemorySegment(I, w, o + 5 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a50 = e.fma(c0, a50);
-      a51 = e.fma(c1, a51);
-      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a50 = e.fma(d0, a50);
-      a51 = e.fma(d1, a51);
-      v = IntVector.fromMemorySegment(I, w, o + 6 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a60 = e.fma(c0, a60);
-      a61 = e.fma(c1, a61);
-      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a60 = e.fma(d0, a60);
-      a61 = e.fma(d1, a61);
-      v = IntVector.fromMemorySegment(I, w, o + 7 * stepBytes, ByteOrder.LITTLE_ENDIAN);
-      e = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a70 = e.fma(c0, a70);
-      a71 = e.fma(c1, a71);
-      e = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a70 = e.fma(d0, a70);
-      a71 = e.fma(d1, a71);
-    }
-    int y1 = y0 + yStride;
-    if (L == 16) {
-      // the sixteen lane sums at once (tile4x4Bf16's tree), output index 8 * input row + weight row
-      FloatVector c0 = a00.blend(a01, M8).add(a01.blend(a00, M8).rearrange(X8));
-      FloatVector c1 = a10.blend(a11, M8).add(a11.blend(a10, M8).rearrange(X8));
-      FloatVector c2 = a20.blend(a21, M8).add(a21.blend(a20, M8).rearrange(X8));
-      FloatVector c3 = a30.blend(a31, M8).add(a31.blend(a30, M8).rearrange(X8));
-      FloatVector c4 = a40.blend(a41, M8).add(a41.blend(a40, M8).rearrange(X8));
-      FloatVector c5 = a50.blend(a51, M8).add(a51.blend(a50, M8).rearrange(X8));
-      FloatVector c6 = a60.blend(a61, M8).add(a61.blend(a60, M8).rearrange(X8));
-      FloatVector c7 = a70.blend(a71, M8).add(a71.blend(a70, M8).rearrange(X8));
-      c0 = c0.blend(c4, M4).add(c4.blend(c0, M4).rearrange(X4));
-      c1 = c1.blend(c5, M4).add(c5.blend(c1, M4).rearrange(X4));
-      c2 = c2.blend(c6, M4).add(c6.blend(c2, M4).rearrange(X4));
-      c3 = c3.blend(c7, M4).add(c7.blend(c3, M4).rearrange(X4));
-      c0 = c0.blend(c2, M2).add(c2.blend(c0, M2).rearrange(X2));
-      c1 = c1.blend(c3, M2).add(c3.blend(c1, M2).rearrange(X2));
-      FloatVector sums = c0.blend(c1, M1).add(c1.blend(c0, M1).rearrange(X1));
-      if (at != null) {
-        sums.intoArray(y, y0, at, 0); // no column tail: the sixteen outputs in one scatter
-        return;
-      }
-      sums.intoArray(red, 0);
-      y[y0] = tailBf16(red[0], w, w0, x, x0, upper, cols);
-      y[y0 + dy] = tailBf16(red[1], w, w0 + stepBytes, x, x0, upper, cols);
-      y[y0 + 2 * dy] = tailBf16(red[2], w, w0 + 2 * stepBytes, x, x0, upper, cols);
-      y[y0 + 3 * dy] = tailBf16(red[3], w, w0 + 3 * stepBytes, x, x0, upper, cols);
-      y[y0 + 4 * dy] = tailBf16(red[4], w, w0 + 4 * stepBytes, x, x0, upper, cols);
-      y[y0 + 5 * dy] = tailBf16(red[5], w, w0 + 5 * stepBytes, x, x0, upper, cols);
-      y[y0 + 6 * dy] = tailBf16(red[6], w, w0 + 6 * stepBytes, x, x0, upper, cols);
-      y[y0 + 7 * dy] = tailBf16(red[7], w, w0 + 7 * stepBytes, x, x0, upper, cols);
-      y[y1] = tailBf16(red[8], w, w0, x, x1, upper, cols);
-      y[y1 + dy] = tailBf16(red[9], w, w0 + stepBytes, x, x1, upper, cols);
-      y[y1 + 2 * dy] = tailBf16(red[10], w, w0 + 2 * stepBytes, x, x1, upper, cols);
-      y[y1 + 3 * dy] = tailBf16(red[11], w, w0 + 3 * stepBytes, x, x1, upper, cols);
-      y[y1 + 4 * dy] = tailBf16(red[12], w, w0 + 4 * stepBytes, x, x1, upper, cols);
-      y[y1 + 5 * dy] = tailBf16(red[13], w, w0 + 5 * stepBytes, x, x1, upper, cols);
-      y[y1 + 6 * dy] = tailBf16(red[14], w, w0 + 6 * stepBytes, x, x1, upper, cols);
-      y[y1 + 7 * dy] = tailBf16(red[15], w, w0 + 7 * stepBytes, x, x1, upper, cols);
+  public void matmulBf16(WeightMatrix w, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1) {
+    if (WeightMatrix.PANEL % L != 0 || r0 % (2 * WeightMatrix.PANEL) != 0) { // neither happens in the engine
+      SCALAR.matmulBf16(w, x, xStride, n, y, yStride, r0, r1);
       return;
     }
-    a00.intoArray(red, 0);
-    y[y0] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
-    a10.intoArray(red, 0);
-    y[y0 + dy] = tailBf16(lanes(red), w, w0 + stepBytes, x, x0, upper, cols);
-    a20.intoArray(red, 0);
-    y[y0 + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * stepBytes, x, x0, upper, cols);
-    a30.intoArray(red, 0);
-    y[y0 + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * stepBytes, x, x0, upper, cols);
-    a40.intoArray(red, 0);
-    y[y0 + 4 * dy] = tailBf16(lanes(red), w, w0 + 4 * stepBytes, x, x0, upper, cols);
-    a50.intoArray(red, 0);
-    y[y0 + 5 * dy] = tailBf16(lanes(red), w, w0 + 5 * stepBytes, x, x0, upper, cols);
-    a60.intoArray(red, 0);
-    y[y0 + 6 * dy] = tailBf16(lanes(red), w, w0 + 6 * stepBytes, x, x0, upper, cols);
-    a70.intoArray(red, 0);
-    y[y0 + 7 * dy] = tailBf16(lanes(red), w, w0 + 7 * stepBytes, x, x0, upper, cols);
-    a01.intoArray(red, 0);
-    y[y1] = tailBf16(lanes(red), w, w0, x, x1, upper, cols);
-    a11.intoArray(red, 0);
-    y[y1 + dy] = tailBf16(lanes(red), w, w0 + stepBytes, x, x1, upper, cols);
-    a21.intoArray(red, 0);
-    y[y1 + 2 * dy] = tailBf16(lanes(red), w, w0 + 2 * stepBytes, x, x1, upper, cols);
-    a31.intoArray(red, 0);
-    y[y1 + 3 * dy] = tailBf16(lanes(red), w, w0 + 3 * stepBytes, x, x1, upper, cols);
-    a41.intoArray(red, 0);
-    y[y1 + 4 * dy] = tailBf16(lanes(red), w, w0 + 4 * stepBytes, x, x1, upper, cols);
-    a51.intoArray(red, 0);
-    y[y1 + 5 * dy] = tailBf16(lanes(red), w, w0 + 5 * stepBytes, x, x1, upper, cols);
-    a61.intoArray(red, 0);
-    y[y1 + 6 * dy] = tailBf16(lanes(red), w, w0 + 6 * stepBytes, x, x1, upper, cols);
-    a71.intoArray(red, 0);
-    y[y1 + 7 * dy] = tailBf16(lanes(red), w, w0 + 7 * stepBytes, x, x1, upper, cols);
+    MemorySegment m = w.data();
+    long pb = w.panelBytes();
+    int cols = w.cols();
+    int g1 = (r1 + L - 1) / L;
+    if (n == 1) {
+      int g = r0 / L;
+      for (; g + 4 <= g1; g += 4) {
+        tile4x1(m, group(g, pb), group(g + 1, pb), group(g + 2, pb), group(g + 3, pb), x, 0, y, g * L, r1 - g * L, cols);
+      }
+      for (; g < g1; g += 2) { // an odd last group pairs with a padding or next-task group, computed, not stored
+        tile2x1(m, group(g, pb), group(g + 1, pb), x, 0, y, g * L, r1 - g * L, cols);
+      }
+      return;
+    }
+    int b = 0;
+    for (; b + 8 <= n; b += 8) {
+      for (int g = r0 / L; g < g1; g += 2) {
+        tile2x8(m, group(g, pb), group(g + 1, pb), x, b * xStride, xStride, y, b * yStride + g * L, yStride, r1 - g * L, cols);
+      }
+    }
+    for (; b + 4 <= n; b += 4) {
+      for (int g = r0 / L; g < g1; g += 2) {
+        tile2x4(m, group(g, pb), group(g + 1, pb), x, b * xStride, xStride, y, b * yStride + g * L, yStride, r1 - g * L, cols);
+      }
+    }
+    for (; b < n; b++) {
+      for (int g = r0 / L; g < g1; g += 2) {
+        tile2x1(m, group(g, pb), group(g + 1, pb), x, b * xStride, y, b * yStride + g * L, r1 - g * L, cols);
+      }
+    }
   }
 
-  /** Four bf16 weight rows times one input row (from x0), into y[y0..y0+4). */
-  private static void tile4x1Bf16(float[] red, MemorySegment w, long w0, long rowBytes, float[] x, int x0, float[] y, int y0,
-      int upper, int cols) {
-    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-    for (int i = 0; i < upper; i += B) {
-      FloatVector ce = FloatVector.fromArray(S, x, x0 + i);
-      FloatVector co = FloatVector.fromArray(S, x, x0 + i + L);
-      long o = w0 + 2L * i;
-      IntVector v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
-      a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a0);
-      a0 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a0);
-      v = IntVector.fromMemorySegment(I, w, o + rowBytes, ByteOrder.LITTLE_ENDIAN);
-      a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a1);
-      a1 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a1);
-      v = IntVector.fromMemorySegment(I, w, o + 2 * rowBytes, ByteOrder.LITTLE_ENDIAN);
-      a2 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a2);
-      a2 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a2);
-      v = IntVector.fromMemorySegment(I, w, o + 3 * rowBytes, ByteOrder.LITTLE_ENDIAN);
-      a3 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ce, a3);
-      a3 = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(co, a3);
+  /** The byte offset of rows {@code g L .. g L + L - 1} in a bf16 matrix: their panel, then their place in its blocks. */
+  private static long group(int g, long panelBytes) {
+    int row = g * L;
+    return row / WeightMatrix.PANEL * panelBytes + row % WeightMatrix.PANEL * 4L;
+  }
+
+  /** Stores the {@code valid} first lanes of {@code a} (all of them, or none) at {@code y[o..]}. */
+  private static void put(FloatVector a, float[] y, int o, int valid) {
+    if (valid >= L) {
+      a.intoArray(y, o);
+    } else if (valid > 0) {
+      a.intoArray(y, o, S.indexInRange(0, valid));
     }
-    a0.intoArray(red, 0);
-    y[y0] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
-    a1.intoArray(red, 0);
-    y[y0 + 1] = tailBf16(lanes(red), w, w0 + rowBytes, x, x0, upper, cols);
-    a2.intoArray(red, 0);
-    y[y0 + 2] = tailBf16(lanes(red), w, w0 + 2 * rowBytes, x, x0, upper, cols);
-    a3.intoArray(red, 0);
-    y[y0 + 3] = tailBf16(lanes(red), w, w0 + 3 * rowBytes, x, x0, upper, cols);
   }
 
   /**
-   * Four bf16 weight rows times four input rows (from x0), into y from y0: each weight widened once
-   * for four rows. {@code at}: as for {@link #tile8x2Bf16}.
+   * Two row groups (from byte offsets o0, o1) times eight input rows (from x0, xStride apart) into y
+   * from y0, of which {@code valid} rows are the caller's: the tile of a decode group and of prefill.
    */
-  private static void tile4x4Bf16(float[] red, int[] at, MemorySegment w, long w0, long rowBytes, float[] x, int x0, int xStride,
-      float[] y, int y0, int yStride, int upper, int cols) {
-    int x1 = x0 + xStride;
-    int x2 = x1 + xStride;
-    int x3 = x2 + xStride;
+  private static void tile2x8(MemorySegment m, long o0, long o1, float[] x, int x0, int xStride, float[] y, int y0,
+      int yStride, int valid, int cols) {
+    FloatVector a00 = FloatVector.zero(S), a01 = FloatVector.zero(S), a02 = FloatVector.zero(S), a03 = FloatVector.zero(S);
+    FloatVector a04 = FloatVector.zero(S), a05 = FloatVector.zero(S), a06 = FloatVector.zero(S), a07 = FloatVector.zero(S);
+    FloatVector a10 = FloatVector.zero(S), a11 = FloatVector.zero(S), a12 = FloatVector.zero(S), a13 = FloatVector.zero(S);
+    FloatVector a14 = FloatVector.zero(S), a15 = FloatVector.zero(S), a16 = FloatVector.zero(S), a17 = FloatVector.zero(S);
+    int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride;
+    int x5 = x4 + xStride, x6 = x5 + xStride, x7 = x6 + xStride;
+    int pairs = cols & ~1;
+    for (int k = 0; k < pairs; k += 2) {
+      long o = (k >> 1) * PAIR;
+      IntVector v0 = IntVector.fromMemorySegment(I, m, o0 + o, ByteOrder.LITTLE_ENDIAN);
+      IntVector v1 = IntVector.fromMemorySegment(I, m, o1 + o, ByteOrder.LITTLE_ENDIAN);
+      FloatVector e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector c0 = FloatVector.broadcast(S, x[x0 + k]);
+      a00 = e0.fma(c0, a00);
+      a10 = e1.fma(c0, a10);
+      FloatVector c1 = FloatVector.broadcast(S, x[x1 + k]);
+      a01 = e0.fma(c1, a01);
+      a11 = e1.fma(c1, a11);
+      FloatVector c2 = FloatVector.broadcast(S, x[x2 + k]);
+      a02 = e0.fma(c2, a02);
+      a12 = e1.fma(c2, a12);
+      FloatVector c3 = FloatVector.broadcast(S, x[x3 + k]);
+      a03 = e0.fma(c3, a03);
+      a13 = e1.fma(c3, a13);
+      FloatVector c4 = FloatVector.broadcast(S, x[x4 + k]);
+      a04 = e0.fma(c4, a04);
+      a14 = e1.fma(c4, a14);
+      FloatVector c5 = FloatVector.broadcast(S, x[x5 + k]);
+      a05 = e0.fma(c5, a05);
+      a15 = e1.fma(c5, a15);
+      FloatVector c6 = FloatVector.broadcast(S, x[x6 + k]);
+      a06 = e0.fma(c6, a06);
+      a16 = e1.fma(c6, a16);
+      FloatVector c7 = FloatVector.broadcast(S, x[x7 + k]);
+      a07 = e0.fma(c7, a07);
+      a17 = e1.fma(c7, a17);
+      FloatVector f0 = v0.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector f1 = v1.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector d0 = FloatVector.broadcast(S, x[x0 + k + 1]);
+      a00 = f0.fma(d0, a00);
+      a10 = f1.fma(d0, a10);
+      FloatVector d1 = FloatVector.broadcast(S, x[x1 + k + 1]);
+      a01 = f0.fma(d1, a01);
+      a11 = f1.fma(d1, a11);
+      FloatVector d2 = FloatVector.broadcast(S, x[x2 + k + 1]);
+      a02 = f0.fma(d2, a02);
+      a12 = f1.fma(d2, a12);
+      FloatVector d3 = FloatVector.broadcast(S, x[x3 + k + 1]);
+      a03 = f0.fma(d3, a03);
+      a13 = f1.fma(d3, a13);
+      FloatVector d4 = FloatVector.broadcast(S, x[x4 + k + 1]);
+      a04 = f0.fma(d4, a04);
+      a14 = f1.fma(d4, a14);
+      FloatVector d5 = FloatVector.broadcast(S, x[x5 + k + 1]);
+      a05 = f0.fma(d5, a05);
+      a15 = f1.fma(d5, a15);
+      FloatVector d6 = FloatVector.broadcast(S, x[x6 + k + 1]);
+      a06 = f0.fma(d6, a06);
+      a16 = f1.fma(d6, a16);
+      FloatVector d7 = FloatVector.broadcast(S, x[x7 + k + 1]);
+      a07 = f0.fma(d7, a07);
+      a17 = f1.fma(d7, a17);
+    }
+    if (pairs < cols) { // an odd last column: the even half of its pair
+      long o = (pairs >> 1) * PAIR;
+      FloatVector e0 = IntVector.fromMemorySegment(I, m, o0 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e1 = IntVector.fromMemorySegment(I, m, o1 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector c0 = FloatVector.broadcast(S, x[x0 + pairs]);
+      a00 = e0.fma(c0, a00);
+      a10 = e1.fma(c0, a10);
+      FloatVector c1 = FloatVector.broadcast(S, x[x1 + pairs]);
+      a01 = e0.fma(c1, a01);
+      a11 = e1.fma(c1, a11);
+      FloatVector c2 = FloatVector.broadcast(S, x[x2 + pairs]);
+      a02 = e0.fma(c2, a02);
+      a12 = e1.fma(c2, a12);
+      FloatVector c3 = FloatVector.broadcast(S, x[x3 + pairs]);
+      a03 = e0.fma(c3, a03);
+      a13 = e1.fma(c3, a13);
+      FloatVector c4 = FloatVector.broadcast(S, x[x4 + pairs]);
+      a04 = e0.fma(c4, a04);
+      a14 = e1.fma(c4, a14);
+      FloatVector c5 = FloatVector.broadcast(S, x[x5 + pairs]);
+      a05 = e0.fma(c5, a05);
+      a15 = e1.fma(c5, a15);
+      FloatVector c6 = FloatVector.broadcast(S, x[x6 + pairs]);
+      a06 = e0.fma(c6, a06);
+      a16 = e1.fma(c6, a16);
+      FloatVector c7 = FloatVector.broadcast(S, x[x7 + pairs]);
+      a07 = e0.fma(c7, a07);
+      a17 = e1.fma(c7, a17);
+    }
+    put(a00, y, y0, valid);
+    put(a10, y, y0 + L, valid - L);
+    put(a01, y, y0 + yStride, valid);
+    put(a11, y, y0 + yStride + L, valid - L);
+    put(a02, y, y0 + 2 * yStride, valid);
+    put(a12, y, y0 + 2 * yStride + L, valid - L);
+    put(a03, y, y0 + 3 * yStride, valid);
+    put(a13, y, y0 + 3 * yStride + L, valid - L);
+    put(a04, y, y0 + 4 * yStride, valid);
+    put(a14, y, y0 + 4 * yStride + L, valid - L);
+    put(a05, y, y0 + 5 * yStride, valid);
+    put(a15, y, y0 + 5 * yStride + L, valid - L);
+    put(a06, y, y0 + 6 * yStride, valid);
+    put(a16, y, y0 + 6 * yStride + L, valid - L);
+    put(a07, y, y0 + 7 * yStride, valid);
+    put(a17, y, y0 + 7 * yStride + L, valid - L);
+  }
+
+  /**
+   * Two row groups times four input rows: the rest of a batch past its octets.
+   */
+  private static void tile2x4(MemorySegment m, long o0, long o1, float[] x, int x0, int xStride, float[] y, int y0,
+      int yStride, int valid, int cols) {
     FloatVector a00 = FloatVector.zero(S), a01 = FloatVector.zero(S), a02 = FloatVector.zero(S), a03 = FloatVector.zero(S);
     FloatVector a10 = FloatVector.zero(S), a11 = FloatVector.zero(S), a12 = FloatVector.zero(S), a13 = FloatVector.zero(S);
-    FloatVector a20 = FloatVector.zero(S), a21 = FloatVector.zero(S), a22 = FloatVector.zero(S), a23 = FloatVector.zero(S);
-    FloatVector a30 = FloatVector.zero(S), a31 = FloatVector.zero(S), a32 = FloatVector.zero(S), a33 = FloatVector.zero(S);
-    for (int i = 0; i < upper; i += B) {
-      long o = w0 + 2L * i;
-      // even halves first for all four weight rows, then odd halves: each accumulator still sees
-      // even(block k) before odd(block k), the order every tile keeps
-      FloatVector c0 = FloatVector.fromArray(S, x, x0 + i);
-      FloatVector c1 = FloatVector.fromArray(S, x, x1 + i);
-      FloatVector c2 = FloatVector.fromArray(S, x, x2 + i);
-      FloatVector c3 = FloatVector.fromArray(S, x, x3 + i);
-      IntVector v0 = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
-      IntVector v1 = IntVector.fromMemorySegment(I, w, o + rowBytes, ByteOrder.LITTLE_ENDIAN);
-      IntVector v2 = IntVector.fromMemorySegment(I, w, o + 2 * rowBytes, ByteOrder.LITTLE_ENDIAN);
-      IntVector v3 = IntVector.fromMemorySegment(I, w, o + 3 * rowBytes, ByteOrder.LITTLE_ENDIAN);
-      FloatVector e = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a00 = e.fma(c0, a00);
-      a01 = e.fma(c1, a01);
-      a02 = e.fma(c2, a02);
-      a03 = e.fma(c3, a03);
-      e = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a10 = e.fma(c0, a10);
-      a11 = e.fma(c1, a11);
-      a12 = e.fma(c2, a12);
-      a13 = e.fma(c3, a13);
-      e = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a20 = e.fma(c0, a20);
-      a21 = e.fma(c1, a21);
-      a22 = e.fma(c2, a22);
-      a23 = e.fma(c3, a23);
-      e = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      a30 = e.fma(c0, a30);
-      a31 = e.fma(c1, a31);
-      a32 = e.fma(c2, a32);
-      a33 = e.fma(c3, a33);
-      c0 = FloatVector.fromArray(S, x, x0 + i + L);
-      c1 = FloatVector.fromArray(S, x, x1 + i + L);
-      c2 = FloatVector.fromArray(S, x, x2 + i + L);
-      c3 = FloatVector.fromArray(S, x, x3 + i + L);
-      e = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a00 = e.fma(c0, a00);
-      a01 = e.fma(c1, a01);
-      a02 = e.fma(c2, a02);
-      a03 = e.fma(c3, a03);
-      e = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a10 = e.fma(c0, a10);
-      a11 = e.fma(c1, a11);
-      a12 = e.fma(c2, a12);
-      a13 = e.fma(c3, a13);
-      e = v2.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a20 = e.fma(c0, a20);
-      a21 = e.fma(c1, a21);
-      a22 = e.fma(c2, a22);
-      a23 = e.fma(c3, a23);
-      e = v3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
-      a30 = e.fma(c0, a30);
-      a31 = e.fma(c1, a31);
-      a32 = e.fma(c2, a32);
-      a33 = e.fma(c3, a33);
+    int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+    int pairs = cols & ~1;
+    for (int k = 0; k < pairs; k += 2) {
+      long o = (k >> 1) * PAIR;
+      IntVector v0 = IntVector.fromMemorySegment(I, m, o0 + o, ByteOrder.LITTLE_ENDIAN);
+      IntVector v1 = IntVector.fromMemorySegment(I, m, o1 + o, ByteOrder.LITTLE_ENDIAN);
+      FloatVector e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector c0 = FloatVector.broadcast(S, x[x0 + k]);
+      a00 = e0.fma(c0, a00);
+      a10 = e1.fma(c0, a10);
+      FloatVector c1 = FloatVector.broadcast(S, x[x1 + k]);
+      a01 = e0.fma(c1, a01);
+      a11 = e1.fma(c1, a11);
+      FloatVector c2 = FloatVector.broadcast(S, x[x2 + k]);
+      a02 = e0.fma(c2, a02);
+      a12 = e1.fma(c2, a12);
+      FloatVector c3 = FloatVector.broadcast(S, x[x3 + k]);
+      a03 = e0.fma(c3, a03);
+      a13 = e1.fma(c3, a13);
+      FloatVector f0 = v0.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector f1 = v1.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector d0 = FloatVector.broadcast(S, x[x0 + k + 1]);
+      a00 = f0.fma(d0, a00);
+      a10 = f1.fma(d0, a10);
+      FloatVector d1 = FloatVector.broadcast(S, x[x1 + k + 1]);
+      a01 = f0.fma(d1, a01);
+      a11 = f1.fma(d1, a11);
+      FloatVector d2 = FloatVector.broadcast(S, x[x2 + k + 1]);
+      a02 = f0.fma(d2, a02);
+      a12 = f1.fma(d2, a12);
+      FloatVector d3 = FloatVector.broadcast(S, x[x3 + k + 1]);
+      a03 = f0.fma(d3, a03);
+      a13 = f1.fma(d3, a13);
     }
-    int y1 = y0 + yStride;
-    int y2 = y1 + yStride;
-    int y3 = y2 + yStride;
-    long w1 = w0 + rowBytes;
-    long w2 = w1 + rowBytes;
-    long w3 = w2 + rowBytes;
-    if (L == 16) {
-      // the sixteen lane sums at once, output index 4 * input row + weight row: lanes() tree
-      FloatVector c0 = a00.blend(a02, M8).add(a02.blend(a00, M8).rearrange(X8));
-      FloatVector c1 = a10.blend(a12, M8).add(a12.blend(a10, M8).rearrange(X8));
-      FloatVector c2 = a20.blend(a22, M8).add(a22.blend(a20, M8).rearrange(X8));
-      FloatVector c3 = a30.blend(a32, M8).add(a32.blend(a30, M8).rearrange(X8));
-      FloatVector c4 = a01.blend(a03, M8).add(a03.blend(a01, M8).rearrange(X8));
-      FloatVector c5 = a11.blend(a13, M8).add(a13.blend(a11, M8).rearrange(X8));
-      FloatVector c6 = a21.blend(a23, M8).add(a23.blend(a21, M8).rearrange(X8));
-      FloatVector c7 = a31.blend(a33, M8).add(a33.blend(a31, M8).rearrange(X8));
-      c0 = c0.blend(c4, M4).add(c4.blend(c0, M4).rearrange(X4));
-      c1 = c1.blend(c5, M4).add(c5.blend(c1, M4).rearrange(X4));
-      c2 = c2.blend(c6, M4).add(c6.blend(c2, M4).rearrange(X4));
-      c3 = c3.blend(c7, M4).add(c7.blend(c3, M4).rearrange(X4));
-      c0 = c0.blend(c2, M2).add(c2.blend(c0, M2).rearrange(X2));
-      c1 = c1.blend(c3, M2).add(c3.blend(c1, M2).rearrange(X2));
-      FloatVector sums = c0.blend(c1, M1).add(c1.blend(c0, M1).rearrange(X1));
-      if (at != null) {
-        sums.intoArray(y, y0, at, 0); // no column tail: the sixteen outputs in one scatter
-        return;
-      }
-      sums.intoArray(red, 0);
-      y[y0] = tailBf16(red[0], w, w0, x, x0, upper, cols);
-      y[y0 + 1] = tailBf16(red[1], w, w1, x, x0, upper, cols);
-      y[y0 + 2] = tailBf16(red[2], w, w2, x, x0, upper, cols);
-      y[y0 + 3] = tailBf16(red[3], w, w3, x, x0, upper, cols);
-      y[y1] = tailBf16(red[4], w, w0, x, x1, upper, cols);
-      y[y1 + 1] = tailBf16(red[5], w, w1, x, x1, upper, cols);
-      y[y1 + 2] = tailBf16(red[6], w, w2, x, x1, upper, cols);
-      y[y1 + 3] = tailBf16(red[7], w, w3, x, x1, upper, cols);
-      y[y2] = tailBf16(red[8], w, w0, x, x2, upper, cols);
-      y[y2 + 1] = tailBf16(red[9], w, w1, x, x2, upper, cols);
-      y[y2 + 2] = tailBf16(red[10], w, w2, x, x2, upper, cols);
-      y[y2 + 3] = tailBf16(red[11], w, w3, x, x2, upper, cols);
-      y[y3] = tailBf16(red[12], w, w0, x, x3, upper, cols);
-      y[y3 + 1] = tailBf16(red[13], w, w1, x, x3, upper, cols);
-      y[y3 + 2] = tailBf16(red[14], w, w2, x, x3, upper, cols);
-      y[y3 + 3] = tailBf16(red[15], w, w3, x, x3, upper, cols);
-      return;
+    if (pairs < cols) { // an odd last column: the even half of its pair
+      long o = (pairs >> 1) * PAIR;
+      FloatVector e0 = IntVector.fromMemorySegment(I, m, o0 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e1 = IntVector.fromMemorySegment(I, m, o1 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector c0 = FloatVector.broadcast(S, x[x0 + pairs]);
+      a00 = e0.fma(c0, a00);
+      a10 = e1.fma(c0, a10);
+      FloatVector c1 = FloatVector.broadcast(S, x[x1 + pairs]);
+      a01 = e0.fma(c1, a01);
+      a11 = e1.fma(c1, a11);
+      FloatVector c2 = FloatVector.broadcast(S, x[x2 + pairs]);
+      a02 = e0.fma(c2, a02);
+      a12 = e1.fma(c2, a12);
+      FloatVector c3 = FloatVector.broadcast(S, x[x3 + pairs]);
+      a03 = e0.fma(c3, a03);
+      a13 = e1.fma(c3, a13);
     }
-    a00.intoArray(red, 0);
-    y[y0] = tailBf16(lanes(red), w, w0, x, x0, upper, cols);
-    a01.intoArray(red, 0);
-    y[y1] = tailBf16(lanes(red), w, w0, x, x1, upper, cols);
-    a02.intoArray(red, 0);
-    y[y2] = tailBf16(lanes(red), w, w0, x, x2, upper, cols);
-    a03.intoArray(red, 0);
-    y[y3] = tailBf16(lanes(red), w, w0, x, x3, upper, cols);
-    a10.intoArray(red, 0);
-    y[y0 + 1] = tailBf16(lanes(red), w, w1, x, x0, upper, cols);
-    a11.intoArray(red, 0);
-    y[y1 + 1] = tailBf16(lanes(red), w, w1, x, x1, upper, cols);
-    a12.intoArray(red, 0);
-    y[y2 + 1] = tailBf16(lanes(red), w, w1, x, x2, upper, cols);
-    a13.intoArray(red, 0);
-    y[y3 + 1] = tailBf16(lanes(red), w, w1, x, x3, upper, cols);
-    a20.intoArray(red, 0);
-    y[y0 + 2] = tailBf16(lanes(red), w, w2, x, x0, upper, cols);
-    a21.intoArray(red, 0);
-    y[y1 + 2] = tailBf16(lanes(red), w, w2, x, x1, upper, cols);
-    a22.intoArray(red, 0);
-    y[y2 + 2] = tailBf16(lanes(red), w, w2, x, x2, upper, cols);
-    a23.intoArray(red, 0);
-    y[y3 + 2] = tailBf16(lanes(red), w, w2, x, x3, upper, cols);
-    a30.intoArray(red, 0);
-    y[y0 + 3] = tailBf16(lanes(red), w, w3, x, x0, upper, cols);
-    a31.intoArray(red, 0);
-    y[y1 + 3] = tailBf16(lanes(red), w, w3, x, x1, upper, cols);
-    a32.intoArray(red, 0);
-    y[y2 + 3] = tailBf16(lanes(red), w, w3, x, x2, upper, cols);
-    a33.intoArray(red, 0);
-    y[y3 + 3] = tailBf16(lanes(red), w, w3, x, x3, upper, cols);
+    put(a00, y, y0, valid);
+    put(a10, y, y0 + L, valid - L);
+    put(a01, y, y0 + yStride, valid);
+    put(a11, y, y0 + yStride + L, valid - L);
+    put(a02, y, y0 + 2 * yStride, valid);
+    put(a12, y, y0 + 2 * yStride + L, valid - L);
+    put(a03, y, y0 + 3 * yStride, valid);
+    put(a13, y, y0 + 3 * yStride + L, valid - L);
   }
 
   /**
-   * The offsets in y of a 16-lane tile's outputs, lane {@code rows * b + k} for input row b and
-   * weight row k (the trees' output order): {@code b * yStride + k * dy}. One thread's array,
-   * filled anew by each call. Sixteen scalar stores after the lane tree cost a sixth of a 896-column
-   * tile's time; one scatter costs about half as much.
+   * Two row groups times one input row: the last rows of a batch, and of a single row's range.
    */
-  private static int[] outputOffsets(int rows, int dy, int yStride) {
-    int[] at = OFFSETS.get();
-    for (int i = 0; i < 16; i++) {
-      at[i] = i / rows * yStride + i % rows * dy;
+  private static void tile2x1(MemorySegment m, long o0, long o1, float[] x, int x0, float[] y, int y0, int valid,
+      int cols) {
+    FloatVector a00 = FloatVector.zero(S);
+    FloatVector a10 = FloatVector.zero(S);
+    int pairs = cols & ~1;
+    for (int k = 0; k < pairs; k += 2) {
+      long o = (k >> 1) * PAIR;
+      IntVector v0 = IntVector.fromMemorySegment(I, m, o0 + o, ByteOrder.LITTLE_ENDIAN);
+      IntVector v1 = IntVector.fromMemorySegment(I, m, o1 + o, ByteOrder.LITTLE_ENDIAN);
+      FloatVector e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector c0 = FloatVector.broadcast(S, x[x0 + k]);
+      a00 = e0.fma(c0, a00);
+      a10 = e1.fma(c0, a10);
+      FloatVector f0 = v0.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector f1 = v1.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector d0 = FloatVector.broadcast(S, x[x0 + k + 1]);
+      a00 = f0.fma(d0, a00);
+      a10 = f1.fma(d0, a10);
     }
-    return at;
+    if (pairs < cols) { // an odd last column: the even half of its pair
+      long o = (pairs >> 1) * PAIR;
+      FloatVector e0 = IntVector.fromMemorySegment(I, m, o0 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e1 = IntVector.fromMemorySegment(I, m, o1 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector c0 = FloatVector.broadcast(S, x[x0 + pairs]);
+      a00 = e0.fma(c0, a00);
+      a10 = e1.fma(c0, a10);
+    }
+    put(a00, y, y0, valid);
+    put(a10, y, y0 + L, valid - L);
   }
 
-  /** A thread's array for {@link #outputOffsets}. */
-  private static final ThreadLocal<int[]> OFFSETS = ThreadLocal.withInitial(() -> new int[16]);
-
-  /** Adds the bf16 columns past the last full block (in column order; the layout leaves them in place). */
-  private static float tailBf16(float s, MemorySegment w, long wo, float[] x, int xo, int upper, int cols) {
-    for (int i = upper; i < cols; i++) {
-      s += WeightMatrix.widen(w.get(WeightMatrix.BF16, wo + 2L * i)) * x[xo + i];
+  /**
+   * Four row groups times one input row: batch 1, which streams the weights (with L = 16, four
+   * adjacent panels: four sequential reads in flight).
+   */
+  private static void tile4x1(MemorySegment m, long o0, long o1, long o2, long o3, float[] x, int x0, float[] y, int y0, int valid,
+      int cols) {
+    FloatVector a00 = FloatVector.zero(S);
+    FloatVector a10 = FloatVector.zero(S);
+    FloatVector a20 = FloatVector.zero(S);
+    FloatVector a30 = FloatVector.zero(S);
+    int pairs = cols & ~1;
+    for (int k = 0; k < pairs; k += 2) {
+      long o = (k >> 1) * PAIR;
+      IntVector v0 = IntVector.fromMemorySegment(I, m, o0 + o, ByteOrder.LITTLE_ENDIAN);
+      IntVector v1 = IntVector.fromMemorySegment(I, m, o1 + o, ByteOrder.LITTLE_ENDIAN);
+      IntVector v2 = IntVector.fromMemorySegment(I, m, o2 + o, ByteOrder.LITTLE_ENDIAN);
+      IntVector v3 = IntVector.fromMemorySegment(I, m, o3 + o, ByteOrder.LITTLE_ENDIAN);
+      FloatVector e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector c0 = FloatVector.broadcast(S, x[x0 + k]);
+      a00 = e0.fma(c0, a00);
+      a10 = e1.fma(c0, a10);
+      a20 = e2.fma(c0, a20);
+      a30 = e3.fma(c0, a30);
+      FloatVector f0 = v0.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector f1 = v1.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector f2 = v2.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector f3 = v3.lanewise(VectorOperators.AND, ODD).reinterpretAsFloats();
+      FloatVector d0 = FloatVector.broadcast(S, x[x0 + k + 1]);
+      a00 = f0.fma(d0, a00);
+      a10 = f1.fma(d0, a10);
+      a20 = f2.fma(d0, a20);
+      a30 = f3.fma(d0, a30);
     }
-    return s;
+    if (pairs < cols) { // an odd last column: the even half of its pair
+      long o = (pairs >> 1) * PAIR;
+      FloatVector e0 = IntVector.fromMemorySegment(I, m, o0 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e1 = IntVector.fromMemorySegment(I, m, o1 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e2 = IntVector.fromMemorySegment(I, m, o2 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector e3 = IntVector.fromMemorySegment(I, m, o3 + o, ByteOrder.LITTLE_ENDIAN)
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector c0 = FloatVector.broadcast(S, x[x0 + pairs]);
+      a00 = e0.fma(c0, a00);
+      a10 = e1.fma(c0, a10);
+      a20 = e2.fma(c0, a20);
+      a30 = e3.fma(c0, a30);
+    }
+    put(a00, y, y0, valid);
+    put(a10, y, y0 + L, valid - L);
+    put(a20, y, y0 + 2 * L, valid - 2 * L);
+    put(a30, y, y0 + 3 * L, valid - 3 * L);
   }
+
 
   /** Lanes whose bit k is set (k = 8, 4, 2, 1): the 16-lane tiles' merged lane sums (L == 16 only). */
   private static final VectorMask<Float> M8 = VectorMask.fromLong(S, 0xFF00L), M4 = VectorMask.fromLong(S, 0xF0F0L),

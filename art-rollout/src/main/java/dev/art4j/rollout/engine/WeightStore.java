@@ -13,8 +13,9 @@ import java.util.List;
 /**
  * Turns the model's fp32 weight tensors into the {@link WeightMatrix}es the decoder reads: in
  * {@link InferenceDtype#FP32}, a view of the tensor's own memory (no copy); in
- * {@link InferenceDtype#BF16}, a bfloat16 copy in memory this store owns, off the Java heap;
- * {@link InferenceDtype#AUTO} is decided once, over all the weights, when the store is made.
+ * {@link InferenceDtype#BF16}, a bfloat16 copy in the kernels' panel layout ({@link WeightMatrix})
+ * in memory this store owns, off the Java heap; {@link InferenceDtype#AUTO} is decided once, over
+ * all the weights, when the store is made.
  *
  * <p>A tensor is read through direct {@link ByteBuffer} views, which stop at 2 GiB: a larger
  * one (the embedding of a large vocabulary times a wide model) is read in row ranges, and in fp32
@@ -102,10 +103,11 @@ final class WeightStore implements AutoCloseable {
       return new WeightMatrix(view(a, bytes, name), InferenceDtype.FP32, rows, cols);
     }
     InferenceDtype to = dtype; // a lookup table too large to view is held like the matrices
-    MemorySegment out = arena.allocate((long) rows * cols * to.bytes(), 64);
+    MemorySegment out = arena.allocate(WeightMatrix.bytes(to, rows, cols), 64);
     copiedBytes += out.byteSize();
-    forEachRange(a, rows, cols, name, (view, at, count) -> copy(view, out, at, count, to));
-    return new WeightMatrix(out, to, rows, cols);
+    WeightMatrix m = new WeightMatrix(out, to, rows, cols);
+    forEachRange(a, rows, cols, name, (view, at, count) -> copy(view, m, at, count));
+    return m;
   }
 
   /** What to do with an fp32 view of {@code count} values starting at flat index {@code at}. */
@@ -137,14 +139,19 @@ final class WeightStore implements AutoCloseable {
     return MemorySegment.ofBuffer(b);
   }
 
-  /** {@code count} fp32 values of {@code src} into {@code dst} from element {@code at}, in {@code to}. */
-  private static void copy(MemorySegment src, MemorySegment dst, long at, long count, InferenceDtype to) {
-    if (to == InferenceDtype.FP32) {
-      MemorySegment.copy(src, 0, dst, at * Float.BYTES, count * Float.BYTES);
+  /** The whole rows {@code src} holds, {@code count} fp32 values from flat index {@code at}, into {@code dst}. */
+  private static void copy(MemorySegment src, WeightMatrix dst, long at, long count) {
+    if (dst.dtype() == InferenceDtype.FP32) {
+      MemorySegment.copy(src, 0, dst.data(), at * Float.BYTES, count * Float.BYTES);
       return;
     }
-    for (long i = 0; i < count; i++) {
-      dst.setAtIndex(WeightMatrix.BF16, at + i, WeightMatrix.narrow(src.getAtIndex(WeightMatrix.F32, i)));
+    int cols = dst.cols();
+    int first = (int) (at / cols);
+    for (int r = first; r < first + count / cols; r++) {
+      long from = (long) (r - first) * cols;
+      for (int c = 0; c < cols; c++) {
+        dst.data().setAtIndex(WeightMatrix.BF16, dst.bf16Index(r, c), WeightMatrix.narrow(src.getAtIndex(WeightMatrix.F32, from + c)));
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -63,34 +64,34 @@ class KernelsTest {
   @Test
   void bf16MatmulMatchesForEveryTileAndTailAndIsBatchInvariant() {
     SplittableRandom r = new SplittableRandom(4);
-    for (int rows : new int[] {1, 3, 4, 7, 8, 13, 21, 40, 67}) {
-      // 1056 and 2100: long rows (the down projection has 4864 columns)
-      for (int cols : new int[] {1, 15, 31, 32, 33, 64, 96, 100, 1056, 2100}) {
-        // 2..16 rows: the decode-group path (strided row streams); 17 and up: the prefill path
-        for (int n : new int[] {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 21}) {
-          MemorySegment w = java.lang.foreign.Arena.ofAuto().allocate((long) rows * cols * 2);
+    // rows: partial panels, an odd number of 16-row groups, and ranges split at 32-row boundaries
+    for (int rows : new int[] {1, 3, 16, 17, 31, 33, 48, 67, 100}) {
+      // odd columns end on half a pair; 1056 and 2101: long rows (the down projection has 4864 columns)
+      for (int cols : new int[] {1, 2, 15, 32, 33, 64, 100, 1056, 2101}) {
+        // 1: the streaming tiles; 2..7: single-row tiles; 4, 8, 12, 16, 21: the four- and eight-row tiles
+        for (int n : new int[] {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 21}) {
+          WeightMatrix w = new WeightMatrix(Arena.ofAuto().allocate(WeightMatrix.bytes(InferenceDtype.BF16, rows, cols), 64),
+              InferenceDtype.BF16, rows, cols);
           float[] wide = new float[rows * cols];
-          for (int i = 0; i < rows * cols; i++) {
-            short b = WeightMatrix.narrow((float) r.nextGaussian());
-            w.setAtIndex(WeightMatrix.BF16, i, b);
-            wide[i] = WeightMatrix.widen(b);
+          for (int j = 0; j < rows; j++) {
+            for (int i = 0; i < cols; i++) {
+              short b = WeightMatrix.narrow((float) r.nextGaussian());
+              w.data().setAtIndex(WeightMatrix.BF16, w.bf16Index(j, i), b);
+              wide[j * cols + i] = WeightMatrix.widen(b);
+            }
           }
           int xStride = cols + 3;
           float[] x = new float[n * xStride];
           for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
           }
-          float[] xv = new float[x.length];
-          float[] xs = new float[x.length];
-          vector.bf16Layout(x, xStride, n, cols, xv);
-          scalar.bf16Layout(x, xStride, n, cols, xs);
           int yStride = rows + 2;
           float[] got = new float[n * yStride];
           float[] want = new float[n * yStride];
-          int mid = rows / 2;
-          vector.matmulBf16(w, cols, xv, xStride, n, got, yStride, 0, mid);
-          vector.matmulBf16(w, cols, xv, xStride, n, got, yStride, mid, rows);
-          scalar.matmulBf16(w, cols, xs, xStride, n, want, yStride, 0, rows);
+          int mid = rows / 2 / 32 * 32;
+          vector.matmulBf16(w, x, xStride, n, got, yStride, 0, mid);
+          vector.matmulBf16(w, x, xStride, n, got, yStride, mid, rows);
+          scalar.matmulBf16(w, x, xStride, n, want, yStride, 0, rows);
           for (int b = 0; b < n; b++) {
             for (int j = 0; j < rows; j++) {
               double exact = 0;
@@ -99,20 +100,44 @@ class KernelsTest {
               }
               String at = rows + "x" + cols + " n=" + n + " row " + b + " out " + j;
               assertEquals(exact, want[b * yStride + j], 1e-4 * Math.sqrt(cols), "scalar " + at);
-              assertEquals(exact, got[b * yStride + j], 1e-4 * Math.sqrt(cols), "vector " + at);
+              // one fused multiply-add chain in column order in both: the same bits
+              assertEquals(want[b * yStride + j], got[b * yStride + j], 0f, "vector " + at);
             }
+            assertEquals(0f, got[b * yStride + rows], "no write past the range's rows");
           }
           // every input row gives the same bits alone as in any batch
           for (int b = 0; b < n; b++) {
             float[] one = new float[xStride];
-            System.arraycopy(xv, b * xStride, one, 0, xStride);
+            System.arraycopy(x, b * xStride, one, 0, xStride);
             float[] alone = new float[yStride];
-            vector.matmulBf16(w, cols, one, xStride, 1, alone, yStride, 0, rows);
+            vector.matmulBf16(w, one, xStride, 1, alone, yStride, 0, rows);
             for (int j = 0; j < rows; j++) {
               assertEquals(alone[j], got[b * yStride + j], 0f, rows + "x" + cols + " row " + b + " alone vs in a batch of " + n);
             }
           }
         }
+      }
+    }
+  }
+
+  @Test
+  void bf16PanelLayoutPlacesEachPairOfColumnsOfSixteenRowsInOneBlock() {
+    int rows = 40;
+    int cols = 7;
+    WeightMatrix w = new WeightMatrix(Arena.ofAuto().allocate(WeightMatrix.bytes(InferenceDtype.BF16, rows, cols), 64),
+        InferenceDtype.BF16, rows, cols);
+    assertEquals(64L * 8 * 2, w.data().byteSize(), "rows padded to 64 (two panels of 16, twice), columns to 8");
+    assertEquals(16L * 8 * 2, w.panelBytes());
+    assertEquals(0, w.bf16Index(0, 0));
+    assertEquals(1, w.bf16Index(0, 1), "columns k, k+1 of a row: one 32-bit lane");
+    assertEquals(2, w.bf16Index(1, 0), "the next row: the next lane");
+    assertEquals(32, w.bf16Index(0, 2), "the next pair of columns: the next 64-byte block");
+    assertEquals(16 * 8 + 3 * 2 + 2 * 32 + 1, w.bf16Index(19, 5), "row 19: panel 1, lane 3; column 5: block 2, high half");
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    for (int j = 0; j < rows; j++) {
+      for (int i = 0; i < cols; i++) {
+        long at = w.bf16Index(j, i);
+        assertTrue(at >= 0 && at < w.data().byteSize() / 2 && seen.add(at), "one word per element at " + j + "," + i);
       }
     }
   }
