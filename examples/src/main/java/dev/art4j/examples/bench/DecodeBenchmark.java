@@ -124,6 +124,11 @@ public final class DecodeBenchmark {
         double b8 = 0;
         Phase p1 = new Phase();
         Phase p8 = new Phase();
+        // each timed decode's first step prefills its prompts; the same step alone (other prompts
+        // of the same length) is measured too and taken out of the per-step breakdowns
+        Phase first1 = new Phase();
+        Phase first8 = new Phase();
+        SamplingParams firstOnly = params.toBuilder().maxNewTokens(1).build();
         for (int round = 0; round < rounds; round++) {
           for (int pass = 0; pass < 3; pass++) {
             bandwidth = Math.max(bandwidth, parallelSum(probe, threads, pool));
@@ -132,8 +137,14 @@ public final class DecodeBenchmark {
           b1 = Math.max(b1, decode(engine, 1, 16, params, 1000 * round));
           EngineStats between = engine.stats();
           b8 = Math.max(b8, decode(engine, 8, 16, params, 1000 * round + 100));
+          EngineStats after = engine.stats();
+          decode(engine, 1, 16, firstOnly, 1000 * round + 300);
+          EngineStats firstOf1 = engine.stats();
+          decode(engine, 8, 16, firstOnly, 1000 * round + 400);
           p1.add(before, between);
-          p8.add(between, engine.stats());
+          p8.add(between, after);
+          first1.add(after, firstOf1);
+          first8.add(firstOf1, engine.stats());
           if (java != null) {
             javaB8 = Math.max(javaB8, decode(java, 8, 16, params, 1000 * round + 100));
           }
@@ -164,8 +175,8 @@ public final class DecodeBenchmark {
         }
         out.put("prefill_tok_s", round(prefill));
         out.put("prefill_ms", perPrompt(pp, 2));
-        out.put("decode_step_ms_b1", breakdown(p1));
-        out.put("decode_step_ms_b8", breakdown(p8));
+        out.put("decode_step_ms_b1", breakdown(p1.minus(first1)));
+        out.put("decode_step_ms_b8", breakdown(p8.minus(first8)));
       } finally {
         engine.close();
       }
@@ -218,6 +229,14 @@ public final class DecodeBenchmark {
     void add(EngineStats from, EngineStats to) {
       to.millisByOp().forEach((op, ms) -> millis.merge(op, ms - from.millis(op), Double::sum));
       steps += to.steps() - from.steps();
+    }
+
+    /** This phase without the steps and times of {@code other} (times floored at 0). */
+    Phase minus(Phase other) {
+      Phase d = new Phase();
+      millis.forEach((op, ms) -> d.millis.put(op, Math.max(0, ms - other.millis.getOrDefault(op, 0.0))));
+      d.steps = steps - other.steps;
+      return d;
     }
   }
 
