@@ -23,8 +23,9 @@ interface Kernels {
   /**
    * {@link #matmul} for a bfloat16 {@code w} in its panel layout: each weight widened to fp32 and
    * {@code y[b*yStride + r]} the fused multiply-add chain over the columns in order that
-   * {@link WeightMatrix} gives, so every implementation returns the same bits. {@code r0} is a
-   * multiple of {@code 2 * WeightMatrix.PANEL} (or 0); only rows {@code r0..r1-1} of {@code y} are written.
+   * {@link WeightMatrix} gives, so every implementation returns the same bits. Only rows
+   * {@code r0..r1-1} of {@code y} are written; the vector tiles want {@code r0} a multiple of
+   * {@code 2 * WeightMatrix.PANEL} (the engine's tasks are) and leave any other range to the scalar chain.
    */
   void matmulBf16(WeightMatrix w, float[] x, int xStride, int n, float[] y, int yStride, int r0, int r1);
 
