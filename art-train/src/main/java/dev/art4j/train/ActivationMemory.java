@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -52,7 +53,7 @@ final class ActivationMemory {
     }
     long bytes = 4 * tokens * perToken;
     if (base != DataType.FLOAT32) {
-      bytes += 4 * layerWeights(c); // fp16/bf16 weights widened where used; the graph keeps the copies
+      bytes += 4 * c.layerProjectionWeights(); // fp16/bf16 weights widened where used; the graph keeps the copies
     }
     return bytes;
   }
@@ -134,7 +135,7 @@ final class ActivationMemory {
    */
   static long availableBytes() {
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    Path meminfo = Path.of("/proc/meminfo");
+    List<String> meminfo = meminfo(Path.of("/proc/meminfo"));
     OptionalLong available = meminfoField(meminfo, "MemAvailable");
     if (available.isEmpty()) {
       return os.getFreeMemorySize();
@@ -151,25 +152,27 @@ final class ActivationMemory {
     return jvmTotal < memTotal ? Math.min(memAvailable, jvmFree) : memAvailable;
   }
 
-  /** A field of a {@code /proc/meminfo}-format file ({@code MemAvailable}, {@code MemTotal}), in bytes. */
-  static OptionalLong meminfoField(Path meminfo, String name) {
+  /** The lines of a {@code /proc/meminfo}-format file; none where it cannot be read (not Linux). */
+  static List<String> meminfo(Path file) {
     try {
-      for (String line : Files.readAllLines(meminfo)) {
-        if (line.startsWith(name + ":")) {
-          String[] f = line.substring(name.length() + 1).trim().split("\\s+");
-          return OptionalLong.of(Long.parseLong(f[0]) * 1024); // kB
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux, or a kernel without the field (MemAvailable: before 3.14)
+      return Files.readAllLines(file);
+    } catch (IOException e) {
+      return List.of();
     }
-    return OptionalLong.empty();
   }
 
-  private static long layerWeights(ModelConfig c) {
-    long d = c.hiddenSize();
-    long q = (long) c.numAttentionHeads() * c.headDim();
-    long kv = (long) c.numKeyValueHeads() * c.headDim();
-    return d * q + 2 * d * kv + q * d + 3 * d * c.intermediateSize();
+  /** A field of {@code /proc/meminfo}'s lines ({@code MemAvailable}, {@code MemTotal}), in bytes. */
+  static OptionalLong meminfoField(List<String> meminfo, String name) {
+    for (String line : meminfo) {
+      if (line.startsWith(name + ":")) {
+        String[] f = line.substring(name.length() + 1).trim().split("\\s+");
+        try {
+          return OptionalLong.of(Long.parseLong(f[0]) * 1024); // kB
+        } catch (RuntimeException e) {
+          return OptionalLong.empty(); // a malformed line: as if the field were absent
+        }
+      }
+    }
+    return OptionalLong.empty(); // a kernel without the field (MemAvailable: before 3.14)
   }
 }

@@ -151,7 +151,12 @@ final class MicroBatch {
      * would dwarf the rest of the step.
      */
     NDArray logprobs(Transformer model, Lora adapter) {
-      return logprobs(model, model.hidden(inputIds, positionIds, attention, null, adapter));
+      return logprobs(model, hidden(model, adapter));
+    }
+
+    /** The final hidden states (B, L, D) of these sequences under the adapter. */
+    NDArray hidden(Transformer model, Lora adapter) {
+      return model.hidden(inputIds, positionIds, attention, null, adapter);
     }
 
     /**

@@ -254,7 +254,7 @@ final class TrainingLoop implements AutoCloseable {
         } else {
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             long t0 = System.nanoTime();
-            NDArray hidden = model.hidden(t.inputIds(), t.positionIds(), t.attention(), null, adapter);
+            NDArray hidden = t.hidden(model, adapter);
             long t1 = System.nanoTime();
             value = loss.compute(t, t.logprobs(model, hidden), ref, sums);
             long t2 = System.nanoTime();

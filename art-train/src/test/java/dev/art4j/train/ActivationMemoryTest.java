@@ -40,6 +40,7 @@ class ActivationMemoryTest {
     long widened = 4L * (896L * (896 + 128 + 128 + 896) + 3L * 896 * 4864);
     assertEquals(4L * 1024 * perToken + widened, ActivationMemory.keptLayerBytes(c, 1024, true, DataType.FLOAT16));
     assertEquals(4L * 1024 * 896, ActivationMemory.recomputedLayerBytes(c, 1024));
+    assertEquals(896L * (896 + 128 + 128 + 896) + 3L * 896 * 4864, c.layerProjectionWeights());
   }
 
   @Test
@@ -70,11 +71,11 @@ class ActivationMemoryTest {
     Path meminfo = dir.resolve("meminfo");
     Files.write(meminfo, List.of("MemTotal:       24683712 kB", "MemFree:        16375304 kB",
         "MemAvailable:   18131708 kB", "Buffers:           70944 kB"));
-    assertEquals(18131708L * 1024, ActivationMemory.meminfoField(meminfo, "MemAvailable").getAsLong());
-    assertEquals(24683712L * 1024, ActivationMemory.meminfoField(meminfo, "MemTotal").getAsLong());
+    assertEquals(18131708L * 1024, ActivationMemory.meminfoField(ActivationMemory.meminfo(meminfo), "MemAvailable").getAsLong());
+    assertEquals(24683712L * 1024, ActivationMemory.meminfoField(ActivationMemory.meminfo(meminfo), "MemTotal").getAsLong());
     Files.write(meminfo, List.of("MemTotal:       24683712 kB", "MemFree:        16375304 kB"));
-    assertTrue(ActivationMemory.meminfoField(meminfo, "MemAvailable").isEmpty(), "a kernel without the field");
-    assertTrue(ActivationMemory.meminfoField(dir.resolve("absent"), "MemAvailable").isEmpty());
+    assertTrue(ActivationMemory.meminfoField(ActivationMemory.meminfo(meminfo), "MemAvailable").isEmpty(), "a kernel without the field");
+    assertTrue(ActivationMemory.meminfoField(ActivationMemory.meminfo(dir.resolve("absent")), "MemAvailable").isEmpty());
     assertTrue(ActivationMemory.availableBytes() > 0);
   }
 

@@ -69,6 +69,14 @@ public record ModelConfig(
     return numAttentionHeads / numKeyValueHeads;
   }
 
+  /** Weights of one decoder layer's seven projection matrices (q, k, v, o, gate, up, down), biases and norms aside. */
+  public long layerProjectionWeights() {
+    long d = hiddenSize;
+    long q = (long) numAttentionHeads * headDim;
+    long kv = (long) numKeyValueHeads * headDim;
+    return d * q + 2 * d * kv + q * d + 3 * d * intermediateSize;
+  }
+
   /** Reads {@code config.json} (or the {@code config.json} inside a checkpoint directory). */
   public static ModelConfig load(Path configJson) throws IOException {
     Path file = Files.isDirectory(configJson) ? configJson.resolve("config.json") : configJson;

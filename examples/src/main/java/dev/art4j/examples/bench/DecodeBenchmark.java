@@ -281,10 +281,7 @@ public final class DecodeBenchmark {
   /** Bytes of fp32 weights one decode step reads (the tied embedding/head counted once). */
   static double weightBytes(ModelConfig c) {
     long d = c.hiddenSize();
-    long q = (long) c.numAttentionHeads() * c.headDim();
-    long kv = (long) c.numKeyValueHeads() * c.headDim();
-    long f = c.intermediateSize();
-    long perLayer = d * q + 2 * d * kv + q * d + 3 * d * f + 2 * d;
+    long perLayer = c.layerProjectionWeights() + 2 * d; // and the two norms
     long head = (long) c.vocabSize() * d;
     long embedding = c.tieWordEmbeddings() ? 0 : (long) c.vocabSize() * d;
     return 4.0 * (c.numHiddenLayers() * perLayer + head + embedding + d);
